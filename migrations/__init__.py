@@ -1,0 +1,1 @@
+"""Piccolo migrations of the carethread app; file names must stay unique (bare-name import)."""

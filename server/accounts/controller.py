@@ -1,0 +1,136 @@
+"""HTTP for practices, sessions, invitations and bots: parse, call the service, serialize."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from server.accounts import service
+from server.accounts.service import Identity
+from server.auth import clear_session_cookies, session_cookies
+from server.runtime import Runtime
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+Token = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class OwnerIn(msgspec.Struct):
+    name: Name
+    email: Email
+    password: Password
+
+
+class CreateOrganizationIn(msgspec.Struct):
+    name: Name
+    owner: OwnerIn
+
+
+class LoginIn(msgspec.Struct):
+    email: Email
+    password: Password
+    profile_id: uuid.UUID | None = None
+
+
+class InviteStaffIn(msgspec.Struct):
+    name: Name
+    email: Email
+    role: Literal["provider", "admin", "staff"] = "provider"
+
+
+class AcceptInvitationIn(msgspec.Struct):
+    token: Token
+    password: Password
+
+
+class CreateBotIn(msgspec.Struct):
+    name: Name
+
+
+def _address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class AccountsController(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+
+    @post("/organizations", status_code=HTTP_201_CREATED)
+    async def create_organization(
+        self, data: CreateOrganizationIn, runtime: Runtime
+    ) -> Response[dict[str, Any]]:
+        """Create a practice and its first owner; answers a session token (and cookie)."""
+        org, user, token = await service.create_organization(
+            runtime.settings, runtime.passwords, name=data.name, owner_name=data.owner.name,
+            email=data.owner.email, password=data.owner.password,
+        )
+        return Response(
+            {"organization": org, "user": user, "token": token},
+            status_code=HTTP_201_CREATED,
+            cookies=session_cookies(runtime.settings, token),
+        )
+
+    @post("/sessions", status_code=HTTP_201_CREATED)
+    async def login(
+        self, request: Request[Any, Any, Any], data: LoginIn, runtime: Runtime
+    ) -> Response[dict[str, Any]]:
+        """Log in with email and password; lists every profile of this login."""
+        token, user, profiles = await service.login(
+            runtime.settings, runtime.passwords, runtime.throttle, email=data.email,
+            password=data.password, address=_address(request), profile_id=data.profile_id,
+        )
+        return Response(
+            {"token": token, "user": user, "profiles": profiles},
+            status_code=HTTP_201_CREATED,
+            cookies=session_cookies(runtime.settings, token),
+        )
+
+    @delete("/sessions/current", status_code=HTTP_204_NO_CONTENT)
+    async def logout(self, identity: Identity) -> Response[None]:
+        """End this session; its token stops working at once."""
+        await service.logout(identity)
+        response: Response[None] = Response(None, status_code=HTTP_204_NO_CONTENT)
+        clear_session_cookies(response)
+        return response
+
+    @get("/me")
+    async def me(self, identity: Identity) -> dict[str, Any]:
+        return await service.me(identity)
+
+    @post("/providers", status_code=HTTP_201_CREATED)
+    async def invite_provider(
+        self, data: InviteStaffIn, identity: Identity, runtime: Runtime
+    ) -> dict[str, Any]:
+        """Owners and admins add a team member, who gets an invitation email."""
+        user = await service.invite_staff(
+            runtime.settings, identity, name=data.name, email=data.email, role=data.role
+        )
+        runtime.outbox.notify()
+        return {"user": user}
+
+    @post("/invitations/accept", status_code=HTTP_201_CREATED)
+    async def accept_invitation(
+        self, data: AcceptInvitationIn, runtime: Runtime
+    ) -> Response[dict[str, Any]]:
+        """Spend an invitation link: set a password (or confirm an existing login's)."""
+        token, user = await service.accept_invitation(
+            runtime.settings, runtime.passwords, token=data.token, password=data.password
+        )
+        return Response(
+            {"token": token, "user": user},
+            status_code=HTTP_201_CREATED,
+            cookies=session_cookies(runtime.settings, token),
+        )
+
+    @post("/bots", status_code=HTTP_201_CREATED)
+    async def create_bot(
+        self, data: CreateBotIn, identity: Identity, runtime: Runtime
+    ) -> dict[str, Any]:
+        """Owners and admins add a bot; its token is shown only in this answer."""
+        user, token = await service.create_bot(runtime.settings, identity, name=data.name)
+        return {"user": user, "token": token}

@@ -1,0 +1,446 @@
+"""Practices, logins, sessions, invitations and bots: every rule about who may act lives here."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from piccolo.columns.combination import WhereRaw
+
+from server.accounts.tables import Account, AuthToken, Invitation, Organization, Profile
+from server.db import is_unique_violation, write_transaction
+from server.errors import Conflict, Forbidden, Gone, InvalidCredentials, InvalidInput, NotFound
+from server.mail import service as mail
+from server.security import Passwords, hash_token, new_token
+from server.settings import Settings
+from server.throttle import LoginThrottle
+
+STAFF_ROLES = frozenset({"owner", "admin", "provider", "staff"})
+ADMIN_ROLES = frozenset({"owner", "admin"})
+PROVIDER_ROLES = frozenset({"owner", "admin", "provider"})
+INVITABLE_ROLES = frozenset({"admin", "provider", "staff"})
+
+SESSION = "session"
+BOT = "bot"
+TOUCH_EVERY = timedelta(seconds=60)
+MIN_PASSWORD = 8
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is calling: the token, and the profile (user) it acts as."""
+
+    token_id: uuid.UUID
+    kind: str
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+    account_id: uuid.UUID | None
+    role: str
+    name: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise InvalidInput("That is not a valid email address.", extra={"field": "email"})
+    return email
+
+
+def clean_name(name: str, field: str = "name") -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("A name is required.", extra={"field": field})
+    return name
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"A password needs at least {MIN_PASSWORD} characters.", extra={"field": "password"}
+        )
+
+
+def user_view(profile: dict[str, Any], email: str | None = None) -> dict[str, Any]:
+    return {
+        "id": str(profile["id"]),
+        "name": profile["name"],
+        "role": profile["role"],
+        "organization_id": str(profile["organization"]),
+        "status": profile["status"],
+        "email": email,
+    }
+
+
+def organization_view(org: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(org["id"]), "name": org["name"], "created_at": org["created_at"]}
+
+
+async def _issue_token(
+    settings: Settings, profile_id: uuid.UUID, account_id: uuid.UUID | None, kind: str
+) -> str:
+    token = new_token()
+    lifetime = (
+        settings.bot_token_lifetime_seconds if kind == BOT else settings.session_lifetime_seconds
+    )
+    await AuthToken.insert(
+        AuthToken(
+            token_hash=hash_token(token),
+            kind=kind,
+            account=account_id,
+            profile=profile_id,
+            expires_at=now() + timedelta(seconds=lifetime),
+            last_used_at=now(),
+        )
+    )
+    return token
+
+
+async def _account_by_email(email: str) -> dict[str, Any] | None:
+    return await Account.select().where(Account.email == email).first()
+
+
+# --- practices and logins -------------------------------------------------------------------
+
+
+async def create_organization(
+    settings: Settings, passwords: Passwords, *, name: str, owner_name: str, email: str,
+    password: str,
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """A new practice and its first owner, signed in."""
+    name = clean_name(name, "name")
+    owner_name = clean_name(owner_name, "owner.name")
+    email = normalize_email(email)
+    check_password(password)
+    if await _account_by_email(email):
+        raise Conflict(
+            "An account with this email already exists. Log in, or use another email.",
+            code="email_taken",
+        )
+    password_hash = await passwords.hash(password)
+    try:
+        return await _insert_organization(settings, name, owner_name, email, password_hash)
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise Conflict("An account with this email already exists.",
+                           code="email_taken") from exc
+        raise
+
+
+async def _insert_organization(
+    settings: Settings, name: str, owner_name: str, email: str, password_hash: str
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    async with write_transaction():
+        if await _account_by_email(email):
+            raise Conflict("An account with this email already exists.", code="email_taken")
+        org = Organization(name=name, created_at=now())
+        await org.save()
+        account = Account(email=email, password_hash=password_hash, created_at=now())
+        await account.save()
+        profile = Profile(
+            organization=org.id, account=account.id, name=owner_name, role="owner",
+            status="active", created_at=now(),
+        )
+        await profile.save()
+        token = await _issue_token(settings, profile.id, account.id, SESSION)
+    org_row = {"id": org.id, "name": org.name, "created_at": org.created_at}
+    return org_row, user_view(profile.to_dict(), email), token
+
+
+async def login(
+    settings: Settings, passwords: Passwords, throttle: LoginThrottle, *, email: str,
+    password: str, address: str, profile_id: uuid.UUID | None = None,
+) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    """Unknown email and wrong password are one answer, at the same cost."""
+    email = email.strip().lower()
+    await throttle.check(email, address)
+    account = await _account_by_email(email)
+    ok = await passwords.verify(account["password_hash"] if account else None, password)
+    profiles = await _active_profiles(account["id"]) if (ok and account) else []
+    if not ok or not account or not profiles:
+        await throttle.failed(email, address)
+        raise InvalidCredentials("Email or password is incorrect.")
+    await throttle.succeeded(email)
+    if passwords.needs_rehash(account["password_hash"]):
+        new_hash = await passwords.hash(password)
+        await Account.update({Account.password_hash: new_hash}).where(Account.id == account["id"])
+    chosen = profiles[0]
+    if profile_id is not None:
+        matching = [p for p in profiles if p["id"] == profile_id]
+        if not matching:
+            raise NotFound("No such profile for this login.")
+        chosen = matching[0]
+    token = await _issue_token(settings, chosen["id"], account["id"], SESSION)
+    views = [
+        {**user_view(p, email), "organization_name": p["organization_name"]} for p in profiles
+    ]
+    return token, user_view(chosen, email), views
+
+
+async def _active_profiles(account_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await (
+        Profile.select(
+            Profile.all_columns(),
+            Profile.organization.name.as_alias("organization_name"),
+        )
+        .where(Profile.account == account_id, Profile.status == "active")
+        .order_by(Profile.created_at)
+    )
+
+
+async def authenticate(settings: Settings, token: str) -> Identity | None:
+    """The one check of a token, for HTTP and WebSocket alike."""
+    if not token or len(token) > 200:
+        return None
+    row = await (
+        AuthToken.select(
+            AuthToken.id,
+            AuthToken.kind,
+            AuthToken.account,
+            AuthToken.expires_at,
+            AuthToken.last_used_at,
+            AuthToken.revoked_at,
+            AuthToken.profile.id.as_alias("user_id"),
+            AuthToken.profile.organization.as_alias("organization_id"),
+            AuthToken.profile.role.as_alias("role"),
+            AuthToken.profile.name.as_alias("name"),
+            AuthToken.profile.status.as_alias("status"),
+        )
+        .where(AuthToken.token_hash == hash_token(token))
+        .first()
+    )
+    if row is None or row["revoked_at"] is not None or row["status"] != "active":
+        return None
+    current = now()
+    if row["expires_at"] <= current:
+        return None
+    idle = timedelta(seconds=settings.session_idle_timeout_seconds)
+    if row["kind"] == SESSION and row["last_used_at"] + idle <= current:
+        return None
+    if current - row["last_used_at"] >= TOUCH_EVERY:
+        await AuthToken.update({AuthToken.last_used_at: current}).where(AuthToken.id == row["id"])
+    return Identity(
+        token_id=row["id"],
+        kind=row["kind"],
+        user_id=row["user_id"],
+        organization_id=row["organization_id"],
+        account_id=row["account"],
+        role=row["role"],
+        name=row["name"],
+    )
+
+
+async def token_is_live(settings: Settings, identity: Identity) -> bool:
+    """Whether a socket opened with this token may stay open."""
+    row = await (
+        AuthToken.select(
+            AuthToken.revoked_at,
+            AuthToken.expires_at,
+            AuthToken.last_used_at,
+            AuthToken.profile.status.as_alias("status"),
+        )
+        .where(AuthToken.id == identity.token_id)
+        .first()
+    )
+    if row is None or row["revoked_at"] is not None or row["status"] != "active":
+        return False
+    current = now()
+    if row["expires_at"] <= current:
+        return False
+    idle = timedelta(seconds=settings.session_idle_timeout_seconds)
+    return not (identity.kind == SESSION and row["last_used_at"] + idle <= current)
+
+
+async def logout(identity: Identity) -> None:
+    await AuthToken.update({AuthToken.revoked_at: now()}).where(
+        AuthToken.id == identity.token_id, AuthToken.revoked_at.is_null()
+    )
+
+
+async def me(identity: Identity) -> dict[str, Any]:
+    profile = await Profile.select().where(Profile.id == identity.user_id).first()
+    org = await Organization.select().where(Organization.id == identity.organization_id).first()
+    if profile is None or org is None:
+        raise NotFound()
+    email = None
+    if profile["account"] is not None:
+        account = await Account.select(Account.email).where(
+            Account.id == profile["account"]).first()
+        email = account["email"] if account else None
+    return {
+        "user": user_view(profile, email),
+        "organization": organization_view(org),
+        "role": profile["role"],
+    }
+
+
+# --- invitations ----------------------------------------------------------------------------
+
+
+def invitation_link(settings: Settings, token: str) -> str:
+    return f"{settings.base_url}/accept-invite?token={token}"
+
+
+async def send_invitation(
+    settings: Settings, *, profile_id: uuid.UUID, account_id: uuid.UUID, email: str,
+    organization_name: str, inviter_name: str, role: str,
+) -> None:
+    """Kill every earlier link of this person, then mail a fresh one. Call inside a transaction."""
+    await Invitation.update({Invitation.revoked_at: now()}).where(
+        Invitation.profile == profile_id,
+        Invitation.used_at.is_null(),
+        Invitation.revoked_at.is_null(),
+    )
+    token = new_token()
+    await Invitation.insert(
+        Invitation(
+            token_hash=hash_token(token),
+            profile=profile_id,
+            account=account_id,
+            created_at=now(),
+            expires_at=now() + timedelta(seconds=settings.invitation_lifetime_seconds),
+        )
+    )
+    days = max(1, settings.invitation_lifetime_seconds // 86400)
+    body = (
+        f"{inviter_name} invited you to join {organization_name} on Carethread as {role}.\n\n"
+        f"Set your password and sign in here:\n{invitation_link(settings, token)}\n\n"
+        f"This link works once and expires in {days} days. "
+        "If you did not expect this email, you can ignore it.\n"
+    )
+    await mail.enqueue(email, f"You're invited to {organization_name} on Carethread", body)
+
+
+async def invite_staff(
+    settings: Settings, identity: Identity, *, name: str, email: str, role: str = "provider",
+) -> dict[str, Any]:
+    """An owner or admin adds a provider (or admin/staff); they get an invitation email."""
+    if not identity.is_admin:
+        raise Forbidden("Only owners and admins can add team members.")
+    if role not in INVITABLE_ROLES:
+        raise InvalidInput("role must be one of admin, provider, staff.", extra={"field": "role"})
+    name = clean_name(name)
+    email = normalize_email(email)
+    org = await Organization.select().where(Organization.id == identity.organization_id).first()
+    assert org is not None
+    async with write_transaction():
+        account = await _account_by_email(email)
+        if account is None:
+            account_row = Account(email=email, password_hash=None, created_at=now())
+            await account_row.save()
+            account_id = account_row.id
+        else:
+            account_id = account["id"]
+            existing = await Profile.exists().where(
+                Profile.organization == identity.organization_id, Profile.account == account_id
+            )
+            if existing:
+                raise Conflict("This email already belongs to someone in this practice.",
+                               code="email_taken")
+        profile = Profile(
+            organization=identity.organization_id, account=account_id, name=name, role=role,
+            status="invited", created_at=now(),
+        )
+        await profile.save()
+        await send_invitation(
+            settings, profile_id=profile.id, account_id=account_id, email=email,
+            organization_name=org["name"], inviter_name=identity.name, role=role,
+        )
+    return user_view(profile.to_dict(), email)
+
+
+async def accept_invitation(
+    settings: Settings, passwords: Passwords, *, token: str, password: str,
+) -> tuple[str, dict[str, Any]]:
+    """Spend the link once: a new login sets its password, an existing one proves it."""
+    token_hash = hash_token(token)
+    invitation = await Invitation.select().where(Invitation.token_hash == token_hash).first()
+    if invitation is None:
+        raise NotFound("This invitation link is not valid.", code="invitation_invalid")
+    _check_invitation_state(invitation)
+    account = await Account.select().where(Account.id == invitation["account"]).first()
+    assert account is not None
+    if account["password_hash"]:
+        if not await passwords.verify(account["password_hash"], password):
+            raise InvalidCredentials(
+                "This email already has a Carethread login: enter its password to accept.",
+            )
+        new_hash = None
+    else:
+        check_password(password)
+        new_hash = await passwords.hash(password)
+    async with write_transaction():
+        claimed = await (
+            Invitation.update({Invitation.used_at: now()})
+            .where(
+                Invitation.id == invitation["id"],
+                Invitation.used_at.is_null(),
+                Invitation.revoked_at.is_null(),
+                Invitation.expires_at > now(),
+            )
+            .returning(Invitation.id)
+        )
+        if not claimed:
+            fresh = await Invitation.select().where(Invitation.id == invitation["id"]).first()
+            _check_invitation_state(fresh or invitation)
+            raise Gone("This invitation link was already used.", code="invitation_used")
+        if new_hash is not None:
+            # Only a login that never had a password gets one here.
+            await Account.update({Account.password_hash: new_hash}).where(
+                Account.id == account["id"], WhereRaw("password_hash IS NULL")
+            )
+        await Profile.update({Profile.status: "active"}).where(
+            Profile.id == invitation["profile"], Profile.status == "invited"
+        )
+        profile = await Profile.select().where(Profile.id == invitation["profile"]).first()
+        assert profile is not None
+        session = await _issue_token(settings, profile["id"], account["id"], SESSION)
+    return session, user_view(profile, account["email"])
+
+
+def _check_invitation_state(invitation: dict[str, Any]) -> None:
+    if invitation["used_at"] is not None:
+        raise Gone("This invitation link was already used. Log in instead.",
+                   code="invitation_used")
+    if invitation["revoked_at"] is not None:
+        raise Gone("This invitation link was replaced by a newer one. Use the latest email.",
+                   code="invitation_superseded")
+    if invitation["expires_at"] <= now():
+        raise Gone("This invitation link has expired. Ask for a new one.",
+                   code="invitation_expired")
+
+
+# --- bots -----------------------------------------------------------------------------------
+
+
+async def create_bot(
+    settings: Settings, identity: Identity, *, name: str
+) -> tuple[dict[str, Any], str]:
+    """A bot is a profile with no login; its bearer token is shown once."""
+    if not identity.is_admin:
+        raise Forbidden("Only owners and admins can add bots.")
+    name = clean_name(name)
+    async with write_transaction():
+        profile = Profile(
+            organization=identity.organization_id, account=None, name=name, role="bot",
+            status="active", created_at=now(),
+        )
+        await profile.save()
+        token = await _issue_token(settings, profile.id, None, BOT)
+    return user_view(profile.to_dict()), token

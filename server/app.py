@@ -1,0 +1,80 @@
+"""The Litestar application: wiring only; behaviour lives in the domain services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+
+from server import db
+from server.accounts.controller import AccountsController
+from server.auth import current_identity
+from server.errors import EXCEPTION_HANDLERS
+from server.mail.sender import OutboxSender
+from server.runtime import Runtime, get_runtime
+from server.security import Passwords
+from server.settings import Settings, get_settings
+from server.throttle import LoginThrottle
+
+log = logging.getLogger("carethread")
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+@get("/health", tags=["ops"])
+async def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+def _store(settings: Settings) -> Store:
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+        from redis.asyncio import Redis
+
+        return RedisStore(Redis.from_url(settings.redis_url), namespace="carethread")
+    return MemoryStore()
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    runtime = Runtime(
+        settings=settings,
+        passwords=Passwords(settings),
+        throttle=LoginThrottle(
+            _store(settings), settings.login_failure_limit, settings.login_failure_window_seconds
+        ),
+        outbox=OutboxSender(settings),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.start(settings)
+        runtime.outbox.start()
+        try:
+            yield
+        finally:
+            await runtime.outbox.stop()
+            await db.stop(settings)
+
+    route_handlers: list[Any] = [health, AccountsController]
+    return Litestar(
+        route_handlers=route_handlers,
+        dependencies={
+            "runtime": Provide(get_runtime, sync_to_thread=False),
+            "identity": Provide(current_identity),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        state=State({"runtime": runtime}),
+        openapi_config=OpenAPIConfig(title="Carethread", version="1.0.0", path="/schema"),
+        request_max_body_size=MAX_BODY_BYTES,
+    )

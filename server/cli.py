@@ -1,0 +1,59 @@
+"""`carethread serve` and `carethread migrate` (also `python -m server`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from server.settings import SettingsError, get_settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _migrate() -> None:
+    from server import db
+
+    settings = get_settings()
+    asyncio.run(db.migrate(settings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="carethread", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate the database, then serve HTTP and WebSocket")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+    serve.add_argument("--no-migrate", action="store_true", help="skip running migrations")
+    sub.add_parser("migrate", help="run pending database migrations and exit")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format=LOG_FORMAT)
+    try:
+        settings = get_settings()
+        if args.command == "migrate" or not args.no_migrate:
+            _migrate()
+    except SettingsError as exc:
+        print(f"carethread: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        return 0
+
+    import uvicorn
+
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        ws_max_size=settings.max_frame_bytes,
+        ws_per_message_deflate=False,
+        log_level=os.environ.get("LOG_LEVEL", "info").lower(),
+        access_log=os.environ.get("ACCESS_LOG", "0") == "1",
+        lifespan="on",
+    )
+    return 0

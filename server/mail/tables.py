@@ -1,0 +1,17 @@
+"""The email outbox: a message is stored first and delivered by the background sender."""
+
+from piccolo.columns import UUID, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class OutboxEmail(Table, tablename="outbox_email"):
+    id = UUID(primary_key=True)
+    to_address = Varchar(length=320)
+    subject = Varchar(length=300)
+    body = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
+    next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
+    attempts = Integer(default=0)
+    sent_at = Timestamptz(null=True, default=None, index=True)
+    last_error = Text(null=True, default=None)

@@ -1,0 +1,15 @@
+"""The one Piccolo app: every table, and migrations in the top-level migrations/ folder."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+import migrations
+from server.accounts.tables import Account, AuthToken, Invitation, Organization, Profile
+from server.mail.tables import OutboxEmail
+
+APP_CONFIG = AppConfig(
+    app_name="carethread",
+    migrations_folder_path=str(Path(migrations.__file__).parent),
+    table_classes=[Organization, Account, Profile, AuthToken, Invitation, OutboxEmail],
+)

@@ -1,0 +1,149 @@
+"""Settings: one typed object, read once from the environment.
+
+Every field is documented in the README's settings table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the service refuses to start."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name, "")
+    return tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    smtp_url: str | None
+    smtp_tls: str
+    mail_from: str
+    base_url: str
+    secret_key: str
+    allowed_origins: tuple[str, ...]
+    session_lifetime_seconds: int
+    session_idle_timeout_seconds: int
+    bot_token_lifetime_seconds: int
+    invitation_lifetime_seconds: int
+    login_failure_limit: int
+    login_failure_window_seconds: int
+    password_hash_concurrency: int
+    argon2_time_cost: int
+    argon2_memory_kib: int
+    argon2_parallelism: int
+    outbox_poll_seconds: float
+    max_message_length: int = 16_000
+    max_frame_bytes: int = 64 * 1024
+    ws_messages_per_second: int = 20
+    ws_burst: int = 60
+    ws_queue_limit: int = 1000
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(_sqlite_path(self.database_url))
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def _sqlite_path(url: str) -> str:
+    # sqlite:///relative.db  -> relative.db ; sqlite:////abs/path.db -> /abs/path.db
+    rest = url.split(":", 1)[1]
+    if rest.startswith("///"):
+        return rest[3:]
+    if rest.startswith("//"):
+        return rest[2:]
+    return rest
+
+
+def _secret_key(env: dict[str, str], database_url: str) -> str:
+    key = env.get("SECRET_KEY", "")
+    if key:
+        if len(key) < 32:
+            raise SettingsError("SECRET_KEY must be at least 32 characters")
+        return key
+    if not database_url.startswith("sqlite"):
+        raise SettingsError("SECRET_KEY is required when DATABASE_URL is not SQLite")
+    db_path = Path(_sqlite_path(database_url)).resolve()
+    key_file = db_path.with_name(db_path.name + ".secret_key")
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    database_url = env.get("DATABASE_URL") or "sqlite:///carethread.db"
+    if not database_url.startswith(("sqlite:", "postgres://", "postgresql://")):
+        raise SettingsError("DATABASE_URL must start with sqlite:, postgres:// or postgresql://")
+    base_url = (env.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    origins = _list(env, "ALLOWED_ORIGINS")
+    settings = Settings(
+        database_url=database_url,
+        redis_url=env.get("REDIS_URL") or None,
+        smtp_url=env.get("SMTP_URL") or None,
+        smtp_tls=env.get("SMTP_TLS", "auto"),
+        mail_from=env.get("MAIL_FROM", "Carethread <no-reply@carethread.local>"),
+        base_url=base_url,
+        secret_key=_secret_key(env, database_url),
+        allowed_origins=origins,
+        session_lifetime_seconds=_int(env, "SESSION_LIFETIME_SECONDS", 30 * 24 * 3600),
+        session_idle_timeout_seconds=_int(env, "SESSION_IDLE_TIMEOUT_SECONDS", 7 * 24 * 3600),
+        bot_token_lifetime_seconds=_int(env, "BOT_TOKEN_LIFETIME_SECONDS", 365 * 24 * 3600),
+        invitation_lifetime_seconds=_int(env, "INVITATION_LIFETIME_SECONDS", 7 * 24 * 3600),
+        login_failure_limit=_int(env, "LOGIN_FAILURE_LIMIT", 10),
+        login_failure_window_seconds=_int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
+        password_hash_concurrency=_int(env, "PASSWORD_HASH_CONCURRENCY", 2),
+        argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3),
+        argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536),
+        argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 4),
+        outbox_poll_seconds=float(env.get("OUTBOX_POLL_SECONDS") or 5),
+        max_message_length=_int(env, "MAX_MESSAGE_LENGTH", 16_000),
+        max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 64 * 1024),
+        ws_messages_per_second=_int(env, "WS_MESSAGES_PER_SECOND", 20),
+        ws_burst=_int(env, "WS_BURST", 60),
+        ws_queue_limit=_int(env, "WS_QUEUE_LIMIT", 1000),
+    )
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return load_settings()
