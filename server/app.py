@@ -40,7 +40,7 @@ def _store(settings: Settings) -> Store:
         from litestar.stores.redis import RedisStore
         from redis.asyncio import Redis
 
-        return RedisStore(Redis.from_url(settings.redis_url), namespace="carethread")
+        return RedisStore(Redis.from_url(settings.redis_url), namespace=settings.redis_namespace)
     return MemoryStore()
 
 

@@ -36,6 +36,7 @@ def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
 class Settings:
     database_url: str
     redis_url: str | None
+    redis_namespace: str
     smtp_url: str | None
     smtp_tls: str
     mail_from: str
@@ -117,6 +118,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     settings = Settings(
         database_url=database_url,
         redis_url=env.get("REDIS_URL") or None,
+        redis_namespace=env.get("REDIS_NAMESPACE") or "carethread",
         smtp_url=env.get("SMTP_URL") or None,
         smtp_tls=env.get("SMTP_TLS", "auto"),
         mail_from=env.get("MAIL_FROM", "Carethread <no-reply@carethread.local>"),

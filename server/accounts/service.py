@@ -196,7 +196,7 @@ async def login(
 async def _active_profiles(account_id: uuid.UUID) -> list[dict[str, Any]]:
     return await (
         Profile.select(
-            Profile.all_columns(),
+            *Profile.all_columns(),
             Profile.organization.name.as_alias("organization_name"),
         )
         .where(Profile.account == account_id, Profile.status == "active")

@@ -104,8 +104,10 @@ class OutboxSender:
                 }
             ).where(OutboxEmail.id == row["id"])
             return
+        # A delivered body is dropped: it may hold a live link, and the mailbox has the copy.
         await OutboxEmail.update(
-            {OutboxEmail.sent_at: datetime.now(UTC), OutboxEmail.last_error: None}
+            {OutboxEmail.sent_at: datetime.now(UTC), OutboxEmail.last_error: None,
+             OutboxEmail.body: ""}
         ).where(OutboxEmail.id == row["id"])
 
     async def _send(self, row: dict[str, Any]) -> None:
