@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
+from server import bus as bus_module
 from server import db
 from server.accounts.controller import AccountsController
 from server.auth import current_identity
@@ -22,7 +23,9 @@ from server.mail.sender import OutboxSender
 from server.runtime import Runtime, get_runtime
 from server.security import Passwords
 from server.settings import Settings, get_settings
+from server.threads.controller import ThreadsController
 from server.throttle import LoginThrottle
+from server.ws.handler import ws_endpoint
 
 log = logging.getLogger("carethread")
 
@@ -53,19 +56,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             _store(settings), settings.login_failure_limit, settings.login_failure_window_seconds
         ),
         outbox=OutboxSender(settings),
+        bus=bus_module.Bus(settings),
     )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start(settings)
+        bus_module.install(runtime.bus)
+        runtime.bus.start()
         runtime.outbox.start()
         try:
             yield
         finally:
             await runtime.outbox.stop()
+            await runtime.bus.stop()
             await db.stop(settings)
 
-    route_handlers: list[Any] = [health, AccountsController]
+    route_handlers: list[Any] = [health, AccountsController, ThreadsController, ws_endpoint]
     return Litestar(
         route_handlers=route_handlers,
         dependencies={
@@ -74,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        plugins=[runtime.bus.plugin],
         state=State({"runtime": runtime}),
         openapi_config=OpenAPIConfig(title="Carethread", version="1.0.0", path="/schema"),
         request_max_body_size=MAX_BODY_BYTES,

@@ -7,9 +7,12 @@ from piccolo.conf.apps import AppConfig
 import migrations
 from server.accounts.tables import Account, AuthToken, Invitation, Organization, Profile
 from server.mail.tables import OutboxEmail
+from server.threads.tables import Event, Member, Thread
 
 APP_CONFIG = AppConfig(
     app_name="carethread",
     migrations_folder_path=str(Path(migrations.__file__).parent),
-    table_classes=[Organization, Account, Profile, AuthToken, Invitation, OutboxEmail],
+    table_classes=[
+        Organization, Account, Profile, AuthToken, Invitation, OutboxEmail, Thread, Member, Event,
+    ],
 )

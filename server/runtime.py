@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from litestar.datastructures import State
 
+from server.bus import Bus
 from server.mail.sender import OutboxSender
 from server.security import Passwords
 from server.settings import Settings
@@ -19,7 +19,7 @@ class Runtime:
     passwords: Passwords
     throttle: LoginThrottle
     outbox: OutboxSender
-    bus: Any = None
+    bus: Bus
 
 
 def get_runtime(state: State) -> Runtime:

@@ -59,6 +59,7 @@ class Settings:
     ws_messages_per_second: int = 20
     ws_burst: int = 60
     ws_queue_limit: int = 1000
+    ws_liveness_seconds: float = 30
 
     @property
     def is_sqlite(self) -> bool:
@@ -141,6 +142,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ws_messages_per_second=_int(env, "WS_MESSAGES_PER_SECOND", 20),
         ws_burst=_int(env, "WS_BURST", 60),
         ws_queue_limit=_int(env, "WS_QUEUE_LIMIT", 1000),
+        ws_liveness_seconds=float(env.get("WS_LIVENESS_SECONDS") or 30),
     )
     return settings
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
+from server import bus
 from server.accounts.tables import Account, AuthToken, Invitation, Organization, Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, Gone, InvalidCredentials, InvalidInput, NotFound
@@ -246,8 +247,8 @@ async def authenticate(settings: Settings, token: str) -> Identity | None:
     )
 
 
-async def token_is_live(settings: Settings, identity: Identity) -> bool:
-    """Whether a socket opened with this token may stay open."""
+async def token_is_live(settings: Settings, identity: Identity, *, touch: bool = False) -> bool:
+    """Whether a socket opened with this token may stay open; an open socket counts as use."""
     row = await (
         AuthToken.select(
             AuthToken.revoked_at,
@@ -264,13 +265,27 @@ async def token_is_live(settings: Settings, identity: Identity) -> bool:
     if row["expires_at"] <= current:
         return False
     idle = timedelta(seconds=settings.session_idle_timeout_seconds)
-    return not (identity.kind == SESSION and row["last_used_at"] + idle <= current)
+    if identity.kind == SESSION and row["last_used_at"] + idle <= current:
+        return False
+    if touch and current - row["last_used_at"] >= TOUCH_EVERY:
+        await AuthToken.update({AuthToken.last_used_at: current}).where(
+            AuthToken.id == identity.token_id
+        )
+    return True
 
 
 async def logout(identity: Identity) -> None:
+    """Revoke the token; its open sockets close as soon as the bus tells them."""
     await AuthToken.update({AuthToken.revoked_at: now()}).where(
         AuthToken.id == identity.token_id, AuthToken.revoked_at.is_null()
     )
+    end_sockets(identity.user_id, identity.token_id)
+
+
+def end_sockets(user_id: uuid.UUID, token_id: uuid.UUID | None = None) -> None:
+    """Close the sockets of one token, or (None) every socket of the user, in every process."""
+    target = "*" if token_id is None else str(token_id)
+    bus.current().publish(b"X" + target.encode(), [user_id])
 
 
 async def me(identity: Identity) -> dict[str, Any]:

@@ -1,0 +1,235 @@
+"""The fan-out path: Litestar channels, one channel per user, in memory or through Redis.
+
+The bus is never the record. Storage is; a connection that misses something on the bus fills
+the gap from storage. What goes over it is bytes, encoded once per event:
+
+    E<thread id, 36 chars><seq> <frame json>   a stored thread event
+    S<frame json>                              a signal (typing, read), passed through as is
+    X<token id or *>                           end the sockets of one token, or all of a user's
+    R                                          (local only) the bus came back: check storage
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import Counter
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from typing import Any
+
+from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+
+from server.settings import Settings
+
+log = logging.getLogger("carethread.bus")
+
+RESYNC = b"R"
+PUBLISH_QUEUE_LIMIT = 10_000
+RETRY_PAUSE_SECONDS = 0.5
+
+
+def user_channel(user_id: uuid.UUID | str) -> str:
+    return f"u.{user_id}"
+
+
+def event_payload(thread_id: uuid.UUID | str, seq: int, frame: bytes) -> bytes:
+    return b"E" + str(thread_id).encode() + str(seq).encode() + b" " + frame
+
+
+def parse_event_payload(payload: bytes) -> tuple[str, int, bytes]:
+    thread_id = payload[1:37].decode()
+    seq_end = payload.index(b" ", 37)
+    return thread_id, int(payload[37:seq_end]), payload[seq_end + 1:]
+
+
+class ConnectionSubscriber(Subscriber):
+    """A bounded subscriber that reports overflow instead of dropping silently."""
+
+    on_overflow: Callable[[], None] | None = None
+
+    def put_nowait(self, item: bytes | None) -> bool:
+        accepted = super().put_nowait(item)
+        if not accepted and item is not None and self.on_overflow is not None:
+            self.on_overflow()
+        return accepted
+
+
+class ResilientRedisBackend(RedisChannelsPubSubBackend):
+    """Redis pub/sub that survives an outage: it reconnects, resubscribes, and says so.
+
+    Litestar's backend lets a connection error end its stream, after which the process never
+    hears the bus again. Here the stream reconnects with backoff, and `on_reconnect` lets every
+    local connection check storage for what was published while Redis was away.
+    """
+
+    def __init__(
+        self, *, redis: Any, key_prefix: str, wanted: Callable[[], Iterable[str]],
+        on_reconnect: Callable[[], None],
+    ) -> None:
+        super().__init__(redis=redis, key_prefix=key_prefix, stream_sleep_no_subscriptions=50)
+        self._wanted = wanted
+        self._on_reconnect = on_reconnect
+
+    async def subscribe(self, channels: Iterable[str]) -> None:
+        try:
+            await super().subscribe(channels)
+        except Exception as exc:  # the reconnect loop resubscribes from `wanted`
+            log.warning("bus subscribe failed (%s); will resubscribe on reconnect", exc)
+
+    async def unsubscribe(self, channels: Iterable[str]) -> None:
+        try:
+            await super().unsubscribe(channels)
+        except Exception as exc:
+            log.warning("bus unsubscribe failed: %s", exc)
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        while True:
+            try:
+                async for item in super().stream_events():
+                    yield item
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("bus connection lost: %s", exc)
+                await self._reconnect()
+
+    async def _reconnect(self) -> None:
+        delay = 0.05
+        while True:
+            await asyncio.sleep(delay)
+            fresh = self._redis.pubsub()
+            try:
+                channels = list(self._wanted())
+                if channels:
+                    await fresh.subscribe(*channels)
+                else:
+                    await self._redis.ping()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    await fresh.aclose()
+                delay = min(delay * 2, 1.0)
+                continue
+            old = self._pub_sub
+            self._RedisChannelsPubSubBackend__pub_sub = fresh
+            with contextlib.suppress(Exception):
+                await old.aclose()
+            if channels:
+                self._has_subscribed.set()
+            log.info("bus reconnected; %d channels resubscribed", len(channels))
+            self._on_reconnect()
+            return
+
+
+class Bus:
+    """Per-user channels over a ChannelsPlugin, with publishing that never fails a request."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._queue_limit = settings.ws_queue_limit
+        self._subscribers: set[ConnectionSubscriber] = set()
+        self._channel_refs: Counter[str] = Counter()
+        self._lock = asyncio.Lock()
+        self._outbox: asyncio.Queue[tuple[bytes, list[str]]] = asyncio.Queue(PUBLISH_QUEUE_LIMIT)
+        self._publisher: asyncio.Task[None] | None = None
+        backend: Any
+        if settings.redis_url:
+            from redis.asyncio import Redis
+
+            redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2,
+                                   health_check_interval=10)
+            backend = ResilientRedisBackend(
+                redis=redis, key_prefix=f"{settings.redis_namespace}:bus",
+                wanted=lambda: [c for c, n in self._channel_refs.items() if n > 0],
+                on_reconnect=self.resync_all,
+            )
+        else:
+            backend = MemoryChannelsBackend()
+        self.plugin = ChannelsPlugin(
+            backend=backend,
+            arbitrary_channels_allowed=True,
+            subscriber_max_backlog=settings.ws_queue_limit,
+            subscriber_backlog_strategy="backoff",
+            subscriber_class=ConnectionSubscriber,
+        )
+
+    # --- publishing ---------------------------------------------------------------------
+
+    def publish(self, payload: bytes, user_ids: Iterable[uuid.UUID | str]) -> None:
+        """Queue for fan-out after commit; never blocks or fails the caller."""
+        channels = [user_channel(u) for u in user_ids]
+        if not channels:
+            return
+        try:
+            self._outbox.put_nowait((payload, channels))
+        except asyncio.QueueFull:
+            log.warning("bus publish queue full; receivers will heal from storage")
+
+    async def _publish_loop(self) -> None:
+        """One task publishes in order; a failure is logged and storage heals receivers."""
+        while True:
+            payload, channels = await self._outbox.get()
+            try:
+                await self.plugin.wait_published(payload, channels)
+            except Exception as exc:
+                log.warning("bus publish failed (%s); dropping queued publishes", exc)
+                while not self._outbox.empty():
+                    self._outbox.get_nowait()
+                await asyncio.sleep(RETRY_PAUSE_SECONDS)
+
+    def start(self) -> None:
+        self._publisher = asyncio.create_task(self._publish_loop(), name="bus-publisher")
+
+    async def stop(self) -> None:
+        if self._publisher:
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
+
+    # --- subscribing --------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def subscription(
+        self, user_id: uuid.UUID, on_overflow: Callable[[], None]
+    ) -> AsyncIterator[ConnectionSubscriber]:
+        """A bounded subscription to one user's channel for one connection.
+
+        Subscribe and unsubscribe are serialized: a subscribe racing an unsubscribe of the same
+        channel could otherwise drop the backend subscription (litestar issue 4894).
+        """
+        channel = user_channel(user_id)
+        async with self._lock:
+            subscriber = await self.plugin.subscribe(channel)
+            self._channel_refs[channel] += 1
+        assert isinstance(subscriber, ConnectionSubscriber)
+        subscriber.on_overflow = on_overflow
+        self._subscribers.add(subscriber)
+        try:
+            yield subscriber
+        finally:
+            self._subscribers.discard(subscriber)
+            async with self._lock:
+                self._channel_refs[channel] -= 1
+                if self._channel_refs[channel] <= 0:
+                    del self._channel_refs[channel]
+                await self.plugin.unsubscribe(subscriber, channel)
+
+    def resync_all(self) -> None:
+        """Tell every local connection to check storage for what the bus may have lost."""
+        for subscriber in list(self._subscribers):
+            subscriber.put_nowait(RESYNC)
+
+
+_current: Bus | None = None
+
+
+def install(bus: Bus) -> None:
+    global _current
+    _current = bus
+
+
+def current() -> Bus:
+    assert _current is not None, "the bus starts with the app"
+    return _current

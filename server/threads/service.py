@@ -1,0 +1,542 @@
+"""Threads and their event log: the one place that decides who sees and writes what.
+
+Every read and write goes through `_open_membership` (or `visible_windows`): a thread of
+another practice, or one the caller is not a member of, is simply not found.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from server import bus as bus_module
+from server.accounts.service import STAFF_ROLES, Identity
+from server.accounts.tables import Profile
+from server.db import is_unique_violation, write_transaction
+from server.errors import Forbidden, InvalidInput, NotFound
+from server.threads.tables import Event, Member, Thread
+
+MESSAGE = "message"
+# Kinds that do not count as unread: the log's own bookkeeping.
+QUIET_KINDS = frozenset({"thread.created", "member.added", "member.removed"})
+MAX_PAGE = 200
+MAX_MEMBERS = 100
+SYNC_BATCH = 50
+
+_encode = msgspec.json.Encoder().encode
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_id(raw: str | uuid.UUID, what: str = "thread") -> uuid.UUID:
+    if isinstance(raw, uuid.UUID):
+        return raw
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        raise NotFound(f"No such {what}.") from None
+
+
+def event_view(row: dict[str, Any]) -> dict[str, Any]:
+    data = row["data"]
+    if isinstance(data, str):
+        data = json.loads(data)
+    view: dict[str, Any] = {
+        "id": str(row["id"]),
+        "thread_id": str(row["thread"]),
+        "seq": row["seq"],
+        "kind": row["kind"],
+        "actor_id": str(row["actor"]) if row["actor"] else None,
+        "created_at": row["created_at"],
+    }
+    if row["body"] is not None:
+        view["body"] = row["body"]
+    if data is not None:
+        view["data"] = data
+    if row["client_id"] is not None:
+        view["client_id"] = row["client_id"]
+    return view
+
+
+def event_frame(view: dict[str, Any]) -> bytes:
+    return _encode({"type": "event", "event": view})
+
+
+# --- authorization ---------------------------------------------------------------------------
+
+
+async def _open_membership(identity: Identity, thread_id: uuid.UUID) -> dict[str, Any]:
+    """The caller's open window in a thread of their practice, or not found."""
+    row = await (
+        Member.select(*Member.all_columns(), Member.thread.last_seq.as_alias("last_seq"))
+        .where(
+            Member.thread == thread_id,
+            Member.profile == identity.user_id,
+            Member.left_seq.is_null(),
+            Member.thread.organization == identity.organization_id,
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such thread.")
+    return row
+
+
+async def visible_windows(
+    user_id: uuid.UUID, thread_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[int, int | None]]]:
+    """Every membership window of a user in these threads, oldest first."""
+    ids = list(thread_ids)
+    if not ids:
+        return {}
+    rows = await Member.select(Member.thread, Member.joined_seq, Member.left_seq).where(
+        Member.profile == user_id, Member.thread.is_in(ids)
+    ).order_by(Member.joined_seq)
+    windows: dict[uuid.UUID, list[tuple[int, int | None]]] = {}
+    for row in rows:
+        windows.setdefault(row["thread"], []).append((row["joined_seq"], row["left_seq"]))
+    return windows
+
+
+def is_open(windows: Sequence[tuple[int, int | None]]) -> bool:
+    return bool(windows) and windows[-1][1] is None
+
+
+def in_windows(seq: int, windows: Sequence[tuple[int, int | None]]) -> bool:
+    return any(start <= seq and (end is None or seq <= end) for start, end in windows)
+
+
+async def _current_member_ids(thread_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await Member.select(Member.profile).where(
+        Member.thread == thread_id, Member.left_seq.is_null()
+    )
+    return [r["profile"] for r in rows]
+
+
+async def _profiles_in_org(identity: Identity, ids: Iterable[uuid.UUID]) -> list[dict[str, Any]]:
+    wanted = set(ids)
+    if not wanted:
+        return []
+    rows = await Profile.select(Profile.id, Profile.role, Profile.status, Profile.name).where(
+        Profile.id.is_in(list(wanted)),
+        Profile.organization == identity.organization_id,
+        Profile.status != "removed",
+    )
+    if len(rows) != len(wanted):
+        raise NotFound("No such user in this practice.")
+    return rows
+
+
+def _may_manage_members(identity: Identity) -> bool:
+    return identity.role in STAFF_ROLES or identity.role == "bot"
+
+
+# --- the log ---------------------------------------------------------------------------------
+
+
+async def _append(
+    thread_id: uuid.UUID, kind: str, actor_id: uuid.UUID | None, *, body: str | None = None,
+    data: dict[str, Any] | None = None, client_id: str | None = None,
+) -> dict[str, Any]:
+    """Bump last_seq and insert, inside the caller's write transaction."""
+    bumped = await (
+        Thread.update({Thread.last_seq: Thread.last_seq + 1})
+        .where(Thread.id == thread_id)
+        .returning(Thread.last_seq)
+    )
+    if not bumped:
+        raise NotFound("No such thread.")
+    row = {
+        "id": uuid.uuid4(),
+        "thread": thread_id,
+        "seq": bumped[0]["last_seq"],
+        "kind": kind,
+        "actor": actor_id,
+        "body": body,
+        "data": json.dumps(data) if data is not None else None,
+        "client_id": client_id,
+        "created_at": now(),
+    }
+    await Event.insert(Event(**row))
+    return event_view({**row, "data": data})
+
+
+def _publish(view: dict[str, Any], recipients: Iterable[uuid.UUID]) -> None:
+    payload = bus_module.event_payload(view["thread_id"], view["seq"], event_frame(view))
+    bus_module.current().publish(payload, recipients)
+
+
+async def append_system_event(
+    thread_id: uuid.UUID, kind: str, *, data: dict[str, Any] | None = None,
+    body: str | None = None, actor_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """For other domains (onboarding, forms, jobs): write a `system` or domain event.
+
+    Call it outside any transaction of your own, or pass the work through `write_transaction`
+    yourself and publish afterwards with `publish_event`.
+    """
+    async with write_transaction():
+        view = await _append(thread_id, kind, actor_id, body=body, data=data)
+        recipients = await _current_member_ids(thread_id)
+    _publish(view, recipients)
+    return view
+
+
+async def publish_event(view: dict[str, Any]) -> None:
+    """Fan out an event appended inside a caller's own transaction, after it committed."""
+    _publish(view, await _current_member_ids(parse_id(view["thread_id"])))
+
+
+# --- threads ---------------------------------------------------------------------------------
+
+
+async def create_thread(
+    identity: Identity, member_ids: Sequence[uuid.UUID], title: str | None
+) -> dict[str, Any]:
+    """A new thread whose log starts with `thread.created`; the caller is always a member."""
+    title = " ".join(title.split()) if title else None
+    others = {m for m in member_ids if m != identity.user_id}
+    if len(others) + 1 > MAX_MEMBERS:
+        raise InvalidInput(f"A thread has at most {MAX_MEMBERS} members.")
+    profiles = await _profiles_in_org(identity, others)
+    if identity.role == "client" and any(p["role"] not in STAFF_ROLES for p in profiles):
+        # Clients talk with their practice, never directly with other clients.
+        raise NotFound("No such user in this practice.")
+    members = [identity.user_id, *sorted(others)]
+    thread_id = uuid.uuid4()
+    async with write_transaction():
+        await Thread.insert(Thread(
+            id=thread_id, organization=identity.organization_id, title=title,
+            last_seq=0, created_by=identity.user_id, created_at=now(),
+        ))
+        view = await _append(
+            thread_id, "thread.created", identity.user_id,
+            data={"title": title, "member_ids": [str(m) for m in members]},
+        )
+        await Member.insert(*[
+            Member(thread=thread_id, profile=m, role="owner" if m == identity.user_id else
+                   "member", joined_seq=view["seq"], joined_at=now(), last_read_seq=0)
+            for m in members
+        ])
+    _publish(view, members)
+    threads = await _thread_views(identity, [thread_id])
+    return threads[0]
+
+
+async def list_threads(identity: Identity) -> list[dict[str, Any]]:
+    rows = await Member.select(Member.thread).where(
+        Member.profile == identity.user_id, Member.left_seq.is_null()
+    )
+    return await _thread_views(identity, [r["thread"] for r in rows])
+
+
+async def get_thread(identity: Identity, thread_id: str) -> dict[str, Any]:
+    tid = parse_id(thread_id)
+    await _open_membership(identity, tid)
+    return (await _thread_views(identity, [tid]))[0]
+
+
+async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """Threads with members, last_seq, unread and the latest message, in a few queries."""
+    if not thread_ids:
+        return []
+    threads = await Thread.select().where(Thread.id.is_in(thread_ids))
+    members = await Member.select(
+        Member.thread, Member.profile, Member.role, Member.last_read_seq, Member.joined_seq,
+        Member.profile.name.as_alias("name"), Member.profile.role.as_alias("user_role"),
+    ).where(Member.thread.is_in(thread_ids), Member.left_seq.is_null())
+    by_thread: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    mine: dict[uuid.UUID, dict[str, Any]] = {}
+    for m in members:
+        by_thread.setdefault(m["thread"], []).append(m)
+        if m["profile"] == identity.user_id:
+            mine[m["thread"]] = m
+    unread = await _unread_counts(identity.user_id, mine)
+    latest = await _latest_messages(thread_ids, mine)
+    views = []
+    for t in threads:
+        me = mine.get(t["id"])
+        if me is None:
+            continue
+        views.append({
+            "id": str(t["id"]),
+            "title": t["title"],
+            "kind": t["kind"],
+            "created_at": t["created_at"],
+            "last_seq": t["last_seq"],
+            "last_read_seq": me["last_read_seq"],
+            "unread": unread.get(t["id"], 0),
+            "members": [
+                {"id": str(m["profile"]), "name": m["name"], "role": m["user_role"]}
+                for m in by_thread.get(t["id"], [])
+            ],
+            "last_message": latest.get(t["id"]),
+        })
+    views.sort(key=lambda v: (v["last_message"] or {}).get("created_at") or v["created_at"],
+               reverse=True)
+    return views
+
+
+async def _unread_counts(
+    user_id: uuid.UUID, mine: dict[uuid.UUID, dict[str, Any]]
+) -> dict[uuid.UUID, int]:
+    """Events by others after my read position (and since I joined), bookkeeping aside."""
+    if not mine:
+        return {}
+    quiet = ", ".join(f"'{k}'" for k in sorted(QUIET_KINDS))
+    counts: dict[uuid.UUID, int] = {}
+    ids = list(mine)
+    for start in range(0, len(ids), SYNC_BATCH):
+        batch = ids[start:start + SYNC_BATCH]
+        placeholders = ", ".join("{}" for _ in batch)
+        rows = await Event.raw(
+            "SELECT e.thread AS thread, COUNT(*) AS n FROM thread_event e "
+            "JOIN thread_member m ON m.thread = e.thread AND m.profile = {} "
+            "AND m.left_seq IS NULL "
+            f"WHERE e.thread IN ({placeholders}) AND e.seq > m.last_read_seq "
+            "AND e.seq >= m.joined_seq AND (e.actor IS NULL OR e.actor <> m.profile) "
+            f"AND e.kind NOT IN ({quiet}) GROUP BY e.thread",
+            user_id, *batch,
+        )
+        for row in rows:
+            counts[uuid.UUID(str(row["thread"]))] = int(row["n"])
+    return counts
+
+
+async def _latest_messages(
+    thread_ids: list[uuid.UUID], mine: dict[uuid.UUID, dict[str, Any]]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The newest message of each thread, for previews in a thread list."""
+    latest: dict[uuid.UUID, dict[str, Any]] = {}
+    for start in range(0, len(thread_ids), SYNC_BATCH):
+        batch = thread_ids[start:start + SYNC_BATCH]
+        placeholders = ", ".join("{}" for _ in batch)
+        rows = await Event.raw(
+            "SELECT e.* FROM thread_event e JOIN ("
+            "SELECT thread, MAX(seq) AS seq FROM thread_event "
+            f"WHERE kind = 'message' AND thread IN ({placeholders}) GROUP BY thread"
+            ") last ON last.thread = e.thread AND last.seq = e.seq",
+            *batch,
+        )
+        for row in rows:
+            tid = uuid.UUID(str(row["thread"]))
+            member = mine.get(tid)
+            if member and row["seq"] >= member["joined_seq"]:
+                row["thread"] = tid
+                latest[tid] = event_view(row)
+    return latest
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+async def history(
+    identity: Identity, thread_id: str, *, after: int | None = None, before: int | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], bool]:
+    """A page of the caller's visible events in ascending seq, and whether more lie beyond.
+
+    With `after`, the page starts just after it (reading forward); with `before` (or neither),
+    it is the page just before it (scrolling back from the newest).
+    """
+    tid = parse_id(thread_id)
+    await _open_membership(identity, tid)
+    limit = max(1, min(limit, MAX_PAGE))
+    windows = (await visible_windows(identity.user_id, [tid]))[tid]
+    first_visible = windows[0][0]
+    query = Event.select().where(Event.thread == tid)
+    if after is not None:
+        query = query.where(Event.seq > max(after, first_visible - 1)).order_by(Event.seq)
+    else:
+        query = query.where(Event.seq >= first_visible)
+        if before is not None:
+            query = query.where(Event.seq < before)
+        query = query.order_by(Event.seq, ascending=False)
+    rows = await query.limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if after is None:
+        rows.reverse()
+    return [event_view(r) for r in rows if in_windows(r["seq"], windows)], more
+
+
+async def events_after(
+    user_id: uuid.UUID, cursors: dict[uuid.UUID, int]
+) -> tuple[list[dict[str, Any]], dict[uuid.UUID, int], set[uuid.UUID]]:
+    """What a connection missed: the user's visible events after each cursor.
+
+    A thread counts while the user is a member, or when they were removed after the cursor
+    (they still get everything up to and including their removal). Returns the events (by
+    thread, ascending seq), the clamped start cursor of each such thread, and the threads whose
+    window is closed (the connection forgets them once delivered). A batch of threads is one
+    query, so a sync of hundreds of threads is a handful of queries.
+    """
+    all_windows = await visible_windows(user_id, cursors)
+    windows = {
+        tid: w for tid, w in all_windows.items()
+        if is_open(w) or (w[-1][1] or 0) > cursors[tid]
+    }
+    if not windows:
+        return [], {}, set()
+    closed = {tid for tid, w in windows.items() if not is_open(w)}
+    heads = await Thread.select(Thread.id, Thread.last_seq).where(
+        Thread.id.is_in(list(windows))
+    )
+    starts = {tid: max(cursors[tid], windows[tid][0][0] - 1) for tid in windows}
+    behind = [h["id"] for h in heads if h["last_seq"] > starts[h["id"]]]
+    events: list[dict[str, Any]] = []
+    for offset in range(0, len(behind), SYNC_BATCH):
+        batch = behind[offset:offset + SYNC_BATCH]
+        condition: Any = None
+        for tid in batch:
+            clause = (Event.thread == tid) & (Event.seq > starts[tid])
+            last = windows[tid][-1][1]
+            if last is not None:
+                clause = clause & (Event.seq <= last)
+            condition = clause if condition is None else condition | clause
+        rows = await Event.select().where(condition).order_by(Event.thread).order_by(Event.seq)
+        events.extend(event_view(r) for r in rows if in_windows(r["seq"], windows[r["thread"]]))
+    return events, starts, closed
+
+
+async def post_message(
+    identity: Identity, thread_id: str | uuid.UUID, *, body: str, client_id: str,
+    max_length: int,
+) -> tuple[dict[str, Any], bool]:
+    """Store a message once per client_id; a retry returns the event already stored."""
+    tid = parse_id(thread_id)
+    if not body.strip():
+        raise InvalidInput("A message needs some text.", extra={"field": "body"})
+    if len(body) > max_length:
+        raise InvalidInput(f"A message has at most {max_length} characters.",
+                           code="message_too_long", extra={"field": "body"})
+    existing = await _existing(tid, identity.user_id, client_id)
+    if existing is not None:
+        await _open_membership(identity, tid)
+        return existing, False
+    try:
+        async with write_transaction():
+            await _open_membership(identity, tid)
+            view = await _append(tid, MESSAGE, identity.user_id, body=body, client_id=client_id)
+            recipients = await _current_member_ids(tid)
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        existing = await _existing(tid, identity.user_id, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    _publish(view, recipients)
+    return view, True
+
+
+async def _existing(
+    thread_id: uuid.UUID, actor_id: uuid.UUID, client_id: str
+) -> dict[str, Any] | None:
+    row = await Event.select().where(
+        Event.thread == thread_id, Event.actor == actor_id, Event.client_id == client_id
+    ).first()
+    return event_view(row) if row else None
+
+
+async def add_member(identity: Identity, thread_id: str, user_id: str) -> dict[str, Any]:
+    tid = parse_id(thread_id)
+    uid = parse_id(user_id, "user")
+    await _open_membership(identity, tid)
+    if not _may_manage_members(identity):
+        raise Forbidden("Only the practice's team can add members to a thread.")
+    await _profiles_in_org(identity, [uid])
+    try:
+        async with write_transaction():
+            already = await Member.exists().where(
+                Member.thread == tid, Member.profile == uid, Member.left_seq.is_null()
+            )
+            if already:
+                raise InvalidInput("That user is already a member.", code="already_member")
+            view = await _append(tid, "member.added", identity.user_id,
+                                 data={"user_id": str(uid)})
+            await Member.insert(Member(thread=tid, profile=uid, role="member",
+                                       joined_seq=view["seq"], joined_at=now(),
+                                       last_read_seq=view["seq"] - 1))
+            recipients = await _current_member_ids(tid)
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise InvalidInput("That user is already a member.", code="already_member") from exc
+        raise
+    _publish(view, recipients)
+    return view
+
+
+async def remove_member(identity: Identity, thread_id: str, user_id: str) -> dict[str, Any]:
+    """Staff remove anyone; anyone may leave. The removed member sees the removal, then nothing."""
+    tid = parse_id(thread_id)
+    uid = parse_id(user_id, "user")
+    await _open_membership(identity, tid)
+    if uid != identity.user_id and not _may_manage_members(identity):
+        raise Forbidden("Only the practice's team can remove others from a thread.")
+    async with write_transaction():
+        target = await Member.select(Member.id).where(
+            Member.thread == tid, Member.profile == uid, Member.left_seq.is_null()
+        ).first()
+        if target is None:
+            raise NotFound("That user is not a member of this thread.")
+        recipients = await _current_member_ids(tid)
+        view = await _append(tid, "member.removed", identity.user_id,
+                             data={"user_id": str(uid)})
+        await Member.update({Member.left_seq: view["seq"], Member.left_at: now()}).where(
+            Member.id == target["id"]
+        )
+    _publish(view, recipients)
+    return view
+
+
+async def mark_read(
+    identity: Identity, thread_id: str | uuid.UUID, seq: int
+) -> tuple[int, list[uuid.UUID]]:
+    """Move the caller's read position forward (never back); returns it and the other members."""
+    tid = parse_id(thread_id)
+    member = await _open_membership(identity, tid)
+    position = max(member["last_read_seq"], min(seq, member["last_seq"]))
+    if position != member["last_read_seq"]:
+        await Member.update({Member.last_read_seq: position}).where(
+            Member.id == member["id"], Member.last_read_seq < position
+        )
+    others = [m for m in await _current_member_ids(tid) if m != identity.user_id]
+    return position, others
+
+
+async def other_members(identity: Identity, thread_id: uuid.UUID) -> list[uuid.UUID]:
+    """For typing signals: the members who should hear, if the caller may speak here."""
+    await _open_membership(identity, thread_id)
+    return [m for m in await _current_member_ids(thread_id) if m != identity.user_id]
+
+
+async def open_cursors(user_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """Each open thread's last_seq: where a new connection's cursors start."""
+    rows = await Member.select(Member.thread, Member.thread.last_seq.as_alias("last_seq")).where(
+        Member.profile == user_id, Member.left_seq.is_null()
+    )
+    return {r["thread"]: r["last_seq"] for r in rows}
+
+
+async def join_cursor(user_id: uuid.UUID, thread_id: uuid.UUID) -> int | None:
+    """For a thread a connection has not seen: the seq just before the open window, if any."""
+    row = await Member.select(Member.joined_seq).where(
+        Member.thread == thread_id, Member.profile == user_id, Member.left_seq.is_null()
+    ).first()
+    return None if row is None else row["joined_seq"] - 1
+
+
+def signal_frame(frame: dict[str, Any]) -> bytes:
+    return b"S" + _encode(frame)
+
+
+def publish_signal(frame: dict[str, Any], recipients: Iterable[uuid.UUID]) -> None:
+    bus_module.current().publish(signal_frame(frame), recipients)

@@ -1,0 +1,278 @@
+"""One WebSocket connection: frames in, events out, in seq order, once, without gaps.
+
+The connection keeps a cursor per thread: the last seq it delivered. An event from the bus is
+sent only if it is the next one; a gap is filled from storage first, a duplicate is dropped.
+Cursor work and socket writes happen under one lock, so a `sync` replay and live events never
+interleave out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import WebSocket
+
+from server import bus as bus_module
+from server.accounts.service import Identity, token_is_live
+from server.errors import AppError
+from server.runtime import Runtime
+from server.threads import service as threads
+from server.ws import frames
+
+log = logging.getLogger("carethread.ws")
+
+TYPING_EVERY_SECONDS = 1.0
+ABUSE_FACTOR = 3  # rejected frames beyond this many bursts close the connection
+
+
+class Connection:
+    def __init__(self, socket: WebSocket[Any, Any, Any], identity: Identity, runtime: Runtime
+                 ) -> None:
+        self.socket = socket
+        self.identity = identity
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.user_id = identity.user_id
+        self.cursors: dict[uuid.UUID, int] = {}
+        self.lock = asyncio.Lock()
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.tokens = float(self.settings.ws_burst)
+        self.refilled = time.monotonic()
+        self.rejected = 0
+        self.typing_sent: dict[uuid.UUID, float] = {}
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        bus = bus_module.current()
+        async with bus.subscription(self.user_id, self._on_overflow) as subscriber:
+            self.cursors = await threads.open_cursors(self.user_id)
+            await self.write({"type": "ready", "user_id": str(self.user_id)})
+            self.tasks = [
+                asyncio.create_task(self._read_loop()),
+                asyncio.create_task(self._deliver_loop(subscriber)),
+                asyncio.create_task(self._watch_session()),
+            ]
+            try:
+                await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in self.tasks:
+                    task.cancel()
+                results = await asyncio.gather(*self.tasks, return_exceptions=True)
+                for result in results:
+                    if isinstance(result, Exception) and not _is_disconnect(result):
+                        log.error("connection task failed", exc_info=result)
+        if self.close_code is not None:
+            with contextlib.suppress(Exception):
+                await self.socket.close(code=self.close_code, reason=self.close_reason)
+
+    def close_soon(self, code: int, reason: str) -> None:
+        """End the connection from anywhere: the tasks stop, then the socket closes."""
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+        for task in self.tasks:
+            task.cancel()
+
+    def _on_overflow(self) -> None:
+        log.info("closing slow connection of %s", self.user_id)
+        self.close_soon(frames.CLOSE_TOO_SLOW, "too far behind; reconnect and sync")
+
+    async def _watch_session(self) -> None:
+        """Expiry and idle timeout, for sessions no logout message announced."""
+        while True:
+            await asyncio.sleep(self.settings.ws_liveness_seconds)
+            if not await token_is_live(self.settings, self.identity, touch=True):
+                self.close_soon(frames.CLOSE_UNAUTHENTICATED, "session ended")
+                return
+
+    # --- writing --------------------------------------------------------------------------
+
+    async def write(self, frame: dict[str, Any]) -> None:
+        await self.write_raw(frames.encode(frame))
+
+    async def write_raw(self, data: bytes) -> None:
+        await self.socket.send_text(data.decode())
+
+    async def error(self, code: str, detail: str, **extra: Any) -> None:
+        frame = {"type": "error", "code": code, "detail": detail}
+        frame.update({k: v for k, v in extra.items() if v is not None})
+        async with self.lock:
+            await self.write(frame)
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        while True:
+            message = await self.socket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw: Any = message.get("text") or message.get("bytes") or b""
+            await self._handle(raw)
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        rate, burst = self.settings.ws_messages_per_second, self.settings.ws_burst
+        self.tokens = min(burst, self.tokens + (now - self.refilled) * rate)
+        self.refilled = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.rejected = 0
+            return True
+        self.rejected += 1
+        if self.rejected > ABUSE_FACTOR * burst:
+            self.close_soon(frames.CLOSE_ABUSE, "far over the frame rate")
+        return False
+
+    async def _handle(self, raw: str | bytes) -> None:
+        try:
+            frame = frames.decode_frame(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            await self.error("invalid_frame", f"Bad frame: {exc}",
+                             client_id=frames.client_id_of(raw))
+            return
+        if not isinstance(frame, frames.Ping) and not self._take_token():
+            await self.error("rate_limited", "Too many frames; slow down.",
+                             client_id=getattr(frame, "client_id", None))
+            return
+        try:
+            if isinstance(frame, frames.Send):
+                await self._send(frame)
+            elif isinstance(frame, frames.Sync):
+                await self._sync(frame)
+            elif isinstance(frame, frames.Typing):
+                await self._typing(frame)
+            elif isinstance(frame, frames.Read):
+                await self._read(frame)
+            else:
+                async with self.lock:
+                    await self.write({"type": "pong"})
+        except AppError as exc:
+            extra: dict[str, Any] = {"client_id": getattr(frame, "client_id", None)}
+            if hasattr(frame, "thread_id"):
+                extra["thread_id"] = str(frame.thread_id)
+            await self.error(exc.code, exc.detail, **extra)
+
+    async def _send(self, frame: frames.Send) -> None:
+        view, _ = await threads.post_message(
+            self.identity, frame.thread_id, body=frame.body, client_id=frame.client_id,
+            max_length=self.settings.max_message_length,
+        )
+        async with self.lock:
+            await self.write({"type": "ack", "client_id": frame.client_id, "event": view})
+
+    async def _sync(self, frame: frames.Sync) -> None:
+        async with self.lock:
+            events, starts, closed = await threads.events_after(self.user_id, frame.cursors)
+            for tid in frame.cursors:
+                if tid not in starts:
+                    await self.write({"type": "error", "code": "not_found",
+                                      "detail": "No such thread.", "thread_id": str(tid)})
+            self.cursors.update(starts)
+            await self._deliver_stored(events, closed)
+            await self.write({"type": "synced"})
+
+    async def _typing(self, frame: frames.Typing) -> None:
+        now = time.monotonic()
+        if now - self.typing_sent.get(frame.thread_id, 0.0) < TYPING_EVERY_SECONDS:
+            return
+        self.typing_sent[frame.thread_id] = now
+        others = await threads.other_members(self.identity, frame.thread_id)
+        threads.publish_signal(
+            {"type": "typing", "thread_id": str(frame.thread_id), "user_id": str(self.user_id)},
+            others,
+        )
+
+    async def _read(self, frame: frames.Read) -> None:
+        position, others = await threads.mark_read(self.identity, frame.thread_id, frame.seq)
+        threads.publish_signal(
+            {"type": "read", "thread_id": str(frame.thread_id), "user_id": str(self.user_id),
+             "seq": position},
+            [*others, self.user_id],
+        )
+
+    # --- delivering -----------------------------------------------------------------------
+
+    async def _deliver_loop(self, subscriber: Any) -> None:
+        async for payload in subscriber.iter_events():
+            kind = payload[:1]
+            if kind == b"E":
+                thread_id, seq, frame = bus_module.parse_event_payload(payload)
+                async with self.lock:
+                    await self._deliver_live(uuid.UUID(thread_id), seq, frame)
+            elif kind == b"S":
+                async with self.lock:
+                    await self.write_raw(payload[1:])
+            elif kind == b"X":
+                target = payload[1:].decode()
+                if target in ("*", str(self.identity.token_id)):
+                    self.close_soon(frames.CLOSE_UNAUTHENTICATED, "session ended")
+                    return
+            elif payload == bus_module.RESYNC:
+                async with self.lock:
+                    await self._resync()
+
+    async def _deliver_live(self, thread_id: uuid.UUID, seq: int, frame: bytes) -> None:
+        cursor = self.cursors.get(thread_id)
+        if cursor is None:
+            cursor = await threads.join_cursor(self.user_id, thread_id)
+            if cursor is None:
+                return  # not (or no longer) a member
+            self.cursors[thread_id] = cursor
+        if seq <= cursor:
+            return  # already delivered
+        if seq > cursor + 1:
+            await self._fill(thread_id)
+            return
+        await self.write_raw(frame)
+        self.cursors[thread_id] = seq
+        if b'"member.removed"' in frame:
+            self._forget_if_removed(thread_id, json.loads(frame)["event"])
+
+    async def _fill(self, thread_id: uuid.UUID) -> None:
+        """The bus skipped something: send what storage has after the cursor."""
+        events, starts, closed = await threads.events_after(
+            self.user_id, {thread_id: self.cursors[thread_id]}
+        )
+        if thread_id not in starts:
+            self.cursors.pop(thread_id, None)
+            return
+        await self._deliver_stored(events, closed)
+
+    async def _resync(self) -> None:
+        """After a bus outage: every open thread, including ones joined meanwhile."""
+        for thread_id in await threads.open_cursors(self.user_id):
+            self.cursors.setdefault(thread_id, 0)
+        events, starts, closed = await threads.events_after(self.user_id, dict(self.cursors))
+        for thread_id in list(self.cursors):
+            if thread_id not in starts:
+                del self.cursors[thread_id]
+        await self._deliver_stored(events, closed)
+
+    async def _deliver_stored(self, events: list[dict[str, Any]], closed: set[uuid.UUID]) -> None:
+        for event in events:
+            thread_id = uuid.UUID(event["thread_id"])
+            if event["seq"] <= self.cursors.get(thread_id, 0):
+                continue
+            await self.write_raw(threads.event_frame(event))
+            self.cursors[thread_id] = event["seq"]
+        for thread_id in closed:
+            self.cursors.pop(thread_id, None)
+
+    def _forget_if_removed(self, thread_id: uuid.UUID, event: dict[str, Any]) -> None:
+        if event.get("data", {}).get("user_id") == str(self.user_id):
+            self.cursors.pop(thread_id, None)
+
+
+def _is_disconnect(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    return name in {"WebSocketDisconnect", "ConnectionClosed", "ConnectionClosedOK",
+                    "ConnectionClosedError", "ClientDisconnected"} or isinstance(exc, OSError)
