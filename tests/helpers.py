@@ -81,3 +81,44 @@ async def new_bot(http: httpx.AsyncClient, admin: Person, name: str = "Reminder 
 
 async def login(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
     return await http.post("/sessions", json={"email": email, "password": password})
+
+
+async def new_thread(
+    http: httpx.AsyncClient, creator: Person, *members: Person, title: str | None = "Care"
+) -> str:
+    resp = await http.post("/threads", json={"member_ids": [m.id for m in members],
+                                             "title": title}, headers=creator.headers)
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["thread"]["id"])
+
+
+async def say(http: httpx.AsyncClient, person: Person, thread_id: str, body: str,
+              client_id: str | None = None) -> dict[str, Any]:
+    resp = await http.post(f"/threads/{thread_id}/messages",
+                           json={"body": body, "client_id": client_id or uuid.uuid4().hex},
+                           headers=person.headers)
+    assert resp.status_code == 201, resp.text
+    return dict(resp.json()["event"])
+
+
+async def all_events(http: httpx.AsyncClient, person: Person, thread_id: str
+                     ) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        resp = await http.get(f"/threads/{thread_id}/events",
+                              params={"after": after, "limit": 200}, headers=person.headers)
+        assert resp.status_code == 200, resp.text
+        page = resp.json()
+        events.extend(page["events"])
+        if not page["more"]:
+            return events
+        after = page["events"][-1]["seq"]
+
+
+async def team(http: httpx.AsyncClient, mailbox: Mailbox) -> tuple[Person, Person, Person]:
+    """A practice with its owner, a provider and a bot."""
+    owner = await new_practice(http)
+    provider = await invite_staff(http, mailbox, owner)
+    bot = await new_bot(http, owner)
+    return owner, provider, bot
