@@ -51,6 +51,15 @@ class ConnectionSubscriber(Subscriber):
 
     on_overflow: Callable[[], None] | None = None
 
+    async def put(self, item: bytes | None) -> None:
+        if item is None:
+            # Unsubscribing puts a stop marker; on a full bounded queue whose reader is gone
+            # that would wait forever, so drop what nobody will read first.
+            while not self._queue.empty():
+                self._queue.get_nowait()
+                self._queue.task_done()
+        await super().put(item)
+
     def put_nowait(self, item: bytes | None) -> bool:
         accepted = super().put_nowait(item)
         if not accepted and item is not None and self.on_overflow is not None:
