@@ -178,6 +178,7 @@ class Bus:
 
     async def _publish_loop(self) -> None:
         """One task publishes in order; a failure is logged and storage heals receivers."""
+        dropped = False
         while True:
             payload, channels = await self._outbox.get()
             try:
@@ -186,7 +187,12 @@ class Bus:
                 log.warning("bus publish failed (%s); dropping queued publishes", exc)
                 while not self._outbox.empty():
                     self._outbox.get_nowait()
+                dropped = True
                 await asyncio.sleep(RETRY_PAUSE_SECONDS)
+                continue
+            if dropped:  # local connections heal now; remote ones on their reconnect or gap
+                dropped = False
+                self.resync_all()
 
     def start(self) -> None:
         self._publisher = asyncio.create_task(self._publish_loop(), name="bus-publisher")

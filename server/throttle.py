@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from litestar.stores.base import Store
 
 from server.errors import RateLimited
+
+log = logging.getLogger("carethread.throttle")
 
 
 class LoginThrottle:
@@ -28,24 +31,37 @@ class LoginThrottle:
         return f"login-fail:email:{digest}", f"login-fail:addr:{address}"
 
     async def _count(self, key: str) -> int:
-        raw = await self._store.get(key)
+        try:
+            raw = await self._store.get(key)
+        except Exception as exc:  # the store (Redis) is down: fail open, argon2 still paces
+            log.warning("login throttle store unavailable: %s", exc)
+            return 0
         return int(raw) if raw else 0
 
     async def check(self, email: str, address: str) -> None:
         by_email, by_addr = self._keys(email, address)
         for key, limit in ((by_email, self._limit), (by_addr, self._limit * 5)):
             if await self._count(key) >= limit:
-                retry = await self._store.expires_in(key) or self._window
+                try:
+                    retry = await self._store.expires_in(key) or self._window
+                except Exception:
+                    retry = self._window
                 raise RateLimited(
                     "Too many failed logins. Try again later.",
                     headers={"Retry-After": str(max(1, retry))},
                 )
 
     async def failed(self, email: str, address: str) -> None:
-        for key in self._keys(email, address):
-            count = await self._count(key)
-            remaining = await self._store.expires_in(key) if count else None
-            await self._store.set(key, str(count + 1), expires_in=remaining or self._window)
+        try:
+            for key in self._keys(email, address):
+                count = await self._count(key)
+                remaining = await self._store.expires_in(key) if count else None
+                await self._store.set(key, str(count + 1), expires_in=remaining or self._window)
+        except Exception as exc:
+            log.warning("login throttle store unavailable: %s", exc)
 
     async def succeeded(self, email: str) -> None:
-        await self._store.delete(self._keys(email, "")[0])
+        try:
+            await self._store.delete(self._keys(email, "")[0])
+        except Exception as exc:
+            log.warning("login throttle store unavailable: %s", exc)

@@ -217,3 +217,73 @@ def app_client(url: str) -> httpx.AsyncClient:
 
     client.event_hooks["response"].append(forget_cookies)
     return client
+
+
+@dataclass
+class RedisProcess:
+    """A Redis of the test's own, so it can be stopped and restarted mid-conversation."""
+
+    binary: str
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.5).ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisProcess]:
+    import shutil
+
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        need("redis-server", "no redis-server binary to start a private Redis")
+    redis_proc = RedisProcess(binary)
+    redis_proc.start()
+    yield redis_proc
+    redis_proc.stop()
+
+
+@pytest.fixture
+def cluster_backend(tmp_path: Path, own_redis: RedisProcess) -> Iterator[Backend]:
+    """PostgreSQL plus a private Redis: what several server processes share."""
+    name = f"carethread_test_{uuid.uuid4().hex[:12]}"
+    try:
+        _postgres_admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        need("PostgreSQL", f"{POSTGRES_URL}: {exc}")
+    env = {
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "DATABASE_URL": POSTGRES_URL.rsplit("/", 1)[0] + "/" + name,
+        "REDIS_URL": own_redis.url,
+    }
+    try:
+        yield Backend("cluster", env, tmp_path)
+    finally:
+        try:
+            _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except Exception:
+            pass

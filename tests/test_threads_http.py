@@ -78,7 +78,7 @@ async def test_a_retried_client_id_yields_one_event_even_ten_at_once(
 async def test_members_join_and_leave_and_see_only_their_window(
     http: httpx.AsyncClient, mailbox: Mailbox
 ) -> None:
-    owner, provider, bot = await team(http, mailbox)
+    owner, provider, _bot = await team(http, mailbox)
     tid = await new_thread(http, owner)
     await say(http, owner, tid, "before the provider joined")
     resp = await http.post(f"/threads/{tid}/members", json={"user_id": provider.id},
@@ -104,7 +104,7 @@ async def test_members_join_and_leave_and_see_only_their_window(
 
 
 async def test_a_bot_member_posts_as_itself(http: httpx.AsyncClient, mailbox: Mailbox) -> None:
-    owner, provider, bot = await team(http, mailbox)
+    _owner, provider, bot = await team(http, mailbox)
     tid = await new_thread(http, provider, bot)
     event = await say(http, bot, tid, "Reminder: your appointment is tomorrow.")
     assert event["actor_id"] == bot.id
@@ -114,7 +114,7 @@ async def test_a_bot_member_posts_as_itself(http: httpx.AsyncClient, mailbox: Ma
 async def test_strangers_and_other_practices_see_nothing(
     http: httpx.AsyncClient, mailbox: Mailbox
 ) -> None:
-    owner, provider, bot = await team(http, mailbox)
+    owner, provider, _bot = await team(http, mailbox)
     tid = await new_thread(http, owner, provider)
     other = await new_practice(http, "Another Practice")
     for person in (other,):
