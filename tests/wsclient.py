@@ -17,6 +17,7 @@ class Socket:
         self.conn = conn
         self.frames: list[dict[str, Any]] = []
         self._seen = 0
+        self._claimed: set[int] = set()
 
     @classmethod
     async def open(cls, ws_url: str, token: str | None = None, **kwargs: Any) -> Socket:
@@ -37,7 +38,7 @@ class Socket:
         await self.conn.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
 
     async def next(self, wait: float = 10) -> dict[str, Any]:
-        """The next frame not yet returned by next() or until()."""
+        """The next frame in arrival order (frames read by until() included)."""
         if self._seen < len(self.frames):
             self._seen += 1
             return self.frames[self._seen - 1]
@@ -49,12 +50,21 @@ class Socket:
 
     async def until(self, match: Callable[[dict[str, Any]], bool], wait: float = 10
                     ) -> dict[str, Any]:
-        """Read frames until one matches; all frames are kept in `frames`."""
+        """The first frame, received earlier or arriving now, that matches and that no earlier
+        `until` returned. Every frame is kept in `frames`."""
         deadline = time.monotonic() + wait
+        index = 0
         while True:
-            frame = await self.next(max(0.01, deadline - time.monotonic()))
-            if match(frame):
-                return frame
+            while index < len(self.frames):
+                if index not in self._claimed and match(self.frames[index]):
+                    self._claimed.add(index)
+                    return self.frames[index]
+                index += 1
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching frame within {wait}s")
+            raw = await asyncio.wait_for(self.conn.recv(), remaining)
+            self.frames.append(json.loads(raw))
 
     async def drain(self, quiet: float = 0.3) -> None:
         """Read whatever arrives until the socket is quiet for `quiet` seconds."""
