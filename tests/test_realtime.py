@@ -309,3 +309,16 @@ async def test_a_client_that_never_reads_is_disconnected_and_others_carry_on(
     assert code == 4008
     await healthy.close()
     await sender.close()
+
+
+async def test_a_cursor_from_the_future_does_not_swallow_live_events(
+    http: httpx.AsyncClient, server: Server
+) -> None:
+    owner = await new_practice(http)
+    tid = await new_thread(http, owner)
+    sock = await Socket.ready(server.ws_url, owner.token)
+    await sock.send({"type": "sync", "cursors": {tid: 1000}})
+    await sock.until(lambda f: f["type"] == "synced")
+    await say(http, owner, tid, "next")
+    assert (await sock.until(is_event("message", tid)))["event"]["seq"] == 2
+    await sock.close()

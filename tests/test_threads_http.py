@@ -178,3 +178,30 @@ async def test_bad_history_queries(http: httpx.AsyncClient) -> None:
         resp = await http.get(f"/threads/{tid}/events", params=params, headers=owner.headers)
         assert resp.status_code == 400, params
         assert resp.json()["code"] == "validation_error"
+
+
+async def test_a_member_who_rejoins_pages_through_both_windows_only(
+    http: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    owner, provider, _ = await team(http, mailbox)
+    tid = await new_thread(http, owner, provider)                 # 1
+    await say(http, owner, tid, "first window")                   # 2
+    await http.delete(f"/threads/{tid}/members/{provider.id}", headers=owner.headers)  # 3
+    await say(http, owner, tid, "while away")                     # 4
+    await say(http, owner, tid, "still away")                     # 5
+    await http.post(f"/threads/{tid}/members", json={"user_id": provider.id},
+                    headers=owner.headers)                        # 6
+    await say(http, owner, tid, "second window")                  # 7
+    seqs, after = [], 0
+    while True:
+        page = (await http.get(f"/threads/{tid}/events", params={"after": after, "limit": 1},
+                               headers=provider.headers)).json()
+        assert page["events"] or not page["more"], page
+        seqs += [e["seq"] for e in page["events"]]
+        if not page["more"]:
+            break
+        after = page["events"][-1]["seq"]
+    assert seqs == [1, 2, 3, 6, 7]
+    newest = (await http.get(f"/threads/{tid}/events", params={"limit": 10},
+                             headers=provider.headers)).json()
+    assert [e["seq"] for e in newest["events"]] == [1, 2, 3, 6, 7] and not newest["more"]

@@ -115,11 +115,12 @@ class AccountsController(Controller):
 
     @post("/invitations/accept", status_code=HTTP_201_CREATED)
     async def accept_invitation(
-        self, data: AcceptInvitationIn, runtime: Runtime
+        self, request: Request[Any, Any, Any], data: AcceptInvitationIn, runtime: Runtime
     ) -> Response[dict[str, Any]]:
         """Spend an invitation link: set a password (or confirm an existing login's)."""
         token, user = await service.accept_invitation(
-            runtime.settings, runtime.passwords, token=data.token, password=data.password
+            runtime.settings, runtime.passwords, runtime.throttle, token=data.token,
+            password=data.password, address=_address(request),
         )
         return Response(
             {"token": token, "user": user},

@@ -381,7 +381,8 @@ async def invite_staff(
 
 
 async def accept_invitation(
-    settings: Settings, passwords: Passwords, *, token: str, password: str,
+    settings: Settings, passwords: Passwords, throttle: LoginThrottle, *, token: str,
+    password: str, address: str,
 ) -> tuple[str, dict[str, Any]]:
     """Spend the link once: a new login sets its password, an existing one proves it."""
     token_hash = hash_token(token)
@@ -392,7 +393,10 @@ async def accept_invitation(
     account = await Account.select().where(Account.id == invitation["account"]).first()
     assert account is not None
     if account["password_hash"]:
+        # Proving an existing login's password is a login attempt, throttled like one.
+        await throttle.check(account["email"], address)
         if not await passwords.verify(account["password_hash"], password):
+            await throttle.failed(account["email"], address)
             raise InvalidCredentials(
                 "This email already has a Carethread login: enter its password to accept.",
             )

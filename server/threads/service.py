@@ -350,12 +350,10 @@ async def history(
     await _open_membership(identity, tid)
     limit = max(1, min(limit, MAX_PAGE))
     windows = (await visible_windows(identity.user_id, [tid]))[tid]
-    first_visible = windows[0][0]
-    query = Event.select().where(Event.thread == tid)
+    query = Event.select().where(Event.thread == tid, _within(windows))
     if after is not None:
-        query = query.where(Event.seq > max(after, first_visible - 1)).order_by(Event.seq)
+        query = query.where(Event.seq > after).order_by(Event.seq)
     else:
-        query = query.where(Event.seq >= first_visible)
         if before is not None:
             query = query.where(Event.seq < before)
         query = query.order_by(Event.seq, ascending=False)
@@ -364,7 +362,18 @@ async def history(
     rows = rows[:limit]
     if after is None:
         rows.reverse()
-    return [event_view(r) for r in rows if in_windows(r["seq"], windows)], more
+    return [event_view(r) for r in rows], more
+
+
+def _within(windows: Sequence[tuple[int, int | None]]) -> Any:
+    """SQL for 'seq lies in one of these windows'."""
+    condition: Any = None
+    for start, end in windows:
+        clause: Any = Event.seq >= start
+        if end is not None:
+            clause = clause & (Event.seq <= end)
+        condition = clause if condition is None else condition | clause
+    return condition
 
 
 async def events_after(
@@ -389,8 +398,13 @@ async def events_after(
     heads = await Thread.select(Thread.id, Thread.last_seq).where(
         Thread.id.is_in(list(windows))
     )
-    starts = {tid: max(cursors[tid], windows[tid][0][0] - 1) for tid in windows}
-    behind = [h["id"] for h in heads if h["last_seq"] > starts[h["id"]]]
+    # A cursor is clamped into [window start - 1, last_seq]: one from the future would
+    # otherwise swallow live events up to it.
+    last_seqs = {h["id"]: h["last_seq"] for h in heads}
+    starts = {
+        tid: min(max(cursors[tid], windows[tid][0][0] - 1), last_seqs[tid]) for tid in windows
+    }
+    behind = [tid for tid, last in last_seqs.items() if last > starts[tid]]
     events: list[dict[str, Any]] = []
     for offset in range(0, len(behind), SYNC_BATCH):
         batch = behind[offset:offset + SYNC_BATCH]
@@ -455,11 +469,12 @@ async def add_member(identity: Identity, thread_id: str, user_id: str) -> dict[s
     await _profiles_in_org(identity, [uid])
     try:
         async with write_transaction():
-            already = await Member.exists().where(
-                Member.thread == tid, Member.profile == uid, Member.left_seq.is_null()
-            )
-            if already:
+            current = await _current_member_ids(tid)
+            if uid in current:
                 raise InvalidInput("That user is already a member.", code="already_member")
+            if len(current) >= MAX_MEMBERS:
+                raise InvalidInput(f"A thread has at most {MAX_MEMBERS} members.",
+                                   code="thread_full")
             view = await _append(tid, "member.added", identity.user_id,
                                  data={"user_id": str(uid)})
             await Member.insert(Member(thread=tid, profile=uid, role="member",
