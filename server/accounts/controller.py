@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from server.accounts import service
 from server.accounts.service import Identity
 from server.auth import clear_session_cookies, session_cookies
+from server.errors import NotFound
 from server.runtime import Runtime
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -127,6 +128,20 @@ class AccountsController(Controller):
             status_code=HTTP_201_CREATED,
             cookies=session_cookies(runtime.settings, token),
         )
+
+    @get("/team")
+    async def team(self, identity: Identity) -> dict[str, Any]:
+        """The practice's team (everyone but clients), for staff."""
+        return {"users": await service.list_team(identity)}
+
+    @delete("/team/{user_id:str}", status_code=HTTP_200_OK)
+    async def remove_from_team(self, user_id: str, identity: Identity) -> dict[str, Any]:
+        """Owners and admins remove someone: sessions end, sockets close, links die."""
+        try:
+            uid = uuid.UUID(user_id)
+        except ValueError:
+            raise NotFound("No such user in this practice.") from None
+        return {"user": await service.remove_from_practice(identity, uid)}
 
     @post("/bots", status_code=HTTP_201_CREATED)
     async def create_bot(

@@ -43,6 +43,7 @@ class Identity:
     account_id: uuid.UUID | None
     role: str
     name: str
+    expires_at: datetime
 
     @property
     def is_staff(self) -> bool:
@@ -244,6 +245,7 @@ async def authenticate(settings: Settings, token: str) -> Identity | None:
         account_id=row["account"],
         role=row["role"],
         name=row["name"],
+        expires_at=row["expires_at"],
     )
 
 
@@ -443,6 +445,62 @@ def _check_invitation_state(invitation: dict[str, Any]) -> None:
     if invitation["expires_at"] <= now():
         raise Gone("This invitation link has expired. Ask for a new one.",
                    code="invitation_expired")
+
+
+# --- the team -------------------------------------------------------------------------------
+
+
+async def list_team(identity: Identity) -> list[dict[str, Any]]:
+    """Everyone of the practice except clients: owners, admins, providers, staff and bots."""
+    if not identity.is_staff:
+        raise Forbidden("Only the practice's team can list the team.")
+    rows = await Profile.select(
+        *Profile.all_columns(), Profile.account.email.as_alias("email")
+    ).where(
+        Profile.organization == identity.organization_id,
+        Profile.role != "client",
+        Profile.status != "removed",
+    ).order_by(Profile.created_at)
+    return [user_view(r, r["email"]) for r in rows]
+
+
+async def remove_from_practice(identity: Identity, user_id: uuid.UUID) -> dict[str, Any]:
+    """An owner or admin removes someone: their tokens die and their sockets close at once."""
+    if not identity.is_admin:
+        raise Forbidden("Only owners and admins can remove people from the practice.")
+    profile = await Profile.select().where(
+        Profile.id == user_id,
+        Profile.organization == identity.organization_id,
+        Profile.status != "removed",
+    ).first()
+    if profile is None:
+        raise NotFound("No such user in this practice.")
+    if profile["role"] == "owner" and identity.role != "owner":
+        raise Forbidden("Only an owner can remove an owner.")
+    if profile["role"] == "owner":
+        owners = await Profile.count().where(
+            Profile.organization == identity.organization_id,
+            Profile.role == "owner",
+            Profile.status == "active",
+        )
+        if owners <= 1:
+            raise Conflict("A practice keeps at least one owner.", code="last_owner")
+    async with write_transaction():
+        await Profile.update({Profile.status: "removed"}).where(Profile.id == user_id)
+        await AuthToken.update({AuthToken.revoked_at: now()}).where(
+            AuthToken.profile == user_id, AuthToken.revoked_at.is_null()
+        )
+        await Invitation.update({Invitation.revoked_at: now()}).where(
+            Invitation.profile == user_id, Invitation.used_at.is_null(),
+            Invitation.revoked_at.is_null(),
+        )
+    end_sockets(user_id)
+    email = None
+    if profile["account"] is not None:
+        account = await Account.select(Account.email).where(
+            Account.id == profile["account"]).first()
+        email = account["email"] if account else None
+    return user_view({**profile, "status": "removed"}, email)
 
 
 # --- bots -----------------------------------------------------------------------------------

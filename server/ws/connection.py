@@ -14,6 +14,7 @@ import json
 import logging
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -87,9 +88,10 @@ class Connection:
         self.close_soon(frames.CLOSE_TOO_SLOW, "too far behind; reconnect and sync")
 
     async def _watch_session(self) -> None:
-        """Expiry and idle timeout, for sessions no logout message announced."""
+        """Expiry (to the second) and revocations no bus message announced (every few s)."""
         while True:
-            await asyncio.sleep(self.settings.ws_liveness_seconds)
+            until_expiry = (self.identity.expires_at - datetime.now(UTC)).total_seconds()
+            await asyncio.sleep(max(0.0, min(self.settings.ws_liveness_seconds, until_expiry)))
             if not await token_is_live(self.settings, self.identity, touch=True):
                 self.close_soon(frames.CLOSE_UNAUTHENTICATED, "session ended")
                 return

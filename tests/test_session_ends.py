@@ -1,0 +1,88 @@
+"""When a session ends, for whatever reason, that user's sockets close within a second."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.conftest import Server, app_client
+from tests.helpers import invite_staff, new_bot, new_practice, new_thread, say, team
+from tests.mailbox import Mailbox
+from tests.wsclient import Socket, is_event
+
+
+async def test_removal_from_the_practice_ends_sessions_and_sockets_at_once(
+    http: httpx.AsyncClient, mailbox: Mailbox, server: Server
+) -> None:
+    owner, provider, bot = await team(http, mailbox)
+    tid = await new_thread(http, owner, provider, bot)
+    provider_socket = await Socket.ready(server.ws_url, provider.token)
+    bot_socket = await Socket.ready(server.ws_url, bot.token)
+    team_list = (await http.get("/team", headers=provider.headers)).json()["users"]
+    assert {u["id"] for u in team_list} >= {owner.id, provider.id, bot.id}
+    resp = await http.delete(f"/team/{provider.id}", headers=owner.headers)
+    assert resp.status_code == 200 and resp.json()["user"]["status"] == "removed"
+    assert await provider_socket.closed_with(wait=1.0) == 4401
+    assert (await http.get("/me", headers=provider.headers)).status_code == 401
+    login = await http.post("/sessions", json={"email": provider.email,
+                                               "password": provider.password})
+    assert login.status_code == 401
+    # Others are untouched.
+    await say(http, owner, tid, "still here")
+    await bot_socket.until(is_event("message", tid))
+    await bot_socket.close()
+
+
+async def test_who_may_remove_whom(http: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    owner = await new_practice(http)
+    admin = await invite_staff(http, mailbox, owner, role="admin")
+    provider = await invite_staff(http, mailbox, owner)
+    other = await new_practice(http, "Elsewhere")
+    cases = [
+        (provider, admin.id, 403, "forbidden"),
+        (admin, owner.id, 403, "forbidden"),
+        (owner, owner.id, 409, "last_owner"),
+        (other, provider.id, 404, "not_found"),
+        (owner, other.id, 404, "not_found"),
+        (owner, str(uuid.uuid4()), 404, "not_found"),
+        (owner, "not-an-id", 404, "not_found"),
+    ]
+    for actor, target, status, code in cases:
+        resp = await http.delete(f"/team/{target}", headers=actor.headers)
+        assert (resp.status_code, resp.json()["code"]) == (status, code), (target, resp.text)
+    assert (await http.delete(f"/team/{provider.id}")).status_code == 401
+    bot = await new_bot(http, owner)
+    assert (await http.get("/team", headers=other.headers)).status_code == 200
+    assert bot.id not in [u["id"] for u in
+                          (await http.get("/team", headers=other.headers)).json()["users"]]
+    # Nothing above changed anyone.
+    assert (await http.get("/me", headers=provider.headers)).status_code == 200
+
+
+async def test_an_expiring_session_closes_its_socket_on_time(
+    http: httpx.AsyncClient, start_server: object
+) -> None:
+    srv = start_server(SESSION_LIFETIME_SECONDS="2")  # type: ignore[operator]
+    async with app_client(srv.url) as short:
+        owner = await new_practice(short)
+        sock = await Socket.ready(srv.ws_url, owner.token)
+        assert await sock.closed_with(wait=3.5) == 4401
+        assert (await short.get("/me", headers=owner.headers)).status_code == 401
+
+
+async def test_a_bot_posts_over_the_socket_as_itself(
+    http: httpx.AsyncClient, mailbox: Mailbox, server: Server
+) -> None:
+    owner, provider, bot = await team(http, mailbox)
+    tid = await new_thread(http, provider, bot)
+    bot_socket = await Socket.ready(server.ws_url, bot.token)
+    provider_socket = await Socket.ready(server.ws_url, provider.token)
+    await bot_socket.send({"type": "send", "thread_id": tid, "client_id": "r-1",
+                           "body": "Your intake form is ready."})
+    ack = await bot_socket.until(lambda f: f["type"] == "ack")
+    assert ack["event"]["actor_id"] == bot.id
+    seen = await provider_socket.until(is_event("message", tid))
+    assert seen["event"]["actor_id"] == bot.id
+    await bot_socket.close()
+    await provider_socket.close()
