@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.response import File
+from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
@@ -30,6 +33,18 @@ from server.ws.handler import ws_endpoint
 log = logging.getLogger("carethread")
 
 MAX_BODY_BYTES = 256 * 1024
+
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# Screens of the web client that a link in an email can open; all serve the same page.
+WEB_ENTRY_PATHS = ["/", "/accept-invite", "/reset-password", "/join/{code:str}"]
+
+
+@get(WEB_ENTRY_PATHS, include_in_schema=False, sync_to_thread=False)
+def web_client(code: str | None = None) -> File:
+    """The browser client's page; it routes on the URL itself."""
+    return File(STATIC_DIR / "index.html", content_disposition_type="inline",
+                media_type="text/html; charset=utf-8")
 
 
 @get("/health", tags=["ops"])
@@ -73,6 +88,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await db.stop(settings)
 
     route_handlers: list[Any] = [health, AccountsController, ThreadsController, ws_endpoint]
+    if (STATIC_DIR / "index.html").exists():
+        route_handlers += [
+            web_client,
+            create_static_files_router(path="/static", directories=[STATIC_DIR],
+                                       include_in_schema=False),
+        ]
     return Litestar(
         route_handlers=route_handlers,
         dependencies={
