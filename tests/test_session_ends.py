@@ -74,7 +74,7 @@ async def test_an_expiring_session_closes_its_socket_on_time(
 async def test_a_bot_posts_over_the_socket_as_itself(
     http: httpx.AsyncClient, mailbox: Mailbox, server: Server
 ) -> None:
-    owner, provider, bot = await team(http, mailbox)
+    _owner, provider, bot = await team(http, mailbox)
     tid = await new_thread(http, provider, bot)
     bot_socket = await Socket.ready(server.ws_url, bot.token)
     provider_socket = await Socket.ready(server.ws_url, provider.token)
