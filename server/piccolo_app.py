@@ -5,8 +5,23 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 import migrations
-from server.accounts.tables import Account, AuthToken, Invitation, Organization, Profile
+from server.accounts.tables import (
+    Account,
+    AuthToken,
+    Invitation,
+    Organization,
+    PasswordReset,
+    Profile,
+)
 from server.mail.tables import OutboxEmail
+from server.onboarding.tables import (
+    CareTeamMember,
+    Client,
+    ClientGroup,
+    ClientTag,
+    PracticeSettings,
+    Tag,
+)
 from server.threads.tables import Event, Member, Thread
 
 APP_CONFIG = AppConfig(
@@ -14,5 +29,6 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=str(Path(migrations.__file__).parent),
     table_classes=[
         Organization, Account, Profile, AuthToken, Invitation, OutboxEmail, Thread, Member, Event,
+        PasswordReset, ClientGroup, Tag, Client, CareTeamMember, ClientTag, PracticeSettings,
     ],
 )

@@ -22,6 +22,10 @@ from server.errors import Forbidden, InvalidInput, NotFound
 from server.threads.tables import Event, Member, Thread
 
 MESSAGE = "message"
+ALL = "all"
+STAFF = "staff"
+# Who receives and reads staff-only events: the practice's team and its bots, never clients.
+STAFF_AUDIENCE_ROLES = STAFF_ROLES | {"bot"}
 # Kinds that do not count as unread: the log's own bookkeeping.
 QUIET_KINDS = frozenset({"thread.created", "member.added", "member.removed"})
 MAX_PAGE = 200
@@ -62,6 +66,8 @@ def event_view(row: dict[str, Any]) -> dict[str, Any]:
         view["data"] = data
     if row["client_id"] is not None:
         view["client_id"] = row["client_id"]
+    if row.get("audience", "all") != "all":
+        view["audience"] = row["audience"]
     return view
 
 
@@ -89,6 +95,26 @@ async def _open_membership(identity: Identity, thread_id: uuid.UUID) -> dict[str
     return row
 
 
+def sees_staff_events(identity: Identity) -> bool:
+    return identity.role in STAFF_AUDIENCE_ROLES
+
+
+async def _read_windows(
+    identity: Identity, thread_id: uuid.UUID
+) -> list[tuple[int, int | None]]:
+    """What of a thread the caller may read: their windows, or all of a care thread for admins."""
+    windows = (await visible_windows(identity.user_id, [thread_id])).get(thread_id)
+    if windows and is_open(windows):
+        return windows
+    if identity.is_admin and await Thread.exists().where(
+        Thread.id == thread_id,
+        Thread.organization == identity.organization_id,
+        Thread.kind == "care",
+    ):
+        return [(1, None)]
+    raise NotFound("No such thread.")
+
+
 async def visible_windows(
     user_id: uuid.UUID, thread_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[int, int | None]]]:
@@ -114,10 +140,25 @@ def in_windows(seq: int, windows: Sequence[tuple[int, int | None]]) -> bool:
 
 
 async def _current_member_ids(thread_id: uuid.UUID) -> list[uuid.UUID]:
-    rows = await Member.select(Member.profile).where(
+    return [profile for profile, _ in await _current_members(thread_id)]
+
+
+async def _current_members(thread_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    rows = await Member.select(Member.profile, Member.profile.role.as_alias("role")).where(
         Member.thread == thread_id, Member.left_seq.is_null()
     )
-    return [r["profile"] for r in rows]
+    return [(r["profile"], r["role"]) for r in rows]
+
+
+async def recipients(view: dict[str, Any]) -> list[uuid.UUID]:
+    """Who hears of an event: current members (staff only for staff events), and a removed
+    member of its own removal."""
+    staff_only = view.get("audience", ALL) == STAFF
+    ids = [p for p, role in await _current_members(parse_id(view["thread_id"]))
+           if not staff_only or role in STAFF_AUDIENCE_ROLES]
+    if view["kind"] == "member.removed" and not staff_only:
+        ids.append(uuid.UUID(view["data"]["user_id"]))
+    return ids
 
 
 async def _profiles_in_org(identity: Identity, ids: Iterable[uuid.UUID]) -> list[dict[str, Any]]:
@@ -141,11 +182,11 @@ def _may_manage_members(identity: Identity) -> bool:
 # --- the log ---------------------------------------------------------------------------------
 
 
-async def _append(
+async def append_in_transaction(
     thread_id: uuid.UUID, kind: str, actor_id: uuid.UUID | None, *, body: str | None = None,
-    data: dict[str, Any] | None = None, client_id: str | None = None,
+    data: dict[str, Any] | None = None, client_id: str | None = None, audience: str = ALL,
 ) -> dict[str, Any]:
-    """Bump last_seq and insert, inside the caller's write transaction."""
+    """Bump last_seq and insert, inside the caller's write transaction; publish after commit."""
     bumped = await (
         Thread.update({Thread.last_seq: Thread.last_seq + 1})
         .where(Thread.id == thread_id)
@@ -162,36 +203,38 @@ async def _append(
         "body": body,
         "data": json.dumps(data) if data is not None else None,
         "client_id": client_id,
+        "audience": audience,
         "created_at": now(),
     }
     await Event.insert(Event(**row))
     return event_view({**row, "data": data})
 
 
-def _publish(view: dict[str, Any], recipients: Iterable[uuid.UUID]) -> None:
+def _publish(view: dict[str, Any], to: Iterable[uuid.UUID]) -> None:
     payload = bus_module.event_payload(view["thread_id"], view["seq"], event_frame(view))
-    bus_module.current().publish(payload, recipients)
+    bus_module.current().publish(payload, to)
+
+
+async def publish(*views: dict[str, Any]) -> None:
+    """Fan out events after their transaction committed; storage heals whatever this misses."""
+    for view in views:
+        _publish(view, await recipients(view))
 
 
 async def append_system_event(
     thread_id: uuid.UUID, kind: str, *, data: dict[str, Any] | None = None,
-    body: str | None = None, actor_id: uuid.UUID | None = None,
+    body: str | None = None, actor_id: uuid.UUID | None = None, audience: str = ALL,
 ) -> dict[str, Any]:
     """For other domains (onboarding, forms, jobs): write a `system` or domain event.
 
-    Call it outside any transaction of your own, or pass the work through `write_transaction`
-    yourself and publish afterwards with `publish_event`.
+    Inside a transaction of your own, use `append_in_transaction` and `publish` after commit.
     """
     async with write_transaction():
-        view = await _append(thread_id, kind, actor_id, body=body, data=data)
-        recipients = await _current_member_ids(thread_id)
-    _publish(view, recipients)
+        view = await append_in_transaction(
+            thread_id, kind, actor_id, body=body, data=data, audience=audience
+        )
+    await publish(view)
     return view
-
-
-async def publish_event(view: dict[str, Any]) -> None:
-    """Fan out an event appended inside a caller's own transaction, after it committed."""
-    _publish(view, await _current_member_ids(parse_id(view["thread_id"])))
 
 
 # --- threads ---------------------------------------------------------------------------------
@@ -210,24 +253,35 @@ async def create_thread(
         # Clients talk with their practice, never directly with other clients.
         raise NotFound("No such user in this practice.")
     members = [identity.user_id, *sorted(others)]
-    thread_id = uuid.uuid4()
     async with write_transaction():
-        await Thread.insert(Thread(
-            id=thread_id, organization=identity.organization_id, title=title,
-            last_seq=0, created_by=identity.user_id, created_at=now(),
-        ))
-        view = await _append(
-            thread_id, "thread.created", identity.user_id,
-            data={"title": title, "member_ids": [str(m) for m in members]},
+        thread_id, view = await create_thread_in_transaction(
+            identity.organization_id, identity.user_id, members, title
         )
-        await Member.insert(*[
-            Member(thread=thread_id, profile=m, role="owner" if m == identity.user_id else
-                   "member", joined_seq=view["seq"], joined_at=now(), last_read_seq=0)
-            for m in members
-        ])
-    _publish(view, members)
+    await publish(view)
     threads = await _thread_views(identity, [thread_id])
     return threads[0]
+
+
+async def create_thread_in_transaction(
+    organization_id: uuid.UUID, creator_id: uuid.UUID | None, member_ids: Sequence[uuid.UUID],
+    title: str | None, kind: str = "chat",
+) -> tuple[uuid.UUID, dict[str, Any]]:
+    """A thread whose log starts with `thread.created`; members' windows open at seq 1."""
+    thread_id = uuid.uuid4()
+    await Thread.insert(Thread(
+        id=thread_id, organization=organization_id, title=title, kind=kind,
+        last_seq=0, created_by=creator_id, created_at=now(),
+    ))
+    view = await append_in_transaction(
+        thread_id, "thread.created", creator_id,
+        data={"title": title, "member_ids": [str(m) for m in member_ids]},
+    )
+    await Member.insert(*[
+        Member(thread=thread_id, profile=m, role="owner" if m == creator_id else "member",
+               joined_seq=view["seq"], joined_at=now(), last_read_seq=0)
+        for m in member_ids
+    ])
+    return thread_id, view
 
 
 async def list_threads(identity: Identity) -> list[dict[str, Any]]:
@@ -239,7 +293,7 @@ async def list_threads(identity: Identity) -> list[dict[str, Any]]:
 
 async def get_thread(identity: Identity, thread_id: str) -> dict[str, Any]:
     tid = parse_id(thread_id)
-    await _open_membership(identity, tid)
+    await _read_windows(identity, tid)
     return (await _thread_views(identity, [tid]))[0]
 
 
@@ -258,13 +312,11 @@ async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list
         by_thread.setdefault(m["thread"], []).append(m)
         if m["profile"] == identity.user_id:
             mine[m["thread"]] = m
-    unread = await _unread_counts(identity.user_id, mine)
+    unread = await _unread_counts(identity.user_id, mine, sees_staff_events(identity))
     latest = await _latest_messages(thread_ids, mine)
     views = []
     for t in threads:
-        me = mine.get(t["id"])
-        if me is None:
-            continue
+        me = mine.get(t["id"], {"last_read_seq": 0})  # an admin reading a care thread
         views.append({
             "id": str(t["id"]),
             "title": t["title"],
@@ -285,7 +337,7 @@ async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list
 
 
 async def _unread_counts(
-    user_id: uuid.UUID, mine: dict[uuid.UUID, dict[str, Any]]
+    user_id: uuid.UUID, mine: dict[uuid.UUID, dict[str, Any]], staff: bool
 ) -> dict[uuid.UUID, int]:
     """Events by others after my read position (and since I joined), bookkeeping aside."""
     if not mine:
@@ -302,7 +354,9 @@ async def _unread_counts(
             "AND m.left_seq IS NULL "
             f"WHERE e.thread IN ({placeholders}) AND e.seq > m.last_read_seq "
             "AND e.seq >= m.joined_seq AND (e.actor IS NULL OR e.actor <> m.profile) "
-            f"AND e.kind NOT IN ({quiet}) GROUP BY e.thread",
+            f"AND e.kind NOT IN ({quiet}) "
+            + ("" if staff else "AND e.audience = 'all' ")
+            + "GROUP BY e.thread",
             user_id, *batch,
         )
         for row in rows:
@@ -328,7 +382,7 @@ async def _latest_messages(
         for row in rows:
             tid = uuid.UUID(str(row["thread"]))
             member = mine.get(tid)
-            if member and row["seq"] >= member["joined_seq"]:
+            if member is None or row["seq"] >= member["joined_seq"]:
                 row["thread"] = tid
                 latest[tid] = event_view(row)
     return latest
@@ -347,10 +401,11 @@ async def history(
     it is the page just before it (scrolling back from the newest).
     """
     tid = parse_id(thread_id)
-    await _open_membership(identity, tid)
+    windows = await _read_windows(identity, tid)
     limit = max(1, min(limit, MAX_PAGE))
-    windows = (await visible_windows(identity.user_id, [tid]))[tid]
     query = Event.select().where(Event.thread == tid, _within(windows))
+    if not sees_staff_events(identity):
+        query = query.where(Event.audience == ALL)
     if after is not None:
         query = query.where(Event.seq > after).order_by(Event.seq)
     else:
@@ -377,7 +432,7 @@ def _within(windows: Sequence[tuple[int, int | None]]) -> Any:
 
 
 async def events_after(
-    user_id: uuid.UUID, cursors: dict[uuid.UUID, int]
+    user_id: uuid.UUID, cursors: dict[uuid.UUID, int], staff: bool = True
 ) -> tuple[list[dict[str, Any]], dict[uuid.UUID, int], set[uuid.UUID]]:
     """What a connection missed: the user's visible events after each cursor.
 
@@ -415,7 +470,10 @@ async def events_after(
             if last is not None:
                 clause = clause & (Event.seq <= last)
             condition = clause if condition is None else condition | clause
-        rows = await Event.select().where(condition).order_by(Event.thread).order_by(Event.seq)
+        query = Event.select().where(condition)
+        if not staff:
+            query = query.where(Event.audience == ALL)
+        rows = await query.order_by(Event.thread).order_by(Event.seq)
         events.extend(event_view(r) for r in rows if in_windows(r["seq"], windows[r["thread"]]))
     return events, starts, closed
 
@@ -438,8 +496,8 @@ async def post_message(
     try:
         async with write_transaction():
             await _open_membership(identity, tid)
-            view = await _append(tid, MESSAGE, identity.user_id, body=body, client_id=client_id)
-            recipients = await _current_member_ids(tid)
+            view = await append_in_transaction(tid, MESSAGE, identity.user_id, body=body,
+                                               client_id=client_id)
     except Exception as exc:
         if not is_unique_violation(exc):
             raise
@@ -447,7 +505,7 @@ async def post_message(
         if existing is None:
             raise
         return existing, False
-    _publish(view, recipients)
+    await publish(view)
     return view, True
 
 
@@ -475,17 +533,24 @@ async def add_member(identity: Identity, thread_id: str, user_id: str) -> dict[s
             if len(current) >= MAX_MEMBERS:
                 raise InvalidInput(f"A thread has at most {MAX_MEMBERS} members.",
                                    code="thread_full")
-            view = await _append(tid, "member.added", identity.user_id,
-                                 data={"user_id": str(uid)})
-            await Member.insert(Member(thread=tid, profile=uid, role="member",
-                                       joined_seq=view["seq"], joined_at=now(),
-                                       last_read_seq=view["seq"] - 1))
-            recipients = await _current_member_ids(tid)
+            view = await add_member_in_transaction(tid, uid, identity.user_id)
     except Exception as exc:
         if is_unique_violation(exc):
             raise InvalidInput("That user is already a member.", code="already_member") from exc
         raise
-    _publish(view, recipients)
+    await publish(view)
+    return view
+
+
+async def add_member_in_transaction(
+    thread_id: uuid.UUID, user_id: uuid.UUID, actor_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """Open a membership window at a new `member.added` event."""
+    view = await append_in_transaction(thread_id, "member.added", actor_id,
+                                       data={"user_id": str(user_id)})
+    await Member.insert(Member(thread=thread_id, profile=user_id, role="member",
+                               joined_seq=view["seq"], joined_at=now(),
+                               last_read_seq=view["seq"] - 1))
     return view
 
 
@@ -497,18 +562,27 @@ async def remove_member(identity: Identity, thread_id: str, user_id: str) -> dic
     if uid != identity.user_id and not _may_manage_members(identity):
         raise Forbidden("Only the practice's team can remove others from a thread.")
     async with write_transaction():
-        target = await Member.select(Member.id).where(
-            Member.thread == tid, Member.profile == uid, Member.left_seq.is_null()
-        ).first()
-        if target is None:
+        view = await remove_member_in_transaction(tid, uid, identity.user_id)
+        if view is None:
             raise NotFound("That user is not a member of this thread.")
-        recipients = await _current_member_ids(tid)
-        view = await _append(tid, "member.removed", identity.user_id,
-                             data={"user_id": str(uid)})
-        await Member.update({Member.left_seq: view["seq"], Member.left_at: now()}).where(
-            Member.id == target["id"]
-        )
-    _publish(view, recipients)
+    await publish(view)
+    return view
+
+
+async def remove_member_in_transaction(
+    thread_id: uuid.UUID, user_id: uuid.UUID, actor_id: uuid.UUID | None
+) -> dict[str, Any] | None:
+    """Close the open window at a new `member.removed` event; None if there is none."""
+    target = await Member.select(Member.id).where(
+        Member.thread == thread_id, Member.profile == user_id, Member.left_seq.is_null()
+    ).first()
+    if target is None:
+        return None
+    view = await append_in_transaction(thread_id, "member.removed", actor_id,
+                                       data={"user_id": str(user_id)})
+    await Member.update({Member.left_seq: view["seq"], Member.left_at: now()}).where(
+        Member.id == target["id"]
+    )
     return view
 
 

@@ -46,4 +46,6 @@ class Event(Table, tablename="thread_event"):
     body = Text(null=True, default=None)
     data = JSON(null=True, default=None)
     client_id = Varchar(length=64, null=True, default=None)
+    # all | staff: staff-only events never reach a client (socket, history, unread).
+    audience = Varchar(length=10, default="all")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -41,6 +41,7 @@ class Connection:
         self.runtime = runtime
         self.settings = runtime.settings
         self.user_id = identity.user_id
+        self.staff = threads.sees_staff_events(identity)
         self.cursors: dict[uuid.UUID, int] = {}
         self.lock = asyncio.Lock()
         self.tasks: list[asyncio.Task[Any]] = []
@@ -173,7 +174,9 @@ class Connection:
 
     async def _sync(self, frame: frames.Sync) -> None:
         async with self.lock:
-            events, starts, closed = await threads.events_after(self.user_id, frame.cursors)
+            events, starts, closed = await threads.events_after(
+                self.user_id, frame.cursors, self.staff
+            )
             for tid in frame.cursors:
                 if tid not in starts:
                     await self.write({"type": "error", "code": "not_found",
@@ -242,7 +245,7 @@ class Connection:
     async def _fill(self, thread_id: uuid.UUID) -> None:
         """The bus skipped something: send what storage has after the cursor."""
         events, starts, closed = await threads.events_after(
-            self.user_id, {thread_id: self.cursors[thread_id]}
+            self.user_id, {thread_id: self.cursors[thread_id]}, self.staff
         )
         if thread_id not in starts:
             self.cursors.pop(thread_id, None)
@@ -253,7 +256,9 @@ class Connection:
         """After a bus outage: every open thread, including ones joined meanwhile."""
         for thread_id in await threads.open_cursors(self.user_id):
             self.cursors.setdefault(thread_id, 0)
-        events, starts, closed = await threads.events_after(self.user_id, dict(self.cursors))
+        events, starts, closed = await threads.events_after(
+            self.user_id, dict(self.cursors), self.staff
+        )
         for thread_id in list(self.cursors):
             if thread_id not in starts:
                 del self.cursors[thread_id]
