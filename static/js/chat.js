@@ -1,0 +1,333 @@
+// Threads and their event logs: loading pages, applying live events exactly once (by seq),
+// unread counts, read positions, typing signals and the names shown for user ids.
+import { get, post } from './api.js';
+import * as outbox from './outbox.js';
+import { emit, isStaff, state } from './store.js';
+import { humanize } from './util.js';
+
+// Event kinds that do not count as unread (docs/api.md §3).
+const QUIET = new Set(['thread.created', 'member.added', 'member.removed']);
+const PAGE = 50;
+const TYPING_SHOWN_MS = 6000;
+
+// The realtime module registers how to send frames (read, sync); kept here as a hook so this
+// module does not import the socket.
+const transport = { read: null, sync: null };
+export function setTransport(t) {
+  Object.assign(transport, t);
+}
+
+function log(threadId) {
+  let l = state.logs.get(threadId);
+  if (!l) {
+    l = {
+      bySeq: new Map(), minSeq: 0, maxSeq: 0, loaded: false, loading: null, more: false,
+      loadingOlder: false, error: '', gone: false,
+    };
+    state.logs.set(threadId, l);
+  }
+  return l;
+}
+export { log as logOf };
+
+function remember(users) {
+  for (const u of users || []) if (u && u.id && u.name) state.names.set(u.id, u.name);
+}
+
+export function nameOf(userId) {
+  if (!userId) return 'Carethread';
+  if (state.me && userId === state.me.id) return 'You';
+  return state.names.get(userId) || 'Former member';
+}
+
+export function threadTitle(thread) {
+  if (!thread) return 'Conversation';
+  if (thread.title) return thread.title;
+  const others = (thread.members || []).filter((m) => !state.me || m.id !== state.me.id);
+  if (!others.length) return 'Just you';
+  return others.map((m) => m.name).join(', ');
+}
+
+export function lastActivity(thread) {
+  return (thread.last_message && thread.last_message.created_at) || thread.created_at || '';
+}
+
+export function sortedThreads() {
+  return [...state.threads.values()].sort((a, b) => {
+    const x = lastActivity(a);
+    const y = lastActivity(b);
+    return x < y ? 1 : x > y ? -1 : 0;
+  });
+}
+
+export function totalUnread() {
+  let n = 0;
+  for (const t of state.threads.values()) n += t.unread || 0;
+  return n;
+}
+
+function setThread(thread) {
+  const known = state.threads.get(thread.id);
+  remember(thread.members);
+  if (known) Object.assign(known, thread);
+  else state.threads.set(thread.id, { ...thread });
+}
+
+export async function loadThreads() {
+  const { threads } = await get('/threads');
+  const ids = new Set();
+  for (const t of threads) {
+    ids.add(t.id);
+    setThread(t);
+  }
+  for (const id of [...state.threads.keys()]) if (!ids.has(id)) state.threads.delete(id);
+  state.threadsLoaded = true;
+  emit();
+}
+
+export async function loadTeam() {
+  if (!isStaff()) return;
+  const { users } = await get('/team');
+  state.team = new Map(users.map((u) => [u.id, u]));
+  remember(users);
+  state.teamLoaded = true;
+  emit();
+}
+
+export function addThread(thread) {
+  setThread(thread);
+  emit();
+}
+
+let threadsTimer = null;
+function refreshThreadsSoon() {
+  clearTimeout(threadsTimer);
+  threadsTimer = setTimeout(() => loadThreads().catch(() => {}), 250);
+}
+
+const threadTimers = new Map();
+function refreshThreadSoon(threadId) {
+  clearTimeout(threadTimers.get(threadId));
+  threadTimers.set(threadId, setTimeout(async () => {
+    threadTimers.delete(threadId);
+    try {
+      const { thread } = await get('/threads/' + encodeURIComponent(threadId));
+      setThread(thread);
+      emit();
+    } catch {
+      // gone or offline: the next sync sorts it out
+    }
+  }, 250));
+}
+
+function merge(threadId, events) {
+  const l = log(threadId);
+  for (const ev of events) {
+    if (l.bySeq.has(ev.seq)) continue;
+    l.bySeq.set(ev.seq, ev);
+    if (ev.seq > l.maxSeq) l.maxSeq = ev.seq;
+    if (!l.minSeq || ev.seq < l.minSeq) l.minSeq = ev.seq;
+  }
+}
+
+/** The newest page of a thread, once. */
+export function ensureLoaded(threadId) {
+  const l = log(threadId);
+  if (l.loaded || l.loading) return l.loading;
+  l.error = '';
+  l.loading = (async () => {
+    try {
+      const page = await get(`/threads/${encodeURIComponent(threadId)}/events?limit=${PAGE}`);
+      merge(threadId, page.events);
+      l.more = page.more;
+      l.loaded = true;
+    } catch (error) {
+      l.error = error.status === 404 ? 'not_found' : error.detail;
+    } finally {
+      l.loading = null;
+      emit();
+    }
+  })();
+  emit();
+  return l.loading;
+}
+
+/** The page before the oldest event loaded (scrolling back). */
+export async function loadOlder(threadId) {
+  const l = log(threadId);
+  if (!l.loaded || !l.more || l.loadingOlder) return;
+  l.loadingOlder = true;
+  emit();
+  try {
+    const page = await get(
+      `/threads/${encodeURIComponent(threadId)}/events?before=${l.minSeq}&limit=${PAGE}`,
+    );
+    merge(threadId, page.events);
+    l.more = page.more;
+  } catch (error) {
+    l.error = error.detail;
+  } finally {
+    l.loadingOlder = false;
+    emit();
+  }
+}
+
+/** The cursors a sync names: each loaded thread's highest seq. */
+export function syncCursors() {
+  const cursors = {};
+  for (const [id, l] of state.logs) if (l.loaded && !l.gone) cursors[id] = l.maxSeq;
+  return cursors;
+}
+
+function reading(threadId) {
+  return state.openThreadId === threadId && document.visibilityState === 'visible';
+}
+
+function namesMe(ev) {
+  return state.me && ev.data && ev.data.user_id === state.me.id;
+}
+
+/** Apply one event from the socket (or a sync replay): stored once per seq, whatever repeats. */
+export function applyEvent(ev) {
+  const l = log(ev.thread_id);
+  if (l.bySeq.has(ev.seq)) return;
+  const rejoined = ev.kind === 'member.added' && namesMe(ev);
+  if (l.loaded && ev.seq > l.maxSeq + 1 && !rejoined && transport.sync) {
+    // A hole before this event: ask the server to fill it (it should already have).
+    transport.sync({ [ev.thread_id]: l.maxSeq });
+  }
+  if (rejoined) l.gone = false;
+  merge(ev.thread_id, [ev]);
+  if (ev.actor_id) clearTyping(ev.thread_id, ev.actor_id);
+
+  const thread = state.threads.get(ev.thread_id);
+  if (ev.kind === 'member.removed' && namesMe(ev)) {
+    l.gone = true;
+    state.threads.delete(ev.thread_id);
+    outbox.dropThread(ev.thread_id, 'You are no longer in this conversation.');
+    emit();
+    return;
+  }
+  if (!thread) {
+    refreshThreadsSoon(); // a thread new to us
+    emit();
+    return;
+  }
+  const fresh = ev.seq > (thread.last_seq || 0);
+  if (fresh) thread.last_seq = ev.seq;
+  if (ev.kind === 'message' && (!thread.last_message || ev.seq > thread.last_message.seq)) {
+    thread.last_message = ev;
+  }
+  const mine = state.me && ev.actor_id === state.me.id;
+  if (fresh && !mine && !QUIET.has(ev.kind)) {
+    if (reading(ev.thread_id)) markRead(ev.thread_id);
+    else thread.unread = (thread.unread || 0) + 1;
+  }
+  if (ev.kind === 'member.added' || ev.kind === 'member.removed') refreshThreadSoon(ev.thread_id);
+  emit();
+}
+
+/** The server says this thread does not exist for us (any more). */
+export function threadGone(threadId) {
+  log(threadId).gone = true;
+  state.threads.delete(threadId);
+  outbox.dropThread(threadId, 'This conversation is no longer available.');
+  emit();
+}
+
+/** Move our read position to the newest event we hold, if it is not there yet. */
+export function markRead(threadId) {
+  const thread = state.threads.get(threadId);
+  const l = state.logs.get(threadId);
+  if (!thread || !l || !l.loaded) return;
+  const seq = Math.max(l.maxSeq, 0);
+  if (seq <= (thread.last_read_seq || 0) && !thread.unread) return;
+  thread.last_read_seq = Math.max(seq, thread.last_read_seq || 0);
+  if (seq >= (thread.last_seq || 0)) thread.unread = 0;
+  if (!(transport.read && transport.read(threadId, seq))) post(`/threads/${encodeURIComponent(threadId)}/read`, { seq }).catch(() => {});
+  emit();
+}
+
+export function readFrom(threadId, userId, seq) {
+  if (state.me && userId === state.me.id) {
+    const thread = state.threads.get(threadId);
+    if (!thread) return;
+    thread.last_read_seq = Math.max(seq, thread.last_read_seq || 0);
+    if (seq >= (thread.last_seq || 0)) thread.unread = 0;
+    else refreshThreadSoon(threadId);
+  } else {
+    let reads = state.reads.get(threadId);
+    if (!reads) state.reads.set(threadId, (reads = new Map()));
+    reads.set(userId, Math.max(seq, reads.get(userId) || 0));
+  }
+  emit();
+}
+
+export function typingFrom(threadId, userId) {
+  let typing = state.typing.get(threadId);
+  if (!typing) state.typing.set(threadId, (typing = new Map()));
+  typing.set(userId, Date.now() + TYPING_SHOWN_MS);
+  emit();
+}
+
+function clearTyping(threadId, userId) {
+  const typing = state.typing.get(threadId);
+  if (typing && typing.delete(userId)) emit();
+}
+
+export function typingNames(threadId) {
+  const typing = state.typing.get(threadId);
+  if (!typing) return [];
+  const now = Date.now();
+  return [...typing].filter(([, until]) => until > now).map(([id]) => nameOf(id));
+}
+
+setInterval(() => {
+  const now = Date.now();
+  let changed = false;
+  for (const typing of state.typing.values()) {
+    for (const [id, until] of typing) {
+      if (until <= now) {
+        typing.delete(id);
+        changed = true;
+      }
+    }
+  }
+  if (changed) emit();
+}, 1000);
+
+/** Words for an event that is not a message: thread changes, system and domain events. */
+export function describe(ev) {
+  const actor = nameOf(ev.actor_id);
+  const data = ev.data || {};
+  switch (ev.kind) {
+    case 'thread.created':
+      return data.title
+        ? `${actor} started the conversation “${data.title}”`
+        : `${actor} started the conversation`;
+    case 'member.added':
+      return data.user_id === ev.actor_id
+        ? `${nameOf(data.user_id)} joined`
+        : `${actor} added ${nameOf(data.user_id)}`;
+    case 'member.removed':
+      return data.user_id === ev.actor_id
+        ? `${nameOf(data.user_id)} left the conversation`
+        : `${actor} removed ${nameOf(data.user_id)}`;
+    default:
+      // `system` and the domain kinds (invite.accepted, care_team.updated, form.requested…)
+      // carry their own words in `body` when the server writes them.
+      return ev.body || humanize(ev.kind);
+  }
+}
+
+export function resetChat() {
+  state.team = new Map();
+  state.teamLoaded = false;
+  state.names = new Map();
+  state.threads = new Map();
+  state.threadsLoaded = false;
+  state.logs = new Map();
+  state.typing = new Map();
+  state.reads = new Map();
+  state.openThreadId = null;
+}

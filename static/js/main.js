@@ -1,0 +1,63 @@
+// The web client: picks the screen for the URL and the session.
+import { html, render, useEffect, useState } from './lib.js';
+import { PUBLIC_ROUTES, navigate, useRoute } from './router.js';
+import { restore } from './session.js';
+import { isStaff, useStore } from './store.js';
+import { ChatsView } from './views/chats.js';
+import { AcceptInvite, Login, NotAvailable, NotFound, SignUp } from './views/entry.js';
+import { NewThreadView } from './views/new-thread.js';
+import { Shell } from './views/shell.js';
+import { TeamView } from './views/team.js';
+
+// Signed-in screens: name -> [view, who may see it].
+const SCREENS = {
+  chats: [({ params }) => html`<${ChatsView} threadId=${params.threadId} />`, () => true],
+  'new-thread': [() => html`<${NewThreadView} />`, isStaff],
+  team: [() => html`<${TeamView} />`, isStaff],
+};
+
+function Redirect({ to }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
+function App() {
+  const route = useRoute();
+  const s = useStore();
+  const [booted, setBooted] = useState(false);
+  const [bootError, setBootError] = useState('');
+
+  useEffect(() => {
+    restore()
+      .catch((err) => setBootError(err.detail || 'Carethread could not be reached.'))
+      .finally(() => setBooted(true));
+  }, []);
+
+  if (!booted) return html`<p class="boot" role="status">Loading…</p>`;
+  if (bootError && !s.me) {
+    return html`<main id="main" class="entry"><div class="entry-card">
+      <h1>Carethread is not reachable</h1><p role="alert">${bootError}</p>
+      <button type="button" class="primary" onClick=${() => location.reload()}>Try again</button>
+    </div></main>`;
+  }
+
+  switch (route.name) {
+    case 'accept-invite':
+      return html`<${AcceptInvite} token=${route.params.token} />`;
+    case 'reset-password':
+      return html`<${NotAvailable} what="reset" />`;
+    case 'join':
+      return html`<${NotAvailable} what="join" />`;
+    default:
+      break;
+  }
+  if (!s.me) {
+    return route.name === 'signup' ? html`<${SignUp} />` : html`<${Login} />`;
+  }
+  if (PUBLIC_ROUTES.has(route.name)) return html`<${Redirect} to="#/" />`;
+  const screen = SCREENS[route.name];
+  if (!screen || !screen[1]()) return html`<${NotFound} />`;
+  return html`<${Shell} route=${route}>${screen[0](route)}<//>`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

@@ -1,0 +1,319 @@
+// Chat: the thread list (previews, unread badges, live order) and one thread with its events,
+// pending messages, typing line, read markers and the composer.
+import {
+  describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, sortedThreads,
+  threadTitle, typingNames,
+} from '../chat.js';
+import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
+import * as outbox from '../outbox.js';
+import { retryMessage, sendMessage, sendTyping } from '../realtime.js';
+import { emit, isStaff, state, useStore } from '../store.js';
+import { clockTime, codePoints, dayKey, dayLabel, fullTime, shortWhen } from '../util.js';
+
+const MAX_MESSAGE = 16000;
+
+function preview(thread) {
+  const m = thread.last_message;
+  if (!m) return 'No messages yet';
+  const mine = state.me && m.actor_id === state.me.id;
+  const who = mine ? 'You: ' : (thread.members || []).length > 2 ? `${nameOf(m.actor_id)}: ` : '';
+  return who + (m.body || '');
+}
+
+function ThreadItem({ thread, active }) {
+  const unread = thread.unread || 0;
+  return html`
+    <li>
+      <a href=${'#/threads/' + encodeURIComponent(thread.id)} data-thread-id=${thread.id}
+        class=${'thread-item' + (active ? ' active' : '') + (unread ? ' has-unread' : '')}
+        aria-current=${active ? 'page' : undefined}>
+        <span class="ti-top">
+          <span class="ti-title">${threadTitle(thread)}</span>
+          <time class="ti-when" datetime=${lastActivity(thread)}>
+            ${shortWhen(lastActivity(thread))}</time>
+        </span>
+        <span class="ti-bottom">
+          <span class="ti-preview">${preview(thread)}</span>
+          ${unread > 0 && html`<span class="badge" data-unread=${unread}
+            aria-label=${`${unread} unread`}>${unread}</span>`}
+        </span>
+      </a>
+    </li>`;
+}
+
+function ThreadList({ activeId }) {
+  const s = useStore();
+  const threads = sortedThreads();
+  return html`
+    <aside class="thread-list" aria-labelledby="threads-heading">
+      <div class="list-head">
+        <h1 id="threads-heading">Chats</h1>
+        ${isStaff() && html`<a class="button small" href="#/new">New chat</a>`}
+      </div>
+      ${!s.threadsLoaded
+        ? html`<p class="muted pad">Loading conversations…</p>`
+        : threads.length === 0
+          ? html`<p class="muted pad">${isStaff()
+            ? 'No conversations yet. Start one with “New chat”.'
+            : 'No conversations yet. Your care team will message you here.'}</p>`
+          : html`<ul class="threads" aria-label="Conversations">
+              ${threads.map((t) => html`<${ThreadItem} key=${t.id} thread=${t}
+                active=${t.id === activeId} />`)}
+            </ul>`}
+    </aside>`;
+}
+
+function seenMarkers(threadId, events) {
+  // Other members' read positions (from live read signals), placed under the newest message
+  // at or below each position.
+  const reads = state.reads.get(threadId);
+  const bySeq = new Map();
+  if (!reads) return bySeq;
+  const messages = events.filter((e) => e.kind === 'message');
+  for (const [userId, seq] of reads) {
+    let at = null;
+    for (const m of messages) if (m.seq <= seq) at = m.seq;
+    if (at === null) continue;
+    if (!bySeq.has(at)) bySeq.set(at, []);
+    bySeq.get(at).push(nameOf(userId));
+  }
+  return bySeq;
+}
+
+function MessageItem({ ev, seen }) {
+  const mine = state.me && ev.actor_id === state.me.id;
+  return html`
+    <li class=${'msg' + (mine ? ' mine' : '')} data-seq=${ev.seq} data-kind="message">
+      <div class="bubble">
+        <p class="meta"><span class="author">${nameOf(ev.actor_id)}</span>
+          <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
+            ${clockTime(ev.created_at)}</time></p>
+        <p class="body">${ev.body}</p>
+      </div>
+      ${seen && html`<p class="seen">Seen by ${seen.join(', ')}</p>`}
+    </li>`;
+}
+
+function SystemItem({ ev }) {
+  return html`
+    <li class=${'sys sys-' + ev.kind.replace(/[^a-z0-9]+/gi, '-')} data-seq=${ev.seq}
+      data-kind=${ev.kind}>
+      <p><span class="sys-text">${describe(ev)}</span>
+        <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
+          ${clockTime(ev.created_at)}</time></p>
+    </li>`;
+}
+
+function PendingItem({ item }) {
+  const failed = item.state === 'failed';
+  return html`
+    <li class=${'msg mine ' + (failed ? 'failed' : 'pending')} data-state=${item.state}
+      data-client-id=${item.client_id}>
+      <div class="bubble">
+        <p class="meta"><span class="author">You</span>
+          <span class="status">${failed ? 'Not sent' : 'Sending…'}</span></p>
+        <p class="body">${item.body}</p>
+      </div>
+      ${failed && html`
+        <p class="failed-actions"><span>${item.error}</span>
+          <button type="button" class="link" onClick=${() => retryMessage(item.client_id)}>
+            Try again</button>
+          <button type="button" class="link" onClick=${() => outbox.discard(item.client_id)}>
+            Delete</button></p>`}
+    </li>`;
+}
+
+function EventList({ threadId, stick }) {
+  const s = useStore();
+  const l = logOf(threadId);
+  const scroller = useRef(null);
+  const prevMin = useRef(0);
+  const fromBottom = useRef(0);
+  const events = [...l.bySeq.values()].sort((a, b) => a.seq - b.seq);
+  const meId = s.me.id;
+  const stored = new Set(events.filter((e) => e.actor_id === meId && e.client_id)
+    .map((e) => e.client_id));
+  const pending = outbox.forThread(threadId).filter((i) => !stored.has(i.client_id));
+  const seen = seenMarkers(threadId, events);
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    if (prevMin.current && l.minSeq < prevMin.current) {
+      el.scrollTop = el.scrollHeight - fromBottom.current; // older page above: keep our place
+    } else if (stick.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+    prevMin.current = l.minSeq;
+    fromBottom.current = el.scrollHeight - el.scrollTop;
+    if (l.loaded && l.more && !l.loadingOlder && el.scrollHeight <= el.clientHeight + 40) {
+      loadOlder(threadId); // not enough history to scroll yet
+    }
+  });
+
+  function onScroll() {
+    const el = scroller.current;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+    fromBottom.current = el.scrollHeight - el.scrollTop;
+    if (el.scrollTop < 150 && l.more && !l.loadingOlder) loadOlder(threadId);
+  }
+
+  const items = [];
+  let day = null;
+  const separator = (iso) => {
+    const key = dayKey(iso);
+    if (key !== day) {
+      day = key;
+      items.push(html`<li key=${'day-' + key} class="day" role="separator"
+        aria-label=${dayLabel(iso)}><span>${dayLabel(iso)}</span></li>`);
+    }
+  };
+  for (const ev of events) {
+    separator(ev.created_at);
+    items.push(ev.kind === 'message'
+      ? html`<${MessageItem} key=${'e' + ev.seq} ev=${ev} seen=${seen.get(ev.seq)} />`
+      : html`<${SystemItem} key=${'e' + ev.seq} ev=${ev} />`);
+  }
+  for (const item of pending) {
+    separator(item.created_at);
+    items.push(html`<${PendingItem} key=${'p' + item.client_id} item=${item} />`);
+  }
+
+  return html`
+    <div class="events-scroll" ref=${scroller} onScroll=${onScroll} tabindex="0"
+      aria-label="Messages">
+      ${l.loaded && (l.more
+        ? html`<p class="older"><button type="button" class="link" disabled=${l.loadingOlder}
+            onClick=${() => loadOlder(threadId)}>
+            ${l.loadingOlder ? 'Loading earlier messages…' : 'Load earlier messages'}</button></p>`
+        : events.length > 0 && html`<p class="older muted">Start of the conversation</p>`)}
+      ${!l.loaded && !l.error && html`<p class="muted pad">Loading messages…</p>`}
+      <ol class="events" role="log" aria-live="polite" aria-relevant="additions">${items}</ol>
+    </div>`;
+}
+
+function TypingLine({ threadId }) {
+  useStore();
+  const names = typingNames(threadId);
+  const text = names.length === 0 ? ''
+    : names.length === 1 ? `${names[0]} is typing…`
+      : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} are typing…`;
+  return html`<p class="typing" aria-live="polite">${text}</p>`;
+}
+
+const drafts = new Map();
+
+function Composer({ threadId, onSent }) {
+  const [text, setText] = useState(() => drafts.get(threadId) || '');
+  const [error, setError] = useState('');
+  const input = useRef(null);
+
+  useEffect(() => {
+    if (input.current && window.matchMedia('(min-width: 721px)').matches) input.current.focus();
+  }, [threadId]);
+
+  function resize() {
+    const el = input.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = Math.min(el.scrollHeight, 200) + 'px';
+  }
+
+  function submit() {
+    const body = text.trim();
+    if (!body) return;
+    if (codePoints(body) > MAX_MESSAGE) {
+      setError(`A message can be at most ${MAX_MESSAGE} characters. Shorten it or split it.`);
+      return;
+    }
+    setError('');
+    sendMessage(threadId, body);
+    setText('');
+    drafts.delete(threadId);
+    onSent();
+    requestAnimationFrame(resize);
+  }
+
+  return html`
+    <form class="composer" onSubmit=${(e) => { e.preventDefault(); submit(); }}>
+      <label for="composer-input" class="visually-hidden">Message</label>
+      <textarea id="composer-input" ref=${input} rows="1" value=${text}
+        placeholder="Write a message…" aria-describedby="composer-help"
+        onInput=${(e) => {
+          const value = e.currentTarget.value;
+          setText(value);
+          drafts.set(threadId, value);
+          if (value.trim()) sendTyping(threadId);
+          resize();
+        }}
+        onKeyDown=${(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+            e.preventDefault();
+            submit();
+          }
+        }}></textarea>
+      <button type="submit" class="primary">Send</button>
+      <p id="composer-help" class="visually-hidden">Enter sends. Shift+Enter starts a new line.</p>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+    </form>`;
+}
+
+function ThreadView({ threadId }) {
+  const s = useStore();
+  const thread = s.threads.get(threadId);
+  const l = logOf(threadId);
+  const stick = useRef(true);
+
+  useEffect(() => {
+    state.openThreadId = threadId;
+    ensureLoaded(threadId);
+    emit();
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') markRead(threadId);
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisible);
+      if (state.openThreadId === threadId) state.openThreadId = null;
+    };
+  }, [threadId]);
+
+  useEffect(() => {
+    if (l.loaded && document.visibilityState === 'visible') markRead(threadId);
+  }, [threadId, l.loaded, l.maxSeq, thread && thread.unread]);
+
+  if (l.gone || l.error === 'not_found' || (s.threadsLoaded && !thread && l.loaded)) {
+    return html`<section class="thread-view"><div class="thread-head">
+        <a class="back" href="#/">Chats</a><h2>Conversation</h2></div>
+      <p class="muted pad">${l.gone ? 'You are no longer in this conversation.'
+        : 'This conversation does not exist, or you are not in it.'}</p></section>`;
+  }
+  const others = thread ? thread.members.filter((m) => m.id !== s.me.id) : [];
+  return html`
+    <section class="thread-view" aria-labelledby="thread-title">
+      <div class="thread-head">
+        <a class="back" href="#/">Chats</a>
+        <div class="thread-head-text">
+          <h2 id="thread-title">${threadTitle(thread)}</h2>
+          ${thread && html`<p class="members">${others.length
+            ? 'With ' + others.map((m) => m.name).join(', ') : 'Only you'}</p>`}
+        </div>
+      </div>
+      ${l.error && l.error !== 'not_found' && html`<p class="error pad" role="alert">${l.error}</p>`}
+      <${EventList} threadId=${threadId} stick=${stick} />
+      <${TypingLine} threadId=${threadId} />
+      <${Composer} key=${threadId} threadId=${threadId} onSent=${() => { stick.current = true; }} />
+    </section>`;
+}
+
+export function ChatsView({ threadId }) {
+  return html`
+    <div class=${'chats' + (threadId ? ' has-thread' : '')}>
+      <${ThreadList} activeId=${threadId} />
+      <div class="thread-pane">
+        ${threadId
+          ? html`<${ThreadView} key=${threadId} threadId=${threadId} />`
+          : html`<p class="muted pad pick">Choose a conversation to read it.</p>`}
+      </div>
+    </div>`;
+}

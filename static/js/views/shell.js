@@ -1,0 +1,87 @@
+// The frame around signed-in screens: header, navigation, practice switcher, connection banner.
+import { totalUnread } from '../chat.js';
+import { html, useEffect } from '../lib.js';
+import { navigate } from '../router.js';
+import { logout } from '../session.js';
+import { isStaff, state, useStore } from '../store.js';
+import { ROLE_LABELS } from '../util.js';
+
+function ConnectionBanner() {
+  const s = useStore();
+  let text = '';
+  let kind = 'offline';
+  if (s.conn === 'offline') {
+    text = 'You are offline. Reconnecting… Messages you write now will be sent when the '
+      + 'connection is back.';
+  } else if (s.conn === 'blocked') {
+    text = 'Live updates are blocked for this address. Open Carethread from its usual address.';
+  } else if (s.conn === 'syncing' && s.threadsLoaded) {
+    text = 'Catching up…';
+    kind = 'syncing';
+  }
+  return html`<div class="banner-slot" role="status" aria-live="polite">
+    ${text && html`<p class=${'banner ' + kind} data-conn=${s.conn}>${text}</p>`}</div>`;
+}
+
+function PracticeSwitcher() {
+  const s = useStore();
+  if (s.profiles.length < 2) return null;
+  async function change(e) {
+    const id = e.currentTarget.value;
+    const profile = s.profiles.find((p) => p.id === id);
+    if (!profile || id === s.me.id) return;
+    const email = s.me.email;
+    await logout({ keepProfiles: true });
+    state.switchTo = {
+      email, profileId: profile.id, organizationName: profile.organization_name,
+    };
+    navigate('#/login');
+  }
+  return html`
+    <div class="switcher">
+      <label for="practice-switcher" class="visually-hidden">Practice</label>
+      <select id="practice-switcher" value=${s.me.id} onChange=${change}>
+        ${s.profiles.map((p) => html`<option key=${p.id} value=${p.id}>
+          ${p.organization_name}</option>`)}
+      </select>
+    </div>`;
+}
+
+export function Shell({ route, children }) {
+  const s = useStore();
+  const unread = totalUnread();
+  useEffect(() => {
+    document.title = (unread ? `(${unread}) ` : '') + `${s.organization.name} · Carethread`;
+  }, [unread, s.organization.name]);
+  const here = (name) => (route.name === name ? 'page' : undefined);
+  return html`
+    <a class="skip-link" href="#main" onClick=${(e) => {
+      e.preventDefault();
+      const main = document.getElementById('main');
+      if (main) main.focus();
+    }}>Skip to content</a>
+    <header class="topbar">
+      <div class="topbar-start">
+        <a class="brand" href="#/">Carethread</a>
+        ${s.profiles.length > 1
+          ? html`<${PracticeSwitcher} />`
+          : html`<span class="org-name">${s.organization.name}</span>`}
+      </div>
+      <nav aria-label="Main" class="mainnav">
+        <a href="#/" aria-current=${here('chats')}>Chats${unread
+          ? html` <span class="badge" aria-label=${`${unread} unread`}>${unread}</span>` : ''}</a>
+        ${isStaff() && html`<a href="#/new" aria-current=${here('new-thread')}>New chat</a>`}
+        ${isStaff() && html`<a href="#/team" aria-current=${here('team')}>Team</a>`}
+      </nav>
+      <div class="topbar-end">
+        <span class="me"><span class="me-name">${s.me.name}</span>
+          <span class="role">${ROLE_LABELS[s.role] || s.role}</span></span>
+        <button type="button" class="quiet" onClick=${async () => {
+          await logout();
+          navigate('#/login', { replace: true });
+        }}>Log out</button>
+      </div>
+    </header>
+    <${ConnectionBanner} />
+    <main id="main" tabindex="-1" class=${'app-main route-' + route.name}>${children}</main>`;
+}
