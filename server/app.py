@@ -23,6 +23,12 @@ from server.accounts.controller import AccountsController
 from server.auth import current_identity
 from server.errors import EXCEPTION_HANDLERS
 from server.mail.sender import OutboxSender
+from server.onboarding.controller import (
+    ClientsController,
+    GroupsController,
+    PracticeController,
+    TagsController,
+)
 from server.runtime import Runtime, get_runtime
 from server.security import Passwords
 from server.settings import Settings, get_settings
@@ -87,7 +93,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await runtime.bus.stop()
             await db.stop(settings)
 
-    route_handlers: list[Any] = [health, AccountsController, ThreadsController, ws_endpoint]
+    route_handlers: list[Any] = [
+        health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
+        GroupsController, TagsController, PracticeController,
+    ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [
             web_client,

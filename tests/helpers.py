@@ -122,3 +122,24 @@ async def team(http: httpx.AsyncClient, mailbox: Mailbox) -> tuple[Person, Perso
     provider = await invite_staff(http, mailbox, owner)
     bot = await new_bot(http, owner)
     return owner, provider, bot
+
+
+async def add_client(http: httpx.AsyncClient, provider: Person, **fields: Any) -> dict[str, Any]:
+    body = {"name": "Casey Client", **fields}
+    resp = await http.post("/clients", json=body, headers=provider.headers)
+    assert resp.status_code == 201, resp.text
+    return dict(resp.json()["client"])
+
+
+async def accept(http: httpx.AsyncClient, token: str, password: str = PASSWORD) -> Person:
+    resp = await http.post("/invitations/accept", json={"token": token, "password": password})
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    return Person(body["user"], body["token"], body["user"].get("email"), password)
+
+
+async def enable_welcome(http: httpx.AsyncClient, admin: Person, text: str) -> None:
+    resp = await http.patch("/practice/settings", json={"welcome_enabled": True,
+                                                        "welcome_text": text},
+                            headers=admin.headers)
+    assert resp.status_code == 200, resp.text

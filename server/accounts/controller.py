@@ -7,12 +7,18 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
 
 from server.accounts import service
 from server.accounts.service import Identity
 from server.auth import clear_session_cookies, session_cookies
 from server.errors import NotFound
+from server.onboarding import service as onboarding
 from server.runtime import Runtime
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -51,6 +57,24 @@ class AcceptInvitationIn(msgspec.Struct):
 
 class CreateBotIn(msgspec.Struct):
     name: Name
+
+
+class ForgotIn(msgspec.Struct):
+    email: Email
+
+
+class ResetIn(msgspec.Struct):
+    token: Token
+    password: Password
+
+
+class ChangePasswordIn(msgspec.Struct):
+    current_password: Password
+    new_password: Password
+
+
+class SwitchIn(msgspec.Struct):
+    profile_id: uuid.UUID
 
 
 def _address(request: Request[Any, Any, Any]) -> str:
@@ -99,6 +123,36 @@ class AccountsController(Controller):
         clear_session_cookies(response)
         return response
 
+    @post("/sessions/switch", status_code=HTTP_201_CREATED)
+    async def switch(
+        self, data: SwitchIn, identity: Identity, runtime: Runtime
+    ) -> Response[dict[str, Any]]:
+        """Move to another profile (practice) of the same login; this session's token ends."""
+        token, user = await service.switch_profile(runtime.settings, identity, data.profile_id)
+        return Response({"token": token, "user": user}, status_code=HTTP_201_CREATED,
+                        cookies=session_cookies(runtime.settings, token))
+
+    @post("/password/forgot", status_code=HTTP_202_ACCEPTED)
+    async def forgot_password(self, data: ForgotIn, runtime: Runtime) -> dict[str, str]:
+        """The same answer for known and unknown emails."""
+        await service.forgot_password(runtime.settings, data.email)
+        runtime.outbox.notify()
+        return {"detail": "If this email has a Carethread login, a reset link is on its way."}
+
+    @post("/password/reset", status_code=HTTP_204_NO_CONTENT)
+    async def reset_password(self, data: ResetIn, runtime: Runtime) -> None:
+        """Spend a reset link; every session of the login ends."""
+        await service.reset_password(runtime.passwords, token=data.token,
+                                     password=data.password)
+
+    @post("/password/change", status_code=HTTP_204_NO_CONTENT)
+    async def change_password(
+        self, data: ChangePasswordIn, identity: Identity, runtime: Runtime
+    ) -> None:
+        """Change the password; every other session of the login ends."""
+        await service.change_password(runtime.passwords, identity,
+                                      current=data.current_password, new=data.new_password)
+
     @get("/me")
     async def me(self, identity: Identity) -> dict[str, Any]:
         return await service.me(identity)
@@ -119,7 +173,7 @@ class AccountsController(Controller):
         self, request: Request[Any, Any, Any], data: AcceptInvitationIn, runtime: Runtime
     ) -> Response[dict[str, Any]]:
         """Spend an invitation link: set a password (or confirm an existing login's)."""
-        token, user = await service.accept_invitation(
+        token, user = await onboarding.accept_invitation(
             runtime.settings, runtime.passwords, runtime.throttle, token=data.token,
             password=data.password, address=_address(request),
         )

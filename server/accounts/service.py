@@ -11,7 +11,14 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 
 from server import bus
-from server.accounts.tables import Account, AuthToken, Invitation, Organization, Profile
+from server.accounts.tables import (
+    Account,
+    AuthToken,
+    Invitation,
+    Organization,
+    PasswordReset,
+    Profile,
+)
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, Gone, InvalidCredentials, InvalidInput, NotFound
 from server.mail import service as mail
@@ -114,8 +121,15 @@ async def _issue_token(
     return token
 
 
-async def _account_by_email(email: str) -> dict[str, Any] | None:
+async def account_by_email(email: str) -> dict[str, Any] | None:
     return await Account.select().where(Account.email == email).first()
+
+
+async def issue_session(
+    settings: Settings, profile_id: uuid.UUID, account_id: uuid.UUID
+) -> str:
+    """A session token for a profile; call inside the transaction that made it."""
+    return await _issue_token(settings, profile_id, account_id, SESSION)
 
 
 # --- practices and logins -------------------------------------------------------------------
@@ -130,9 +144,10 @@ async def create_organization(
     owner_name = clean_name(owner_name, "owner.name")
     email = normalize_email(email)
     check_password(password)
-    if await _account_by_email(email):
+    if await account_by_email(email):
         raise Conflict(
-            "An account with this email already exists. Log in, or use another email.",
+            "This email already has a Carethread login (perhaps as a client of a practice). "
+            "Use another email for your practice, or log in with it.",
             code="email_taken",
         )
     password_hash = await passwords.hash(password)
@@ -149,7 +164,7 @@ async def _insert_organization(
     settings: Settings, name: str, owner_name: str, email: str, password_hash: str
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
     async with write_transaction():
-        if await _account_by_email(email):
+        if await account_by_email(email):
             raise Conflict("An account with this email already exists.", code="email_taken")
         org = Organization(name=name, created_at=now())
         await org.save()
@@ -172,7 +187,7 @@ async def login(
     """Unknown email and wrong password are one answer, at the same cost."""
     email = email.strip().lower()
     await throttle.check(email, address)
-    account = await _account_by_email(email)
+    account = await account_by_email(email)
     ok = await passwords.verify(account["password_hash"] if account else None, password)
     profiles = await _active_profiles(account["id"]) if (ok and account) else []
     if not ok or not account or not profiles:
@@ -304,6 +319,7 @@ async def me(identity: Identity) -> dict[str, Any]:
         "user": user_view(profile, email),
         "organization": organization_view(org),
         "role": profile["role"],
+        "profiles": await profiles_of(identity),
     }
 
 
@@ -335,8 +351,9 @@ async def send_invitation(
         )
     )
     days = max(1, settings.invitation_lifetime_seconds // 86400)
+    as_what = "as a client" if role == "client" else f"as {role}"
     body = (
-        f"{inviter_name} invited you to join {organization_name} on Carethread as {role}.\n\n"
+        f"{inviter_name} invited you to join {organization_name} on Carethread {as_what}.\n\n"
         f"Set your password and sign in here:\n{invitation_link(settings, token)}\n\n"
         f"This link works once and expires in {days} days. "
         "If you did not expect this email, you can ignore it.\n"
@@ -357,7 +374,7 @@ async def invite_staff(
     org = await Organization.select().where(Organization.id == identity.organization_id).first()
     assert org is not None
     async with write_transaction():
-        account = await _account_by_email(email)
+        account = await account_by_email(email)
         if account is None:
             account_row = Account(email=email, password_hash=None, created_at=now())
             await account_row.save()
@@ -445,6 +462,149 @@ def _check_invitation_state(invitation: dict[str, Any]) -> None:
     if invitation["expires_at"] <= now():
         raise Gone("This invitation link has expired. Ask for a new one.",
                    code="invitation_expired")
+
+
+# --- passwords and profiles -----------------------------------------------------------------
+
+RESET_LIFETIME = timedelta(hours=2)
+
+
+def reset_link(settings: Settings, token: str) -> str:
+    return f"{settings.base_url}/reset-password?token={token}"
+
+
+async def send_password_reset(settings: Settings, account_id: uuid.UUID, email: str,
+                              requested_by: str | None = None) -> None:
+    """Mail a single-use, expiring reset link; earlier unused links die."""
+    await PasswordReset.update({PasswordReset.used_at: now()}).where(
+        PasswordReset.account == account_id, PasswordReset.used_at.is_null()
+    )
+    token = new_token()
+    await PasswordReset.insert(PasswordReset(
+        token_hash=hash_token(token), account=account_id, created_at=now(),
+        expires_at=now() + RESET_LIFETIME,
+    ))
+    who = f"{requested_by} asked" if requested_by else "Someone (hopefully you) asked"
+    body = (
+        f"{who} to reset your Carethread password.\n\n"
+        f"Choose a new password here:\n{reset_link(settings, token)}\n\n"
+        "The link works once and expires in 2 hours. Your other sessions end when you use it. "
+        "If you did not ask for this, ignore this email: your password stays as it is.\n"
+    )
+    await mail.enqueue(email, "Reset your Carethread password", body)
+
+
+async def forgot_password(settings: Settings, email: str) -> None:
+    """The same answer whether or not the email is known; only a login with a password gets
+    a link (one that never set a password uses its invitation)."""
+    try:
+        email = normalize_email(email)
+    except InvalidInput:
+        return
+    account = await account_by_email(email)
+    if account is None or not account["password_hash"]:
+        return
+    async with write_transaction():
+        await send_password_reset(settings, account["id"], email)
+
+
+async def reset_password(passwords: Passwords, *, token: str, password: str) -> None:
+    """Spend a reset link: a new password, and every session of the login ends."""
+    check_password(password)
+    row = await PasswordReset.select().where(
+        PasswordReset.token_hash == hash_token(token)
+    ).first()
+    if row is None:
+        raise NotFound("This reset link is not valid.", code="reset_invalid")
+    if row["used_at"] is not None:
+        raise Gone("This reset link was already used or replaced.", code="reset_used")
+    if row["expires_at"] <= now():
+        raise Gone("This reset link has expired. Ask for a new one.", code="reset_expired")
+    new_hash = await passwords.hash(password)
+    async with write_transaction():
+        claimed = await PasswordReset.update({PasswordReset.used_at: now()}).where(
+            PasswordReset.id == row["id"], PasswordReset.used_at.is_null()
+        ).returning(PasswordReset.id)
+        if not claimed:
+            raise Gone("This reset link was already used or replaced.", code="reset_used")
+        await Account.update({Account.password_hash: new_hash}).where(
+            Account.id == row["account"]
+        )
+        ended = await _revoke_account_sessions(row["account"])
+    for user_id in ended:
+        end_sockets(user_id)
+
+
+async def change_password(
+    passwords: Passwords, identity: Identity, *, current: str, new: str
+) -> None:
+    """With the current password; every other session of the login ends."""
+    if identity.account_id is None:
+        raise Forbidden("Bots have no password.")
+    check_password(new)
+    account = await Account.select().where(Account.id == identity.account_id).first()
+    assert account is not None
+    if not await passwords.verify(account["password_hash"], current):
+        raise InvalidCredentials("The current password is not correct.")
+    new_hash = await passwords.hash(new)
+    async with write_transaction():
+        await Account.update({Account.password_hash: new_hash}).where(
+            Account.id == identity.account_id
+        )
+        ended = await _revoke_account_sessions(identity.account_id, keep=identity.token_id)
+    for user_id, token_id in ended.items():
+        end_sockets(user_id, token_id)
+
+
+async def _revoke_account_sessions(
+    account_id: uuid.UUID, keep: uuid.UUID | None = None
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Revoke the login's session tokens (but `keep`); the profiles and tokens that ended."""
+    query = AuthToken.update({AuthToken.revoked_at: now()}).where(
+        AuthToken.account == account_id, AuthToken.revoked_at.is_null()
+    )
+    if keep is not None:
+        query = query.where(AuthToken.id != keep)
+    rows = await query.returning(AuthToken.profile, AuthToken.id)
+    return {r["profile"]: r["id"] for r in rows}
+
+
+async def revoke_profile_sessions(profile_id: uuid.UUID) -> None:
+    """For a change of login (email): the profile's sessions end, and its sockets close."""
+    await AuthToken.update({AuthToken.revoked_at: now()}).where(
+        AuthToken.profile == profile_id, AuthToken.revoked_at.is_null()
+    )
+
+
+async def switch_profile(
+    settings: Settings, identity: Identity, profile_id: uuid.UUID
+) -> tuple[str, dict[str, Any]]:
+    """Move this session to another profile of the same login (another practice)."""
+    if identity.account_id is None:
+        raise NotFound("No such profile for this login.")
+    profiles = await _active_profiles(identity.account_id)
+    chosen = next((p for p in profiles if p["id"] == profile_id), None)
+    if chosen is None:
+        raise NotFound("No such profile for this login.")
+    account = await Account.select(Account.email).where(
+        Account.id == identity.account_id).first()
+    async with write_transaction():
+        token = await _issue_token(settings, chosen["id"], identity.account_id, SESSION)
+        await AuthToken.update({AuthToken.revoked_at: now()}).where(
+            AuthToken.id == identity.token_id
+        )
+    end_sockets(identity.user_id, identity.token_id)
+    return token, user_view(chosen, account["email"] if account else None)
+
+
+async def profiles_of(identity: Identity) -> list[dict[str, Any]]:
+    if identity.account_id is None:
+        return []
+    account = await Account.select(Account.email).where(
+        Account.id == identity.account_id).first()
+    email = account["email"] if account else None
+    return [{**user_view(p, email), "organization_name": p["organization_name"]}
+            for p in await _active_profiles(identity.account_id)]
 
 
 # --- the team -------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def in_windows(seq: int, windows: Sequence[tuple[int, int | None]]) -> bool:
     return any(start <= seq and (end is None or seq <= end) for start, end in windows)
 
 
-async def _current_member_ids(thread_id: uuid.UUID) -> list[uuid.UUID]:
+async def current_member_ids(thread_id: uuid.UUID) -> list[uuid.UUID]:
     return [profile for profile, _ in await _current_members(thread_id)]
 
 
@@ -527,7 +527,7 @@ async def add_member(identity: Identity, thread_id: str, user_id: str) -> dict[s
     await _profiles_in_org(identity, [uid])
     try:
         async with write_transaction():
-            current = await _current_member_ids(tid)
+            current = await current_member_ids(tid)
             if uid in current:
                 raise InvalidInput("That user is already a member.", code="already_member")
             if len(current) >= MAX_MEMBERS:
@@ -597,14 +597,14 @@ async def mark_read(
         await Member.update({Member.last_read_seq: position}).where(
             Member.id == member["id"], Member.last_read_seq < position
         )
-    others = [m for m in await _current_member_ids(tid) if m != identity.user_id]
+    others = [m for m in await current_member_ids(tid) if m != identity.user_id]
     return position, others
 
 
 async def other_members(identity: Identity, thread_id: uuid.UUID) -> list[uuid.UUID]:
     """For typing signals: the members who should hear, if the caller may speak here."""
     await _open_membership(identity, thread_id)
-    return [m for m in await _current_member_ids(thread_id) if m != identity.user_id]
+    return [m for m in await current_member_ids(thread_id) if m != identity.user_id]
 
 
 async def open_cursors(user_id: uuid.UUID) -> dict[uuid.UUID, int]:
