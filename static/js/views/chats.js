@@ -82,10 +82,13 @@ function seenMarkers(threadId, events) {
 
 function MessageItem({ ev, seen }) {
   const mine = state.me && ev.actor_id === state.me.id;
+  const staffOnly = ev.audience === 'staff';
   return html`
-    <li class=${'msg' + (mine ? ' mine' : '')} data-seq=${ev.seq} data-kind="message">
+    <li class=${'msg' + (mine ? ' mine' : '') + (staffOnly ? ' staff-only' : '')}
+      data-seq=${ev.seq} data-kind="message">
       <div class="bubble">
         <p class="meta"><span class="author">${nameOf(ev.actor_id)}</span>
+          ${staffOnly && html`<span class="team-only">Team only</span>`}
           <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
             ${clockTime(ev.created_at)}</time></p>
         <p class="body">${ev.body}</p>
@@ -98,7 +101,8 @@ function SystemItem({ ev }) {
   return html`
     <li class=${'sys sys-' + ev.kind.replace(/[^a-z0-9]+/gi, '-')} data-seq=${ev.seq}
       data-kind=${ev.kind}>
-      <p><span class="sys-text">${describe(ev)}</span>
+      <p>${ev.audience === 'staff' && html`<span class="team-only">Team only</span> `}
+        <span class="sys-text">${describe(ev)}</span>
         <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
           ${clockTime(ev.created_at)}</time></p>
     </li>`;

@@ -1,0 +1,147 @@
+"""What a person does in the web client, as steps the browser tests are made of."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.mailbox import Mailbox
+
+PASSWORD = "correct horse battery"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 780}
+
+
+def unique_email(tag: str = "user") -> str:
+    return f"{tag}-{uuid.uuid4().hex[:10]}@example.org"
+
+
+def sign_up(page: Any, practice: str = "Sunrise Wellness", name: str = "Olivia Owner",
+            email: str | None = None, password: str = PASSWORD) -> str:
+    """Create a practice from the sign-up screen; ends on the chat screen, signed in."""
+    email = email or unique_email("owner")
+    page.goto("/#/signup")
+    page.get_by_label("Practice name").fill(practice)
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create practice").click()
+    expect(page.get_by_role("heading", name="Chats")).to_be_visible()
+    return email
+
+
+def log_in(page: Any, email: str, password: str = PASSWORD) -> None:
+    page.goto("/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def log_out(page: Any) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def invite_member(page: Any, name: str, email: str, role: str = "Provider") -> None:
+    """An owner or admin invites a team member from the Team screen."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Team").click()
+    form = page.locator("form", has=page.get_by_role("heading", name="Invite a team member"))
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Email").fill(email)
+    form.get_by_label("Role").select_option(label=role)
+    form.get_by_role("button", name="Send invitation").click()
+    expect(form.get_by_role("status")).to_contain_text(f"Invitation sent to {email}")
+
+
+def invitation_link(mailbox: Mailbox, email: str, count: int = 1, wait: float = 15) -> str:
+    """The accept-invite link of the `count`-th mail to `email` (from the test SMTP server)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        mails = mailbox.to(email)
+        if len(mails) >= count:
+            for link in mails[count - 1].links:
+                if "/accept-invite" in link:
+                    return link
+            raise AssertionError(f"no accept-invite link in {mails[count - 1].body!r}")
+        time.sleep(0.05)
+    raise AssertionError(f"no mail #{count} for {email} within {wait}s")
+
+
+def accept_invitation(page: Any, link: str, password: str = PASSWORD) -> None:
+    """Open the emailed link, set a password, land in the app."""
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Set your password")).to_be_visible()
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Set password and continue").click()
+    expect(page.get_by_role("heading", name="Chats")).to_be_visible()
+
+
+def start_chat(page: Any, names: list[str], title: str | None = None) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="New chat").click()
+    if title:
+        page.get_by_label("Title (optional)").fill(title)
+    for name in names:
+        page.get_by_role("checkbox", name=re.compile(re.escape(name))).check()
+    page.get_by_role("button", name="Start chat").click()
+    expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+
+
+def thread_item(page: Any, title: str) -> Any:
+    return page.get_by_role("list", name="Conversations").get_by_role(
+        "link", name=re.compile(re.escape(title)))
+
+
+def open_thread(page: Any, title: str) -> None:
+    thread_item(page, title).click()
+    expect(page.get_by_role("heading", level=2, name=title)).to_be_visible()
+
+
+def send(page: Any, text: str) -> None:
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill(text)
+    composer.press("Enter")
+
+
+def messages(page: Any, text: str) -> Any:
+    """Message bubbles (sent or pending) whose body is exactly `text`."""
+    return page.locator("li.msg").filter(
+        has=page.locator("p.body", has_text=re.compile("^" + re.escape(text) + "$")))
+
+
+def delivered(page: Any, text: str) -> Any:
+    return page.locator("li.msg[data-seq]").filter(
+        has=page.locator("p.body", has_text=re.compile("^" + re.escape(text) + "$")))
+
+
+def session_token(page: Any) -> str:
+    """The session token in this page's HttpOnly cookie (tests use it as a bearer token)."""
+    for cookie in page.context.cookies():
+        if cookie["name"] == "carethread_session":
+            return str(cookie["value"])
+    raise AssertionError("no session cookie")
+
+
+def api(page: Any, base_url: str) -> Any:
+    """An HTTP client acting as the person signed in on `page`, for seeding and checking."""
+    import httpx
+
+    return httpx.Client(base_url=base_url + "/api/v1", timeout=30,
+                        headers={"Authorization": f"Bearer {session_token(page)}"})
+
+
+def staffed_practice(pages: Any, mailbox: Mailbox, practice: str = "Sunrise Wellness",
+                     member: str = "Pat Provider") -> tuple[Any, Any]:
+    """An owner who signed up and a team member who accepted the emailed invitation, each on
+    their own page (browser context), both on the chat screen."""
+    owner = pages.new()
+    sign_up(owner, practice=practice)
+    email = unique_email("member")
+    invite_member(owner, member, email)
+    owner.get_by_role("navigation", name="Main").get_by_role("link", name="Chats").click()
+    other = pages.new()
+    accept_invitation(other, invitation_link(mailbox, email))
+    return owner, other
