@@ -268,8 +268,10 @@ async def create_client_in_transaction(
     await profile.save()
     client_id = profile.id
     members = [client_id, p.primary_id, *p.care_team]
+    # A sign-up through a group link has no team member behind it: the system writes.
+    creator = identity.user_id if identity.role != "client" else None
     thread_id, created_view = await threads.create_thread_in_transaction(
-        org_id, identity.user_id if identity.role != "client" else None, members, p.name, "care"
+        org_id, creator, members, p.name, "care"
     )
     events = [created_view]
     state = "accepted" if active else ("not_sent" if p.email else "none")
@@ -278,7 +280,7 @@ async def create_client_in_transaction(
         date_of_birth=p.data.date_of_birth, timezone=p.data.timezone,
         primary_provider=p.primary_id, client_group=p.group["id"] if p.group else None,
         care_thread=thread_id, invite_state=state,
-        created_by=identity.user_id if identity.role != "client" else None, created_at=now(),
+        created_by=creator, created_at=now(),
     ))
     if p.care_team:
         await CareTeamMember.insert(*[
@@ -286,6 +288,12 @@ async def create_client_in_transaction(
         ])
     if p.tags:
         await ClientTag.insert(*[ClientTag(client=client_id, tag=t["id"]) for t in p.tags])
+    if p.group:
+        events.append(await threads.append_in_transaction(
+            thread_id, "group.changed", creator,
+            data={"from": None, "to": str(p.group["id"]), "to_name": p.group["name"]},
+            audience=threads.STAFF,
+        ))
     settings_row = await practice_settings(org_id)
     practice_name = await _organization_name(org_id)
     if settings_row["welcome_enabled"] and settings_row["welcome_text"].strip():
