@@ -6,8 +6,15 @@ import uuid
 
 import httpx
 
-from tests.helpers import PASSWORD, add_client, all_events, bearer, invite_staff, new_practice
-from tests.helpers import unique_email
+from tests.helpers import (
+    PASSWORD,
+    add_client,
+    all_events,
+    bearer,
+    invite_staff,
+    new_practice,
+    unique_email,
+)
 from tests.mailbox import Mailbox
 
 

@@ -32,7 +32,7 @@ from tests.mailbox import Mailbox
 from tests.wsclient import Socket
 
 PROVIDERS = 3
-SETTLE_SECONDS = 5.0
+SETTLE_SECONDS = 3.0  # for what should arrive within milliseconds
 QUIET_SECONDS = 0.2
 COMPARED = ("id", "thread_id", "seq", "kind", "actor_id", "body", "data", "client_id")
 
@@ -116,6 +116,11 @@ class MembershipMachine(RuleBasedStateMachine):
         self.log[event["seq"]] = event
         return int(event["seq"])
 
+    def draw(self, data: st.DataObject, among: list[Member], label: str) -> Member:
+        """One of `among`, drawn by name so that failing examples read well."""
+        name = data.draw(st.sampled_from([m.name for m in among]), label=label)
+        return next(m for m in among if m.name == name)
+
     def providers(self, inside: bool) -> list[Member]:
         return [m for m in self.members[1:] if m.inside == inside]
 
@@ -195,7 +200,7 @@ class MembershipMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.providers(inside=False))
     @rule(data=st.data())
     def add(self, data: st.DataObject) -> None:
-        m = data.draw(st.sampled_from(self.providers(inside=False)), label="added")
+        m = self.draw(data, self.providers(inside=False), "added")
         self.run(self._add(m))
 
     async def _add(self, m: Member) -> None:
@@ -211,7 +216,7 @@ class MembershipMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.providers(inside=True))
     @rule(data=st.data(), leaves=st.booleans())
     def remove(self, data: st.DataObject, leaves: bool) -> None:
-        m = data.draw(st.sampled_from(self.providers(inside=True)), label="removed")
+        m = self.draw(data, self.providers(inside=True), "removed")
         self.run(self._remove(m, leaves))
 
     async def _remove(self, m: Member, leaves: bool) -> None:
@@ -230,7 +235,7 @@ class MembershipMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(m.inside for m in self.connected()))
     @rule(data=st.data())
     def send_over_socket(self, data: st.DataObject) -> None:
-        m = data.draw(st.sampled_from([m for m in self.connected() if m.inside]), label="sender")
+        m = self.draw(data, [m for m in self.connected() if m.inside], "sender")
         self.run(self._send_over_socket(m))
 
     async def _send_over_socket(self, m: Member) -> None:
@@ -250,7 +255,7 @@ class MembershipMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(m.inside for m in self.members))
     @rule(data=st.data())
     def send_over_http(self, data: st.DataObject) -> None:
-        m = data.draw(st.sampled_from([m for m in self.members if m.inside]), label="sender")
+        m = self.draw(data, [m for m in self.members if m.inside], "sender")
         self.run(self._send_over_http(m))
 
     async def _send_over_http(self, m: Member) -> None:
@@ -263,8 +268,7 @@ class MembershipMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(m.inside and m.client_ids for m in self.members))
     @rule(data=st.data(), over_socket=st.booleans())
     def retry_a_send(self, data: st.DataObject, over_socket: bool) -> None:
-        m = data.draw(st.sampled_from([m for m in self.members if m.inside and m.client_ids]),
-                      label="retrier")
+        m = self.draw(data, [m for m in self.members if m.inside and m.client_ids], "retrier")
         cid = data.draw(st.sampled_from(m.client_ids), label="client_id")
         self.run(self._retry(m, cid, over_socket and m.socket is not None))
 
@@ -291,7 +295,7 @@ class MembershipMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.providers(inside=False))
     @rule(data=st.data(), over_socket=st.booleans())
     def outsider_sends(self, data: st.DataObject, over_socket: bool) -> None:
-        m = data.draw(st.sampled_from(self.providers(inside=False)), label="outsider")
+        m = self.draw(data, self.providers(inside=False), "outsider")
         self.run(self._outsider_sends(m, over_socket and m.socket is not None))
 
     async def _outsider_sends(self, m: Member, over_socket: bool) -> None:
@@ -316,7 +320,7 @@ class MembershipMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.connected())
     @rule(data=st.data())
     def disconnect(self, data: st.DataObject) -> None:
-        m = data.draw(st.sampled_from(self.connected()), label="leaving")
+        m = self.draw(data, self.connected(), "leaving")
         self.run(self._disconnect(m))
 
     async def _disconnect(self, m: Member) -> None:
@@ -328,7 +332,7 @@ class MembershipMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.disconnected())
     @rule(data=st.data())
     def reconnect(self, data: st.DataObject) -> None:
-        m = data.draw(st.sampled_from(self.disconnected()), label="returning")
+        m = self.draw(data, self.disconnected(), "returning")
         self.run(self._reconnect(m))
 
     async def _reconnect(self, m: Member) -> None:

@@ -5,8 +5,16 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import Server
-from tests.helpers import PASSWORD, accept, add_client, all_events, bearer, new_practice, say
-from tests.helpers import unique_email
+from tests.helpers import (
+    PASSWORD,
+    accept,
+    add_client,
+    all_events,
+    bearer,
+    new_practice,
+    say,
+    unique_email,
+)
 from tests.mailbox import Mailbox
 from tests.wsclient import Socket
 
