@@ -1,0 +1,622 @@
+"""`python -m bench`: run the suite against Carethread's configurations and the baseline.
+
+    python -m bench --smoke        ~10 s, SQLite only, tiny: keeps the suite working (exit 1 on
+                                   any lost, duplicated or out-of-order delivery)
+    python -m bench --quick        < 2 min: both configurations and the baseline, small sizes
+    python -m bench                the full set (10,000 idle sockets, 5,000 reconnects, the knee
+                                   and a py-spy profile at the knee)
+
+Figures go to bench/results/latest.json (--out) and a short table to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import procstat, profiling, scenarios
+from bench.fixtures import (
+    ThreadPlan,
+    User,
+    insert_threads,
+    insert_users,
+    open_store,
+    plan_threads,
+    plan_users,
+)
+from bench.http import Http
+from bench.servers import (
+    CONFIGS,
+    HOST,
+    ROOT,
+    Backing,
+    BaselineServer,
+    CarethreadServer,
+    Config,
+    pinning,
+)
+
+LOGIN_PASSWORD = "bench password 123"
+
+
+@dataclass
+class Sizes:
+    users: int
+    threads: int
+    rate: float
+    seconds: float
+    warmup: float
+    idle: int
+    reconnect: int
+    history: int
+    history_repeats: int
+    sync_threads: int
+    sync_repeats: int
+    logins: int
+    knee: bool
+    knee_start: float
+    knee_seconds: float
+    profile: bool
+
+
+PRESETS = {
+    "smoke": Sizes(users=20, threads=10, rate=40, seconds=2, warmup=0.5, idle=40, reconnect=20,
+                   history=5_000, history_repeats=20, sync_threads=50, sync_repeats=3,
+                   logins=5, knee=False, knee_start=0, knee_seconds=0, profile=False),
+    "quick": Sizes(users=200, threads=150, rate=400, seconds=5, warmup=1, idle=1000,
+                   reconnect=500, history=1_000_000, history_repeats=100, sync_threads=500,
+                   sync_repeats=10, logins=50, knee=False, knee_start=400, knee_seconds=4,
+                   profile=False),
+    "full": Sizes(users=1000, threads=1000, rate=2000, seconds=20, warmup=3, idle=10_000,
+                  reconnect=5000, history=1_000_000, history_repeats=300, sync_threads=500,
+                  sync_repeats=30, logins=50, knee=True, knee_start=500, knee_seconds=10,
+                  profile=True),
+}
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="small sizes, under 2 minutes")
+    mode.add_argument("--smoke", action="store_true", help="tiny, SQLite only, no baseline, "
+                      "~15 s")
+    parser.add_argument("--configs", help="comma list of: embedded, pg_redis "
+                        "(default both; smoke: embedded)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the baseline server")
+    parser.add_argument("--only", help="comma list of scenarios: messaging, knee, idle, "
+                        "reconnect, history, sync, login_lag (default all of the preset)")
+    for name in ("users", "threads", "idle", "reconnect", "history", "logins", "sync_threads"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int)
+    for name in ("rate", "seconds", "warmup", "knee_start", "knee_seconds"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=float)
+    parser.add_argument("--knee", action="store_true", default=None,
+                        help="raise the rate until delivery p99 > 100 ms")
+    parser.add_argument("--profile", action="store_true", default=None,
+                        help="py-spy the server at the knee (needs --knee)")
+    parser.add_argument("--gen-procs", type=int, help="load generator processes (default: the "
+                        "cores left after pinning the server, at least 1)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin server/generator")
+    parser.add_argument("--server-root", type=Path, default=ROOT,
+                        help="run the server from this checkout (e.g. a git worktree)")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra server environment (repeatable)")
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--redis-url", default=os.environ.get(
+        "BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--out", type=Path, help="JSON output (default "
+                        "bench/results/latest.json; smoke: bench/results/smoke.json)")
+    parser.add_argument("--label", default="", help="a note stored with the results")
+    return parser.parse_args(argv)
+
+
+def sizes_from(args: argparse.Namespace) -> tuple[str, Sizes]:
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    sizes = Sizes(**vars(PRESETS[mode]))
+    for name in vars(sizes):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(sizes, name, value)
+    return mode, sizes
+
+
+def git_state(root: Path) -> dict[str, Any]:
+    def run(*cmd: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(root), *cmd], capture_output=True,
+                                  text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"commit": run("rev-parse", "HEAD"),
+            "server_dirty": bool(run("status", "--porcelain", "--", "server", "migrations"))}
+
+
+class Run:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.mode, self.sizes = sizes_from(args)
+        default_configs = "embedded" if args.smoke else "embedded,pg_redis"
+        self.configs = [CONFIGS[c.strip()] for c in (args.configs or default_configs).split(",")]
+        self.only = set(args.only.split(",")) if args.only else None
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        self.dir = ROOT / "bench" / "results" / f"run-{stamp}-{self.mode}"
+        self.out = args.out or ROOT / "bench" / "results" / (
+            "smoke.json" if args.smoke else "latest.json")
+        self.failures: list[str] = []
+        self.extra_env = dict(item.split("=", 1) for item in args.server_env)
+        self.settle = {"smoke": 0.3, "quick": 1.5}.get(self.mode, 3.0)
+
+    def wants(self, scenario: str) -> bool:
+        if scenario == "knee" and not self.sizes.knee:
+            return False
+        return self.only is None or scenario in self.only
+
+    def procs_for(self, server_procs: int) -> tuple[list[int] | None, list[int] | None, int]:
+        server_cpus, gen_cpus = pinning(not self.args.no_pin, server_procs)
+        gen_procs = self.args.gen_procs or max(1, len(gen_cpus or []) or 1)
+        return server_cpus, gen_cpus, gen_procs
+
+    def check(self, where: str, figures: dict[str, Any]) -> None:
+        """Correctness is asserted, speed is only reported."""
+        if "lost" in figures and (figures["lost"] or figures["duplicates"]
+                                  or figures["order_errors"] or figures["errors"]):
+            self.failures.append(f"{where}: lost {figures['lost']}, duplicates "
+                                 f"{figures['duplicates']}, order errors "
+                                 f"{figures['order_errors']}, errors {figures['errors']}")
+        if "not_synced" in figures and (figures["not_synced"] or figures["events_missing"]):
+            self.failures.append(f"{where}: {figures['not_synced']} clients not synced, "
+                                 f"{figures['events_missing']} events missing")
+        if "login_ok" in figures and figures["login_ok"] != figures["logins"]:
+            self.failures.append(f"{where}: logins {figures['login_statuses']}")
+        if figures.get("errors") and isinstance(figures["errors"], list):
+            self.failures.append(f"{where}: {figures['errors']}")
+
+    # --- Carethread ------------------------------------------------------------------------
+
+    async def run_config(self, config: Config) -> dict[str, Any]:
+        s = self.sizes
+        backing = Backing(config, self.dir / config.name, self.args.postgres_url,
+                          self.args.redis_url)
+        await backing.create()
+        server_cpus, gen_cpus, gen_procs = self.procs_for(config.workers)
+        server = CarethreadServer(backing, config.workers, cpus=server_cpus,
+                                  server_root=self.args.server_root, extra_env=self.extra_env)
+        out: dict[str, Any] = {
+            "description": config.description, "server_processes": config.workers,
+            "server_cpus": server_cpus, "generator_cpus": gen_cpus,
+            "generator_processes": gen_procs,
+        }
+        store = None
+        try:
+            out["server_start_seconds"] = round(await server.start(), 2)
+            org_id, owner = await create_owner(server.port)
+            store = await open_store(backing.database_url)
+            rng = random.Random(1)
+            name = config.name
+
+            if self.wants("idle"):
+                log(f"  {name}: idle, {s.idle} sockets")
+                idle_users = plan_users(s.idle, "idle")
+                await insert_users(store, org_id, idle_users)
+                out["idle"] = await scenarios.idle(server, idle_users, gen_procs, gen_cpus,
+                                                   self.dir, f"{name}-idle", settle=self.settle)
+
+            users = plan_users(s.users, "member")
+            plans = plan_threads(users, s.threads, rng)
+            await insert_users(store, org_id, users)
+            await insert_threads(store, org_id, users, plans)
+            if self.wants("messaging") or self.wants("knee"):
+                await self.messaging(out, server, users, plans, gen_procs, gen_cpus, name,
+                                     external=config.postgres)
+
+            if self.wants("login_lag"):
+                log(f"  {name}: event-loop lag during {s.logins} logins")
+                login_users = plan_users(s.logins, "login")
+                await insert_users(store, org_id, login_users, password_hash=default_hash())
+                out["login_lag"] = await scenarios.login_lag(
+                    server, users[0].token, [u.email for u in login_users], LOGIN_PASSWORD,
+                    gen_cpus, self.dir, f"{name}-ping")
+                self.check(f"{name} login_lag", out["login_lag"])
+
+            if self.wants("history"):
+                log(f"  {name}: history, filling a thread with {s.history:,} events")
+                thread = ThreadPlan(id=str(uuid.uuid4()), members=[0])
+                started = time.monotonic()
+                await insert_threads(store, org_id, [owner], [thread])
+                await store.fill_history(thread.id, owner.id, 2, s.history)
+                fill = time.monotonic() - started
+                out["history"] = await scenarios.history(server.port, owner.token, thread.id,
+                                                         s.history, s.history_repeats)
+                out["history"]["fill_seconds"] = round(fill, 1)
+
+            if self.wants("sync"):
+                log(f"  {name}: sync of {s.sync_threads} threads")
+                syncer = plan_users(1, "syncer", roles=("provider",))[0]
+                await insert_users(store, org_id, [syncer])
+                pair = [syncer, owner]
+                sync_plans = [ThreadPlan(id=str(uuid.uuid4()), members=[0, 1])
+                              for _ in range(s.sync_threads)]
+                await insert_threads(store, org_id, pair, sync_plans)
+                from bench.fixtures import append_messages
+                await append_messages(store, pair, sync_plans, "one more", seq=2)
+                out["sync"] = await scenarios.sync_threads(
+                    server.ws_url, syncer.token, [p.id for p in sync_plans], 2, s.sync_repeats)
+                self.check(f"{name} sync", out["sync"])
+
+            if self.wants("reconnect"):
+                log(f"  {name}: restart with {s.reconnect} clients to reconnect and sync")
+                rc_users = plan_users(s.reconnect, "reconnect")
+                rc_plans = plan_threads(rc_users, max(1, s.reconnect // 2), rng)
+                await insert_users(store, org_id, rc_users)
+                await insert_threads(store, org_id, rc_users, rc_plans)
+                out["reconnect"] = await scenarios.reconnect(
+                    server, rc_users, rc_plans, store, gen_procs, gen_cpus, self.dir,
+                    f"{name}-reconnect")
+                self.check(f"{name} reconnect", out["reconnect"])
+        finally:
+            await server.stop()
+            if store is not None:
+                await store.close()
+            await backing.drop()
+        return out
+
+    async def messaging(self, out: dict[str, Any], target: Any, users: list[User],
+                        plans: list[ThreadPlan], gen_procs: int, gen_cpus: list[int] | None,
+                        name: str, external: bool, check_order: bool = True) -> None:
+        s = self.sizes
+        log(f"  {name}: messaging, {len(users)} members in {len(plans)} threads, "
+            f"{s.rate:.0f} msg/s for {s.seconds:.0f} s")
+        run = scenarios.Messaging(target, users, plans, gen_procs, gen_cpus, self.dir,
+                                  f"{name}-msg", check_order=check_order, external=external)
+        try:
+            out["messaging_connect"] = await run.start()
+            if self.wants("messaging"):
+                out["messaging"] = await run.step(s.rate, s.seconds, s.warmup)
+                self.check(f"{name} messaging", out["messaging"])
+            if self.wants("knee"):
+                log(f"  {name}: finding the knee from {s.knee_start:.0f} msg/s")
+                out["knee"] = await scenarios.find_knee(run, s.knee_start, s.knee_seconds,
+                                                        min(s.warmup, 2), log=log)
+                if self.sizes.profile and profiling.py_spy() is not None:
+                    rate = out["knee"]["highest_rate_held"] or s.knee_start
+                    out["profile"] = await self.profile(run, target, rate, name)
+        finally:
+            await run.stop()
+
+    async def profile(self, run: scenarios.Messaging, target: Any, rate: float, name: str
+                      ) -> dict[str, Any]:
+        seconds = max(6.0, self.sizes.knee_seconds)
+        log(f"  {name}: py-spy on the server at {rate:.0f} msg/s")
+        pids = target.worker_pids()
+
+        async def sample() -> None:
+            await asyncio.sleep(1)
+            paths.extend(await profiling.record(pids, seconds - 2, self.dir, name))
+
+        paths: list[Path] = []
+        step = await run.step(rate, seconds, 1, during=sample)
+        summary = profiling.summarize(paths)
+        text = profiling.render(summary)
+        (self.dir / f"profile-{name}.summary.txt").write_text(text + "\n")
+        log("\n".join("    " + line for line in text.splitlines()[:40]))
+        return {"rate": rate, "step_under_profiler": step, "files": [str(p) for p in paths],
+                "summary": summary}
+
+    # --- baseline --------------------------------------------------------------------------
+
+    async def run_baseline(self, procs: int) -> dict[str, Any]:
+        s = self.sizes
+        server_cpus, gen_cpus, gen_procs = self.procs_for(procs)
+        rng = random.Random(1)
+        users = plan_users(s.users, "member")
+        plans = plan_threads(users, s.threads, rng)
+        idle_users = plan_users(s.idle, "idle") if self.wants("idle") else []
+        rc_users = plan_users(s.reconnect, "reconnect") if self.wants("reconnect") else []
+        rc_plans = plan_threads(rc_users, max(1, s.reconnect // 2), rng) if rc_users else []
+        everyone = users + idle_users + rc_users
+        auth = {"tokens": {u.token: u.id for u in everyone},
+                "threads": {p.id: [users[m].id for m in p.members] for p in plans}}
+        auth["threads"].update({p.id: [rc_users[m].id for m in p.members] for p in rc_plans})
+        server = BaselineServer(self.dir / "baseline", self.args.redis_url, procs, auth,
+                                cpus=server_cpus)
+        out: dict[str, Any] = {"description": f"websockets + Redis pub/sub fan-out, no storage, "
+                               f"{procs} process(es)", "server_processes": procs,
+                               "server_cpus": server_cpus, "generator_cpus": gen_cpus,
+                               "generator_processes": gen_procs}
+        name = f"baseline-{procs}p"
+        try:
+            await server.start()
+            if self.wants("idle"):
+                log(f"  {name}: idle, {s.idle} sockets")
+                out["idle"] = await scenarios.idle(server, idle_users, gen_procs, gen_cpus,
+                                                   self.dir, f"{name}-idle", settle=self.settle)
+            if self.wants("messaging") or self.wants("knee"):
+                await self.messaging(out, server, users, plans, gen_procs, gen_cpus, name,
+                                     external=True, check_order=False)
+            if self.wants("login_lag"):
+                out["ping"] = await scenarios.ping_only(server, users[0].token, gen_cpus,
+                                                        self.dir, f"{name}-ping")
+            if self.wants("reconnect"):
+                log(f"  {name}: restart with {s.reconnect} clients to reconnect")
+                out["reconnect"] = await scenarios.reconnect(
+                    server, rc_users, rc_plans, None, gen_procs, gen_cpus, self.dir,
+                    f"{name}-reconnect")
+        finally:
+            await server.stop()
+        return out
+
+    # --- everything ------------------------------------------------------------------------
+
+    async def main(self) -> dict[str, Any]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        result: dict[str, Any] = {
+            "started_at": datetime.now(UTC).isoformat(), "mode": self.mode,
+            "command": " ".join([Path(sys.executable).name, "-m", "bench", *sys.argv[1:]]),
+            "label": self.args.label, "machine": procstat.machine_description(),
+            "git": git_state(self.args.server_root), "server_root": str(self.args.server_root),
+            "sizes": vars(self.sizes), "server_settings": {
+                **__import__("bench.servers", fromlist=["LOAD_SETTINGS"]).LOAD_SETTINGS,
+                "LOG_LEVEL": "WARNING", **self.extra_env,
+                "argon2": "defaults (time 3, 64 MiB, parallelism 4)"},
+            "setup": "users, tokens and threads are written with SQL (bench/fixtures.py); "
+                     "the owner is created through POST /organizations",
+            "configs": {}, "baseline": {},
+        }
+        for config in self.configs:
+            log(f"== {config.name}: {config.description}")
+            result["configs"][config.name] = await self.run_config(config)
+        if not (self.args.no_baseline or self.mode == "smoke"):
+            for procs in sorted({c.workers for c in self.configs}):
+                log(f"== baseline, {procs} process(es)")
+                result["baseline"][f"{procs}p"] = await self.run_baseline(procs)
+        result["ratios"] = ratios(result)
+        result["targets"] = targets(result)
+        result["failures"] = self.failures
+        result["wall_seconds"] = round(time.monotonic() - started, 1)
+        return result
+
+
+async def create_owner(port: int) -> tuple[str, User]:
+    """A practice and its owner, through the API."""
+    email = f"owner-{uuid.uuid4().hex[:8]}@bench.carethread.test"
+    async with Http(HOST, port) as http:
+        _, body = await http.request("POST", "/api/v1/organizations", {
+            "name": "Bench Practice",
+            "owner": {"name": "Bench Owner", "email": email, "password": LOGIN_PASSWORD},
+        }, expect=201)
+    user = body["user"]
+    return body["organization"]["id"], User(id=user["id"], token=body["token"], role="owner",
+                                            account_id="", email=email)
+
+
+_HASH: str | None = None
+
+
+def default_hash() -> str:
+    """An argon2id hash with the server's default parameters (no rehash at login)."""
+    global _HASH
+    if _HASH is None:
+        from argon2 import PasswordHasher
+
+        _HASH = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(
+            LOGIN_PASSWORD)
+    return _HASH
+
+
+# --- derived figures ---------------------------------------------------------------------------
+
+
+def _get(data: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+RATIO_FIGURES = [
+    ("delivery p50", "messaging.delivery_ms.p50", "messaging.delivery_ms.p50"),
+    ("delivery p99", "messaging.delivery_ms.p99", "messaging.delivery_ms.p99"),
+    ("ack p50", "messaging.ack_ms.p50", "messaging.ack_ms.p50"),
+    ("ack p99", "messaging.ack_ms.p99", "messaging.ack_ms.p99"),
+    ("server CPU % at the same rate", "messaging.cpu_pct_of_one_core.server",
+     "messaging.cpu_pct_of_one_core.server"),
+    ("knee (highest rate held)", "knee.highest_rate_held", "knee.highest_rate_held"),
+    ("RSS per idle connection", "idle.rss_kb_per_connection", "idle.rss_kb_per_connection"),
+    ("reconnect: all synced after ready", "reconnect.all_synced_after_ready_s",
+     "reconnect.all_synced_after_ready_s"),
+    ("idle pong p50", "login_lag.pong_ms_idle.p50", "ping.pong_ms_idle.p50"),
+]
+
+
+def ratios(result: dict[str, Any]) -> dict[str, Any]:
+    """Each Carethread figure divided by the baseline's with the same process count."""
+    out: dict[str, Any] = {}
+    for name, config in result["configs"].items():
+        base = result["baseline"].get(f"{config['server_processes']}p")
+        if not base:
+            continue
+        rows = {}
+        for label, mine, theirs in RATIO_FIGURES:
+            a, b = _get(config, mine), _get(base, theirs)
+            rows[label] = {"carethread": a, "baseline": b,
+                           "ratio": round(a / b, 2) if a is not None and b else None}
+        out[name] = rows
+    return out
+
+
+def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's stretch targets, measured, never asserted."""
+    rows: list[dict[str, Any]] = []
+    pg = result["configs"].get("pg_redis", {})
+    emb = result["configs"].get("embedded", {})
+    msg = pg.get("messaging")
+    if msg:
+        rows.append({
+            "target": ">= 2,000 msg/s stored and fanned out to 3 recipients, p99 < 50 ms, "
+                      "p50 < 5 ms, 0 lost, 0 duplicated (PostgreSQL + Redis, 2 processes)",
+            "measured": f"offered {msg['offered_rate']:.0f}/s, achieved "
+                        f"{msg['achieved_send_rate']}/s, {msg['recipients_per_message']} "
+                        f"recipients, p50 {msg['delivery_ms']['p50']} ms, p99 "
+                        f"{msg['delivery_ms']['p99']} ms, lost {msg['lost']}, dup "
+                        f"{msg['duplicates']}",
+            "met": bool(msg["offered_rate"] >= 2000 and msg["delivery_ms"]["p99"] is not None
+                        and msg["delivery_ms"]["p99"] < 50 and msg["delivery_ms"]["p50"] < 5
+                        and msg["lost"] == 0 and msg["duplicates"] == 0
+                        and msg["achieved_send_rate"] >= 0.95 * msg["offered_rate"]),
+        })
+        knee = _get(pg, "knee.highest_rate_held")
+        if knee is not None:
+            rows.append({"target": "knee (PostgreSQL + Redis): highest rate with p99 <= 100 ms",
+                         "measured": f"{knee} msg/s", "met": None})
+    for cname, cfg in (("embedded", emb), ("pg_redis", pg)):
+        idle = cfg.get("idle")
+        if idle:
+            per_proc = max(idle["rss_mb_per_process"]) if idle["rss_mb_per_process"] else None
+            rows.append({
+                "target": f"10,000 idle authenticated connections on one process < 400 MB "
+                          f"({cname})",
+                "measured": f"{idle['connections']} sockets on {idle['server_processes']} "
+                            f"process(es): {idle['rss_mb']} MB total, largest process "
+                            f"{per_proc} MB, {idle['rss_kb_per_connection']} kB/socket",
+                "met": bool(idle["connections"] >= 10_000 and idle["server_processes"] == 1
+                            and idle["rss_mb"] < 400) if idle["connections"] >= 10_000 else None,
+            })
+        rc = cfg.get("reconnect")
+        if rc:
+            value = rc["all_synced_after_ready_s"]
+            rows.append({
+                "target": f"5,000 clients reconnect and sync after a restart < 10 s ({cname})",
+                "measured": f"{rc['synced']}/{rc['clients']} synced {value} s after the "
+                            f"server answered ({rc['all_synced_after_stop_s']} s after the "
+                            f"restart began)",
+                "met": (value is not None and value < 10 and rc["not_synced"] == 0)
+                if rc["clients"] >= 5000 else None,
+            })
+        hist = cfg.get("history")
+        if hist:
+            p50 = hist["newest"]["p50"]
+            rows.append({
+                "target": f"history page of 50 from a 1,000,000-event thread < 5 ms ({cname})",
+                "measured": f"{hist['thread_events']:,} events: newest p50 {p50} ms / p99 "
+                            f"{hist['newest']['p99']} ms; middle p50 "
+                            f"{hist['middle_before']['p50']} ms",
+                "met": (p50 < 5) if hist["thread_events"] >= 1_000_000 else None,
+            })
+        sync = cfg.get("sync")
+        if sync:
+            p50 = sync["one_new_event_each"]["p50"]
+            rows.append({
+                "target": f"sync of 500 threads < 50 ms ({cname})",
+                "measured": f"{sync['threads']} threads, one new event each: p50 {p50} ms, "
+                            f"p99 {sync['one_new_event_each']['p99']} ms; up to date p50 "
+                            f"{sync['up_to_date']['p50']} ms",
+                "met": (p50 < 50) if sync["threads"] >= 500 else None,
+            })
+        lag = cfg.get("login_lag")
+        if lag:
+            p99 = lag["pong_ms_during_logins"]["p99"]
+            rows.append({
+                "target": f"event-loop lag p99 < 10 ms during 50 concurrent logins ({cname})",
+                "measured": f"pong p99 {p99} ms (p50 {lag['pong_ms_during_logins']['p50']}, "
+                            f"max {lag['pong_ms_during_logins']['max']}) over "
+                            f"{lag['logins_seconds']} s of {lag['logins']} logins",
+                "met": (p99 is not None and p99 < 10) if lag["logins"] >= 50 else None,
+            })
+    return rows
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def table(result: dict[str, Any]) -> str:
+    columns = [(f"carethread {n}", c) for n, c in result["configs"].items()]
+    columns += [(f"baseline {n}", b) for n, b in result["baseline"].items()]
+    rows = [
+        ("server processes", "server_processes"),
+        ("offered msg/s", "messaging.offered_rate"),
+        ("achieved msg/s", "messaging.achieved_send_rate"),
+        ("recipients/msg", "messaging.recipients_per_message"),
+        ("delivery p50 ms", "messaging.delivery_ms.p50"),
+        ("delivery p99 ms", "messaging.delivery_ms.p99"),
+        ("delivery max ms", "messaging.delivery_ms.max"),
+        ("ack p50 ms", "messaging.ack_ms.p50"),
+        ("ack p99 ms", "messaging.ack_ms.p99"),
+        ("delivered events/s", "messaging.delivered_per_s"),
+        ("lost", "messaging.lost"),
+        ("duplicated", "messaging.duplicates"),
+        ("order errors", "messaging.order_errors"),
+        ("server CPU %core", "messaging.cpu_pct_of_one_core.server"),
+        ("generator CPU %core", "messaging.cpu_pct_of_one_core.generator"),
+        ("postgres CPU %core", "messaging.cpu_pct_of_one_core.postgres"),
+        ("redis CPU %core", "messaging.cpu_pct_of_one_core.redis"),
+        ("knee msg/s (p99<=100)", "knee.highest_rate_held"),
+        ("idle sockets", "idle.connections"),
+        ("idle RSS MB", "idle.rss_mb"),
+        ("idle kB/socket", "idle.rss_kb_per_connection"),
+        ("reconnect clients", "reconnect.clients"),
+        ("all synced after ready s", "reconnect.all_synced_after_ready_s"),
+        ("all synced after stop s", "reconnect.all_synced_after_stop_s"),
+        ("history events", "history.thread_events"),
+        ("history newest p50 ms", "history.newest.p50"),
+        ("history newest p99 ms", "history.newest.p99"),
+        ("history middle p50 ms", "history.middle_before.p50"),
+        ("sync N threads", "sync.threads"),
+        ("sync 1 new each p50 ms", "sync.one_new_event_each.p50"),
+        ("sync up to date p50 ms", "sync.up_to_date.p50"),
+        ("pong idle p50 ms", "login_lag.pong_ms_idle.p50"),
+        ("pong during logins p99", "login_lag.pong_ms_during_logins.p99"),
+        ("pong during logins max", "login_lag.pong_ms_during_logins.max"),
+        ("login p50 ms", "login_lag.login_ms.p50"),
+    ]
+    width = 26
+    lines = ["".ljust(width) + "".join(name.rjust(20) for name, _ in columns)]
+    for label, path in rows:
+        values = []
+        for name, data in columns:
+            value = _get(data, path)
+            if value is None and name.startswith("baseline") and path.startswith("login_lag"):
+                value = _get(data, path.replace("login_lag.", "ping."))
+            values.append("-" if value is None else f"{value}")
+        if all(v == "-" for v in values):
+            continue
+        lines.append(label.ljust(width) + "".join(v.rjust(20) for v in values))
+    lines.append("")
+    for row in result["targets"]:
+        mark = {True: "MET ", False: "MISS", None: "n/a "}[row["met"]]
+        lines.append(f"[{mark}] {row['target']}\n        {row['measured']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    run = Run(args)
+    log(f"bench {run.mode}: results in {run.out}, logs in {run.dir}")
+    result = asyncio.run(run.main())
+    run.out.parent.mkdir(parents=True, exist_ok=True)
+    run.out.write_text(json.dumps(result, indent=1, default=str) + "\n")
+    (run.dir / "result.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    print()
+    print(table(result))
+    print(f"\n{result['wall_seconds']} s; figures in {run.out}")
+    if run.failures:
+        print("\nCORRECTNESS FAILURES:\n  " + "\n  ".join(run.failures))
+        return 1
+    return 0
