@@ -42,6 +42,8 @@ export function nameOf(userId) {
 
 export function threadTitle(thread) {
   if (!thread) return 'Conversation';
+  // A client's care thread is titled with the client's name: to the client it is their team.
+  if (thread.kind === 'care' && state.role === 'client') return 'Your care team';
   if (thread.title) return thread.title;
   const others = (thread.members || []).filter((m) => !state.me || m.id !== state.me.id);
   if (!others.length) return 'Just you';
@@ -296,6 +298,10 @@ setInterval(() => {
   if (changed) emit();
 }, 1000);
 
+function names(ids) {
+  return (ids || []).map(nameOf).join(', ');
+}
+
 /** Words for an event that is not a message: thread changes, system and domain events. */
 export function describe(ev) {
   const actor = nameOf(ev.actor_id);
@@ -313,9 +319,28 @@ export function describe(ev) {
       return data.user_id === ev.actor_id
         ? `${nameOf(data.user_id)} left the conversation`
         : `${actor} removed ${nameOf(data.user_id)}`;
+    case 'invite.sent':
+      return `${actor} sent ${data.resend ? 'a new invitation' : 'an invitation'}`
+        + (data.email ? ` to ${data.email}` : '');
+    case 'invite.accepted':
+      return `${nameOf(data.user_id || ev.actor_id)} accepted the invitation and joined`;
+    case 'care_team.updated': {
+      const parts = [];
+      if (data.added && data.added.length) parts.push(`added ${names(data.added)}`);
+      if (data.removed && data.removed.length) parts.push(`removed ${names(data.removed)}`);
+      return `${actor} updated the care team` + (parts.length ? `: ${parts.join('; ')}` : '');
+    }
+    case 'group.changed':
+      return data.to_name ? `${actor} moved the client to the group “${data.to_name}”`
+        : `${actor} took the client out of their group`;
+    case 'tags.changed':
+      return `${actor} changed the client’s tags`;
+    case 'client.email_changed':
+      return `${actor} changed the client’s email` + (data.to ? ` to ${data.to}` : '');
+    case 'password_reset.sent':
+      return `${actor} sent a password-reset email` + (data.email ? ` to ${data.email}` : '');
     default:
-      // `system` and the domain kinds (invite.accepted, care_team.updated, form.requested…)
-      // carry their own words in `body` when the server writes them.
+      // `system` and kinds added later (form.requested…) carry their own words in `body`.
       return ev.body || humanize(ev.kind);
   }
 }

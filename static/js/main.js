@@ -4,16 +4,25 @@ import { PUBLIC_ROUTES, navigate, useRoute } from './router.js';
 import { restore } from './session.js';
 import { isStaff, useStore } from './store.js';
 import { ChatsView } from './views/chats.js';
-import { AcceptInvite, Login, NotAvailable, NotFound, SignUp } from './views/entry.js';
+import { AddClientView, ClientView, ClientsView } from './views/clients.js';
+import { AcceptInvite, Login, NotFound, SignUp } from './views/entry.js';
+import { JoinView } from './views/join.js';
 import { NewThreadView } from './views/new-thread.js';
+import { ForgotPassword, ResetPassword } from './views/password.js';
+import { SettingsView } from './views/settings.js';
 import { Shell } from './views/shell.js';
 import { TeamView } from './views/team.js';
 
 // Signed-in screens: name -> [view, who may see it].
 const SCREENS = {
   chats: [({ params }) => html`<${ChatsView} threadId=${params.threadId} />`, () => true],
-  'new-thread': [() => html`<${NewThreadView} />`, isStaff],
+  'new-thread': [({ params }) => html`<${NewThreadView} clientId=${params.client} />`, isStaff],
+  clients: [() => html`<${ClientsView} />`, isStaff],
+  'add-client': [() => html`<${AddClientView} />`, isStaff],
+  client: [({ params }) => html`<${ClientView} key=${params.clientId}
+    clientId=${params.clientId} />`, isStaff],
   team: [() => html`<${TeamView} />`, isStaff],
+  settings: [() => html`<${SettingsView} />`, isStaff],
 };
 
 function Redirect({ to }) {
@@ -45,14 +54,16 @@ function App() {
     case 'accept-invite':
       return html`<${AcceptInvite} token=${route.params.token} />`;
     case 'reset-password':
-      return html`<${NotAvailable} what="reset" />`;
+      return html`<${ResetPassword} token=${route.params.token} />`;
     case 'join':
-      return html`<${NotAvailable} what="join" />`;
+      return html`<${JoinView} code=${route.params.code} />`;
     default:
       break;
   }
   if (!s.me) {
-    return route.name === 'signup' ? html`<${SignUp} />` : html`<${Login} />`;
+    if (route.name === 'signup') return html`<${SignUp} />`;
+    if (route.name === 'forgot') return html`<${ForgotPassword} />`;
+    return html`<${Login} />`;
   }
   if (PUBLIC_ROUTES.has(route.name)) return html`<${Redirect} to="#/" />`;
   const screen = SCREENS[route.name];

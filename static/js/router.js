@@ -8,12 +8,19 @@ const ROUTES = [
   ['', 'chats'],
   ['threads/:threadId', 'chats'],
   ['new', 'new-thread'],
+  ['clients', 'clients'],
+  ['clients/new', 'add-client'],
+  ['clients/:clientId', 'client'],
   ['team', 'team'],
+  ['settings', 'settings'],
   ['login', 'login'],
   ['signup', 'signup'],
+  ['forgot', 'forgot'],
 ];
 
-export const PUBLIC_ROUTES = new Set(['login', 'signup', 'accept-invite', 'reset-password', 'join']);
+export const PUBLIC_ROUTES = new Set([
+  'login', 'signup', 'forgot', 'accept-invite', 'reset-password', 'join',
+]);
 
 export function parseRoute(loc = window.location) {
   const path = loc.pathname.replace(/\/+$/, '') || '/';
@@ -23,16 +30,19 @@ export function parseRoute(loc = window.location) {
     return { name: 'accept-invite', params: { token: query || decodeURIComponent(segment) } };
   }
   if (path === '/reset-password' || path.startsWith('/reset-password/')) {
-    return { name: 'reset-password', params: {} };
+    return { name: 'reset-password',
+      params: { token: new URLSearchParams(loc.search).get('token') || '' } };
   }
   if (path.startsWith('/join/')) {
     return { name: 'join', params: { code: decodeURIComponent(path.slice('/join/'.length)) } };
   }
-  const parts = loc.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  const [hashPath, hashQuery] = loc.hash.replace(/^#\/?/, '').split('?');
+  const parts = hashPath.split('/').filter(Boolean);
+  const query = Object.fromEntries(new URLSearchParams(hashQuery || ''));
   for (const [pattern, name] of ROUTES) {
     const want = pattern.split('/').filter(Boolean);
     if (want.length !== parts.length) continue;
-    const params = {};
+    const params = { ...query };
     let ok = true;
     want.forEach((w, i) => {
       if (w.startsWith(':')) params[w.slice(1)] = decodeURIComponent(parts[i]);

@@ -1,33 +1,9 @@
 // Signing in and out: GET /me decides whether the cookie session is alive.
-import { del, get, setSessionLostHandler } from './api.js';
+import { del, get, post, setSessionLostHandler } from './api.js';
 import * as chat from './chat.js';
 import * as outbox from './outbox.js';
 import * as realtime from './realtime.js';
 import { emit, isStaff, state } from './store.js';
-
-const PROFILES_KEY = 'carethread.profiles';
-
-function storedProfiles() {
-  try {
-    const list = JSON.parse(sessionStorage.getItem(PROFILES_KEY) || '[]');
-    return Array.isArray(list) ? list : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Keep the profiles a login listed, for the practice switcher. */
-export function rememberProfiles(profiles) {
-  try {
-    if (profiles && profiles.length > 1) {
-      sessionStorage.setItem(PROFILES_KEY, JSON.stringify(profiles));
-    } else {
-      sessionStorage.removeItem(PROFILES_KEY);
-    }
-  } catch {
-    // storage disabled: no switcher
-  }
-}
 
 /** Ask the server who we are; start the app when the cookie session is alive. */
 export async function restore() {
@@ -42,17 +18,21 @@ export async function restore() {
   return true;
 }
 
+function startRealtime() {
+  realtime.start({ sessionEnded: () => ended('Your session has ended. Please log in again.') });
+}
+
 function start(me) {
   realtime.stop();
   chat.resetChat();
   state.me = me.user;
   state.organization = me.organization;
   state.role = me.role;
-  state.profiles = storedProfiles().filter((p) => p.id !== undefined);
+  state.profiles = me.profiles || []; // every practice this login belongs to
   state.notice = '';
   state.names.set(me.user.id, me.user.name);
   outbox.load();
-  realtime.start({ sessionEnded: () => ended('Your session has ended. Please log in again.') });
+  startRealtime();
   chat.loadThreads().catch(() => {});
   if (isStaff()) chat.loadTeam().catch(() => {});
   emit();
@@ -77,14 +57,25 @@ export function ended(notice) {
 
 setSessionLostHandler(() => ended('Your session has ended. Please log in again.'));
 
-export async function logout({ keepProfiles = false } = {}) {
+/** Move this session to another practice of the same login. */
+export async function switchProfile(profileId) {
+  realtime.stop(); // the server closes this session's sockets as it ends the session
+  try {
+    await post('/sessions/switch', { profile_id: profileId });
+  } catch (error) {
+    if (state.me) startRealtime();
+    throw error;
+  }
+  await restore();
+}
+
+export async function logout() {
   try {
     await del('/sessions/current');
   } catch {
     // already ended: the cookies are cleared below either way
   }
   outbox.forget();
-  if (!keepProfiles) rememberProfiles([]);
   clear();
   emit();
 }

@@ -5,9 +5,8 @@ export const state = {
   me: null, // the signed-in user (profile) from GET /me
   organization: null,
   role: null,
-  profiles: [], // every profile of this login, as the login answer listed them
+  profiles: [], // every profile (practice) of this login, from GET /me
   notice: '', // a message for the login screen (e.g. the session ended)
-  switchTo: null, // {email, profileId, organizationName} while switching practice
   team: new Map(), // user id -> user, for team members (staff only)
   teamLoaded: false,
   names: new Map(), // user id -> name, for everyone seen in a thread or the team

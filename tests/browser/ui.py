@@ -144,3 +144,66 @@ def staffed_practice(pages: Any, mailbox: Mailbox, practice: str = "Sunrise Well
     other = pages.new()
     accept_invitation(other, invitation_link(mailbox, email))
     return owner, other
+
+
+def nav(page: Any, name: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+
+
+def set_welcome_message(page: Any, text: str) -> None:
+    nav(page, "Settings")
+    form = page.locator("form", has=page.get_by_role("heading", name="Welcome message"))
+    form.get_by_label("Send a welcome message to new clients").check()
+    form.get_by_label("Welcome text").fill(text)
+    form.get_by_role("button", name="Save welcome message").click()
+    expect(form.get_by_role("status")).to_have_text("Welcome message saved.")
+
+
+def add_client(page: Any, name: str, email: str | None = None, group: str | None = None,
+               tags: tuple[str, ...] = ()) -> None:
+    """A provider adds a client from the Clients screen; ends on the client's profile."""
+    nav(page, "Clients")
+    page.get_by_role("link", name="Add client").click()
+    page.get_by_label("Name", exact=True).fill(name)
+    if email:
+        page.get_by_label("Email (optional)").fill(email)
+    if group:
+        page.get_by_label("Group").select_option(label=group)
+    for tag in tags:
+        page.get_by_role("checkbox", name=tag, exact=True).check()
+    page.get_by_role("button", name="Add client").click()
+    expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
+
+
+def practice_with_client(pages: Any, mailbox: Mailbox, practice: str = "Sunrise Wellness",
+                         client: str = "Casey Client", welcome: str | None = None
+                         ) -> tuple[Any, Any]:
+    """An owner who signed up and added a client, and the client signed in from the emailed
+    invitation, each on their own page; the owner ends on the chat screen."""
+    owner = pages.new()
+    sign_up(owner, practice=practice)
+    if welcome:
+        set_welcome_message(owner, welcome)
+    email = unique_email("client")
+    add_client(owner, client, email)
+    nav(owner, "Chats")
+    other = pages.new()
+    accept_invitation(other, invitation_link(mailbox, email))
+    return owner, other
+
+
+def reset_link(mailbox: Mailbox, email: str, wait: float = 15) -> str:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        for mail in mailbox.to(email):
+            for link in mail.links:
+                if "/reset-password" in link:
+                    return link
+        time.sleep(0.05)
+    raise AssertionError(f"no reset link for {email} within {wait}s")
+
+
+def section(page: Any, heading: str) -> Any:
+    """The section (or form) a heading names."""
+    return page.locator("section, form").filter(
+        has=page.get_by_role("heading", name=heading, exact=True)).last

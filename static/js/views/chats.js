@@ -88,6 +88,7 @@ function MessageItem({ ev, seen }) {
       data-seq=${ev.seq} data-kind="message">
       <div class="bubble">
         <p class="meta"><span class="author">${nameOf(ev.actor_id)}</span>
+          ${ev.data && ev.data.automated && html`<span class="automated">Automated</span>`}
           ${staffOnly && html`<span class="team-only">Team only</span>`}
           <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
             ${clockTime(ev.created_at)}</time></p>

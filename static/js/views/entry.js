@@ -1,12 +1,12 @@
 // Screens before the app: log in, create a practice, accept an invitation, choose a practice.
-import { del, post } from '../api.js';
+import { post } from '../api.js';
 import { html, useEffect, useRef, useState } from '../lib.js';
 import { navigate } from '../router.js';
-import { rememberProfiles, restore } from '../session.js';
+import { restore, switchProfile } from '../session.js';
 import { state } from '../store.js';
 import { ErrorText, Field, errorField } from './forms.js';
 
-function EntryPage({ title, children, intro }) {
+export function EntryPage({ title, children, intro }) {
   const heading = useRef(null);
   useEffect(() => {
     document.title = `${title} · Carethread`;
@@ -22,14 +22,13 @@ function EntryPage({ title, children, intro }) {
     </main>`;
 }
 
-function SubmitButton({ busy, label, busyLabel }) {
+export function SubmitButton({ busy, label, busyLabel }) {
   return html`<button type="submit" class="primary" disabled=${busy} aria-busy=${busy}>
     ${busy ? busyLabel : label}</button>`;
 }
 
 export function Login() {
-  const switching = state.switchTo || null;
-  const [email, setEmail] = useState(switching ? switching.email : '');
+  const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
@@ -47,12 +46,8 @@ export function Login() {
     setBusy(true);
     setError('');
     try {
-      const body = { email, password };
-      if (switching) body.profile_id = switching.profileId;
-      const answer = await post('/sessions', body);
-      rememberProfiles(answer.profiles);
-      state.switchTo = null;
-      if (!switching && answer.profiles.length > 1) {
+      const answer = await post('/sessions', { email, password });
+      if (answer.profiles.length > 1) {
         setChoice({ profiles: answer.profiles, current: answer.user.id });
         setBusy(false);
         return;
@@ -70,10 +65,7 @@ export function Login() {
     setBusy(true);
     setError('');
     try {
-      if (profile.id !== choice.current) {
-        await del('/sessions/current'); // end the default profile's session first
-        await post('/sessions', { email, password, profile_id: profile.id });
-      }
+      if (profile.id !== choice.current) await switchProfile(profile.id);
       await finish();
     } catch (err) {
       setError(err.detail);
@@ -100,10 +92,7 @@ export function Login() {
   }
 
   return html`
-    <${EntryPage} title=${switching ? 'Switch practice' : 'Log in'}
-      intro=${switching
-        ? `Enter your password to open ${switching.organizationName}.`
-        : 'Secure messaging with your practice.'}>
+    <${EntryPage} title="Log in" intro="Secure messaging with your practice.">
       ${notice && html`<p class="notice" role="status">${notice}</p>`}
       <form onSubmit=${submit} novalidate=${false}>
         <${Field} label="Email" name="email" type="email" value=${email} onInput=${setEmail}
@@ -113,6 +102,7 @@ export function Login() {
         <${ErrorText} error=${error} />
         <${SubmitButton} busy=${busy} label="Log in" busyLabel="Logging in…" />
       </form>
+      <p class="alt"><a href="#/forgot">Forgot your password?</a></p>
       <p class="alt">New practice? <a href="#/signup">Create a practice</a></p>
     <//>`;
 }
@@ -133,7 +123,6 @@ export function SignUp() {
       await post('/organizations', {
         name: practice, owner: { name, email, password },
       });
-      rememberProfiles([]);
       await restore();
       navigate('#/', { replace: true });
     } catch (err) {
@@ -190,7 +179,6 @@ export function AcceptInvite({ token }) {
     setError(null);
     try {
       await post('/invitations/accept', { token, password });
-      rememberProfiles([]);
       // Leave the invitation URL (its token is spent) before opening the app.
       history.replaceState(null, '', '/#/');
       await restore();
@@ -228,18 +216,6 @@ export function AcceptInvite({ token }) {
             <${SubmitButton} busy=${busy} label="Set password and continue"
               busyLabel="Setting up…" />
           </form>`}
-    <//>`;
-}
-
-/** Entry paths whose API is not built yet: say so plainly rather than pretend. */
-export function NotAvailable({ what }) {
-  const text = what === 'join'
-    ? 'Sign-up links are not available yet. Ask your practice to invite you by email.'
-    : 'Resetting a password from here is not available yet. Ask your practice for help.';
-  return html`
-    <${EntryPage} title=${what === 'join' ? 'Join a practice' : 'Reset your password'}>
-      <p>${text}</p>
-      <p class="alt"><a href="/#/login">Go to log in</a></p>
     <//>`;
 }
 

@@ -1,9 +1,9 @@
 // The frame around signed-in screens: header, navigation, practice switcher, connection banner.
 import { totalUnread } from '../chat.js';
-import { html, useEffect } from '../lib.js';
+import { html, useEffect, useState } from '../lib.js';
 import { navigate } from '../router.js';
-import { logout } from '../session.js';
-import { isStaff, state, useStore } from '../store.js';
+import { logout, switchProfile } from '../session.js';
+import { isStaff, useStore } from '../store.js';
 import { ROLE_LABELS } from '../util.js';
 
 function ConnectionBanner() {
@@ -25,17 +25,20 @@ function ConnectionBanner() {
 
 function PracticeSwitcher() {
   const s = useStore();
+  const [error, setError] = useState('');
   if (s.profiles.length < 2) return null;
   async function change(e) {
     const id = e.currentTarget.value;
-    const profile = s.profiles.find((p) => p.id === id);
-    if (!profile || id === s.me.id) return;
-    const email = s.me.email;
-    await logout({ keepProfiles: true });
-    state.switchTo = {
-      email, profileId: profile.id, organizationName: profile.organization_name,
-    };
-    navigate('#/login');
+    if (id === s.me.id) return;
+    const select = e.currentTarget;
+    setError('');
+    try {
+      await switchProfile(id);
+      navigate('#/', { replace: true });
+    } catch (err) {
+      select.value = s.me.id;
+      setError(err.detail);
+    }
   }
   return html`
     <div class="switcher">
@@ -44,6 +47,7 @@ function PracticeSwitcher() {
         ${s.profiles.map((p) => html`<option key=${p.id} value=${p.id}>
           ${p.organization_name}</option>`)}
       </select>
+      ${error && html`<span class="error" role="alert">${error}</span>`}
     </div>`;
 }
 
@@ -70,8 +74,12 @@ export function Shell({ route, children }) {
       <nav aria-label="Main" class="mainnav">
         <a href="#/" aria-current=${here('chats')}>Chats${unread
           ? html` <span class="badge" aria-label=${`${unread} unread`}>${unread}</span>` : ''}</a>
-        ${isStaff() && html`<a href="#/new" aria-current=${here('new-thread')}>New chat</a>`}
-        ${isStaff() && html`<a href="#/team" aria-current=${here('team')}>Team</a>`}
+        ${isStaff() && html`
+          <a href="#/clients" aria-current=${here('clients') || here('client') || here('add-client')}>
+            Clients</a>
+          <a href="#/new" aria-current=${here('new-thread')}>New chat</a>
+          <a href="#/team" aria-current=${here('team')}>Team</a>
+          <a href="#/settings" aria-current=${here('settings')}>Settings</a>`}
       </nav>
       <div class="topbar-end">
         <span class="me"><span class="me-name">${s.me.name}</span>
