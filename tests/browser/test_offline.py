@@ -12,6 +12,7 @@ from tests.browser.ui import (
     delivered,
     messages,
     open_thread,
+    practice_with_client,
     send,
     staffed_practice,
     start_chat,
@@ -26,11 +27,12 @@ def bodies_on_server(page, base_url: str, thread_id: str) -> Counter[str]:
 
 def test_offline_messages_pend_then_arrive_once_and_missed_ones_catch_up(
         pages, mailbox, app_server, shot):
-    owner, pat = staffed_practice(pages, mailbox)
-    start_chat(owner, ["Pat Provider"])
+    # `pat` is the client here: their network goes away.
+    owner, pat = practice_with_client(pages, mailbox)
+    open_thread(owner, "Casey Client")
     thread_id = owner.url.rsplit("/", 1)[-1]
     send(owner, "Are you there?")
-    open_thread(pat, "Olivia Owner")
+    open_thread(pat, "Your care team")
     expect(delivered(pat, "Are you there?")).to_have_count(1)
 
     pat.context.set_offline(True)

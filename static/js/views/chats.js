@@ -300,7 +300,7 @@ function ThreadView({ threadId }) {
         <a class="back" href="#/">Chats</a>
         <div class="thread-head-text">
           <h2 id="thread-title">${threadTitle(thread)}</h2>
-          ${thread && html`<p class="members">${others.length
+          ${thread && html`<p class="thread-members">${others.length
             ? 'With ' + others.map((m) => m.name).join(', ') : 'Only you'}</p>`}
         </div>
       </div>
