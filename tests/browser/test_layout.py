@@ -55,7 +55,9 @@ def test_key_screens_fit_the_window(pages, mailbox, shot, size):
     nav(owner, "Team")
     fits(owner)
     shot(owner, f"team-{size}")
-    nav(owner, "New chat")
+    nav(owner, "Chats")
+    owner.locator(".list-head").get_by_role("link", name="New chat").click()
+    expect(owner.get_by_role("heading", name="New chat")).to_be_visible()
     fits(owner)
     shot(owner, f"new-chat-{size}")
 

@@ -72,7 +72,8 @@ function seenMarkers(threadId, events) {
   const messages = events.filter((e) => e.kind === 'message');
   for (const [userId, seq] of reads) {
     let at = null;
-    for (const m of messages) if (m.seq <= seq) at = m.seq;
+    // Under the newest message the reader has seen, not counting their own.
+    for (const m of messages) if (m.seq <= seq && m.actor_id !== userId) at = m.seq;
     if (at === null) continue;
     if (!bySeq.has(at)) bySeq.set(at, []);
     bySeq.get(at).push(nameOf(userId));

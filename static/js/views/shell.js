@@ -77,7 +77,7 @@ export function Shell({ route, children }) {
         ${isStaff() && html`
           <a href="#/clients" aria-current=${here('clients') || here('client') || here('add-client')}>
             Clients</a>
-          <a href="#/new" aria-current=${here('new-thread')}>New chat</a>
+          <a href="#/new" class="wide-only" aria-current=${here('new-thread')}>New chat</a>
           <a href="#/team" aria-current=${here('team')}>Team</a>
           <a href="#/settings" aria-current=${here('settings')}>Settings</a>`}
       </nav>
