@@ -65,3 +65,16 @@ class LoginThrottle:
             await self._store.delete(self._keys(email, "")[0])
         except Exception as exc:
             log.warning("login throttle store unavailable: %s", exc)
+
+    async def action(self, action: str, address: str, limit: int) -> None:
+        """Count an action that sends email or creates a login, per client address."""
+        key = f"action:{action}:{address}"
+        if await self._count(key) >= limit:
+            raise RateLimited("Too many requests from this address. Try again later.",
+                              headers={"Retry-After": str(self._window)})
+        try:
+            count = await self._count(key)
+            remaining = await self._store.expires_in(key) if count else None
+            await self._store.set(key, str(count + 1), expires_in=remaining or self._window)
+        except Exception as exc:
+            log.warning("throttle store unavailable: %s", exc)

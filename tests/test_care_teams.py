@@ -118,3 +118,21 @@ async def test_someone_who_signs_up_as_a_practice_with_a_client_email_gets_a_cle
                                            "password": "a long password"}})
     assert resp.status_code == 409
     assert resp.json()["code"] == "email_taken" and "client" in resp.json()["detail"]
+
+
+async def test_a_care_threads_members_follow_the_care_team_only(
+    http: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    owner = await new_practice(http)
+    provider = await invite_staff(http, mailbox, owner)
+    client = await add_client(http, provider, name="Private Person")
+    nosy = await add_client(http, provider, name="Other Client")
+    tid = client["care_thread_id"]
+    resp = await http.post(f"/threads/{tid}/members", json={"user_id": nosy["id"]},
+                           headers=provider.headers)
+    assert resp.status_code == 409 and resp.json()["code"] == "managed_by_care_team"
+    resp = await http.delete(f"/threads/{tid}/members/{client['id']}", headers=provider.headers)
+    assert resp.status_code == 409
+    members = {m["id"] for m in (await http.get(f"/threads/{tid}", headers=provider.headers)
+                                 ).json()["thread"]["members"]}
+    assert members == {client["id"], provider.id}

@@ -84,9 +84,20 @@ async def test_a_thousand_rows_with_mixed_errors(
     assert sample["invitation"] == "not_sent"  # invitations are optional, off by default
 
 
+async def test_repeated_tags_in_a_row_count_once(http: httpx.AsyncClient) -> None:
+    owner = await new_practice(http)
+    headers = {**owner.headers, "Content-Type": "text/csv"}
+    resp = await http.post("/clients/import", params={"dry_run": "false"},
+                           content=b"name,tags\nAda,x;X;x | y\n", headers=headers)
+    assert resp.status_code == 201, resp.text
+    client = (await http.get("/clients", headers=owner.headers)).json()["clients"][0]
+    assert sorted(t["name"] for t in client["tags"]) == ["x", "y"]
+
+
 async def test_unreadable_files_are_refused(http: httpx.AsyncClient) -> None:
     owner = await new_practice(http)
     headers = {**owner.headers, "Content-Type": "text/csv"}
-    for body in (b"", b"email,phone\nx@y.org,1\n", b"\xff\xfe\x00bad"):
+    huge_field = b"name,phone\nAda," + b"1" * 140_000 + b"\n"
+    for body in (b"", b"email,phone\nx@y.org,1\n", b"\xff\xfe\x00bad", huge_field):
         resp = await http.post("/clients/import", content=body, headers=headers)
         assert resp.status_code == 400 and resp.json()["code"] == "import_unreadable"

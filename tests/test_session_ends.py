@@ -86,3 +86,20 @@ async def test_a_bot_posts_over_the_socket_as_itself(
     assert seen["event"]["actor_id"] == bot.id
     await bot_socket.close()
     await provider_socket.close()
+
+
+async def test_a_removed_team_member_leaves_every_thread_and_can_be_invited_again(
+    http: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    owner = await new_practice(http)
+    provider = await invite_staff(http, mailbox, owner)
+    tid = await new_thread(http, owner, provider)
+    await http.delete(f"/team/{provider.id}", headers=owner.headers)
+    thread = (await http.get(f"/threads/{tid}", headers=owner.headers)).json()["thread"]
+    assert {m["id"] for m in thread["members"]} == {owner.id}
+    events = (await http.get(f"/threads/{tid}/events", headers=owner.headers)).json()["events"]
+    assert events[-1]["kind"] == "member.removed"
+    assert events[-1]["data"]["user_id"] == provider.id
+    # The person's login survives; invited again, they accept with their password.
+    again = await invite_staff(http, mailbox, owner, email=provider.email)
+    assert again.id != provider.id and again.org_id == owner.org_id

@@ -133,9 +133,12 @@ class AccountsController(Controller):
                         cookies=session_cookies(runtime.settings, token))
 
     @post("/password/forgot", status_code=HTTP_202_ACCEPTED)
-    async def forgot_password(self, data: ForgotIn, runtime: Runtime) -> dict[str, str]:
+    async def forgot_password(
+        self, request: Request[Any, Any, Any], data: ForgotIn, runtime: Runtime
+    ) -> dict[str, str]:
         """The same answer for known and unknown emails."""
-        await service.forgot_password(runtime.settings, data.email)
+        await service.forgot_password(runtime.settings, runtime.throttle, data.email,
+                                      _address(request))
         runtime.outbox.notify()
         return {"detail": "If this email has a Carethread login, a reset link is on its way."}
 
@@ -147,11 +150,13 @@ class AccountsController(Controller):
 
     @post("/password/change", status_code=HTTP_204_NO_CONTENT)
     async def change_password(
-        self, data: ChangePasswordIn, identity: Identity, runtime: Runtime
+        self, request: Request[Any, Any, Any], data: ChangePasswordIn, identity: Identity,
+        runtime: Runtime,
     ) -> None:
         """Change the password; every other session of the login ends."""
-        await service.change_password(runtime.passwords, identity,
-                                      current=data.current_password, new=data.new_password)
+        await service.change_password(runtime.passwords, runtime.throttle, identity,
+                                      current=data.current_password, new=data.new_password,
+                                      address=_address(request))
 
     @get("/me")
     async def me(self, identity: Identity) -> dict[str, Any]:

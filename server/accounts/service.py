@@ -494,9 +494,15 @@ async def send_password_reset(settings: Settings, account_id: uuid.UUID, email: 
     await mail.enqueue(email, "Reset your Carethread password", body)
 
 
-async def forgot_password(settings: Settings, email: str) -> None:
+FORGOT_PER_ADDRESS = 20
+
+
+async def forgot_password(
+    settings: Settings, throttle: LoginThrottle, email: str, address: str
+) -> None:
     """The same answer whether or not the email is known; only a login with a password gets
     a link (one that never set a password uses its invitation)."""
+    await throttle.action("forgot", address, FORGOT_PER_ADDRESS)
     try:
         email = normalize_email(email)
     except InvalidInput:
@@ -536,7 +542,8 @@ async def reset_password(passwords: Passwords, *, token: str, password: str) -> 
 
 
 async def change_password(
-    passwords: Passwords, identity: Identity, *, current: str, new: str
+    passwords: Passwords, throttle: LoginThrottle, identity: Identity, *, current: str,
+    new: str, address: str,
 ) -> None:
     """With the current password; every other session of the login ends."""
     if identity.account_id is None:
@@ -544,7 +551,9 @@ async def change_password(
     check_password(new)
     account = await Account.select().where(Account.id == identity.account_id).first()
     assert account is not None
+    await throttle.check(account["email"], address)
     if not await passwords.verify(account["password_hash"], current):
+        await throttle.failed(account["email"], address)
         raise InvalidCredentials("The current password is not correct.")
     new_hash = await passwords.hash(new)
     async with write_transaction():
@@ -645,8 +654,17 @@ async def remove_from_practice(identity: Identity, user_id: uuid.UUID) -> dict[s
         )
         if owners <= 1:
             raise Conflict("A practice keeps at least one owner.", code="last_owner")
+    from server.threads import service as threads  # threads builds on accounts
+
     async with write_transaction():
-        await Profile.update({Profile.status: "removed"}).where(Profile.id == user_id)
+        # Detached from its login, so the email can be invited again as someone new.
+        await Profile.update({Profile.status: "removed", Profile.account: None}).where(
+            Profile.id == user_id)
+        left = [
+            view for thread_id in await threads.open_thread_ids(user_id)
+            if (view := await threads.remove_member_in_transaction(
+                thread_id, user_id, identity.user_id)) is not None
+        ]
         await AuthToken.update({AuthToken.revoked_at: now()}).where(
             AuthToken.profile == user_id, AuthToken.revoked_at.is_null()
         )
@@ -655,6 +673,7 @@ async def remove_from_practice(identity: Identity, user_id: uuid.UUID) -> dict[s
             Invitation.revoked_at.is_null(),
         )
     end_sockets(user_id)
+    await threads.publish(*left)
     email = None
     if profile["account"] is not None:
         account = await Account.select(Account.email).where(

@@ -241,11 +241,14 @@ class PracticeController(Controller):
         return await service.join_info(code)
 
     @post("/join/{code:str}", status_code=HTTP_201_CREATED)
-    async def join(self, code: str, data: JoinIn, runtime: Runtime) -> Response[dict[str, Any]]:
+    async def join(
+        self, request: Request[Any, Any, Any], code: str, data: JoinIn, runtime: Runtime
+    ) -> Response[dict[str, Any]]:
         """Sign up as a client through a group's link; answers a session (and cookie)."""
         token, user = await service.join_by_link(
-            runtime.settings, runtime.passwords, code=code, name=data.name, email=data.email,
-            password=data.password,
+            runtime.settings, runtime.passwords, runtime.throttle, code=code, name=data.name,
+            email=data.email, password=data.password,
+            address=request.client.host if request.client else "unknown",
         )
         return Response({"token": token, "user": user}, status_code=HTTP_201_CREATED,
                         cookies=session_cookies(runtime.settings, token))

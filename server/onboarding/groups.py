@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from server.accounts.service import Identity
+from server.accounts.tables import Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.onboarding.tables import Client, ClientGroup, ClientTag, Tag
@@ -53,12 +54,23 @@ async def list_groups(settings: Settings, identity: Identity) -> list[dict[str, 
     rows = await ClientGroup.select().where(
         ClientGroup.organization == identity.organization_id
     ).order_by(ClientGroup.name)
-    counts: dict[uuid.UUID, int] = {}
-    for client in await Client.select(Client.client_group).where(
-        Client.organization == identity.organization_id, Client.client_group.is_not_null()
-    ):
-        counts[client["client_group"]] = counts.get(client["client_group"], 0) + 1
+    counts = await _client_counts(identity.organization_id)
     return [group_view(settings, r, counts.get(r["id"], 0)) for r in rows]
+
+
+async def _client_counts(organization_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """Clients per group, removed clients aside."""
+    counts: dict[uuid.UUID, int] = {}
+    members = await Client.select(Client.id, Client.client_group).where(
+        Client.organization == organization_id, Client.client_group.is_not_null())
+    if not members:
+        return counts
+    removed = {p["id"] for p in await Profile.select(Profile.id).where(
+        Profile.id.is_in([m["id"] for m in members]), Profile.status == "removed")}
+    for member in members:
+        if member["id"] not in removed:
+            counts[member["client_group"]] = counts.get(member["client_group"], 0) + 1
+    return counts
 
 
 async def create_group(
@@ -101,7 +113,8 @@ async def update_group(
             raise
     fresh = await ClientGroup.select().where(ClientGroup.id == row["id"]).first()
     assert fresh is not None
-    return group_view(settings, fresh)
+    counts = await _client_counts(identity.organization_id)
+    return group_view(settings, fresh, counts.get(fresh["id"], 0))
 
 
 async def delete_group(identity: Identity, group_id: str) -> None:

@@ -34,9 +34,15 @@ class RowError:
 
 
 def _split_tags(raw: str) -> list[str]:
+    """Tags of one cell, each once (case aside)."""
     for sep in TAG_SEPARATORS:
         raw = raw.replace(sep, ",")
-    return [" ".join(t.split()) for t in raw.split(",") if t.strip()]
+    tags: dict[str, str] = {}
+    for tag in raw.split(","):
+        tag = " ".join(tag.split())
+        if tag:
+            tags.setdefault(tag.lower(), tag)
+    return list(tags.values())
 
 
 def _parse(body: bytes) -> list[dict[str, str]]:
@@ -49,11 +55,16 @@ def _parse(body: bytes) -> list[dict[str, str]]:
         raise InvalidInput("The first line must name the columns, including `name`; columns: "
                            + ", ".join(COLUMNS) + ".", code="import_unreadable")
     rows = []
-    for raw in reader:
-        rows.append({(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else ""
-                     for k, v in raw.items()})
-        if len(rows) > MAX_ROWS:
-            raise InvalidInput(f"At most {MAX_ROWS} rows per import.", code="import_too_large")
+    try:
+        for raw in reader:
+            rows.append({(k or "").strip().lower(): (v or "").strip()
+                         if isinstance(v, str) else "" for k, v in raw.items()})
+            if len(rows) > MAX_ROWS:
+                raise InvalidInput(f"At most {MAX_ROWS} rows per import.",
+                                   code="import_too_large")
+    except csv.Error as exc:
+        raise InvalidInput(f"The file is not valid CSV: {exc}.",
+                           code="import_unreadable") from None
     return rows
 
 
@@ -100,8 +111,9 @@ async def _check(
 ) -> tuple[list[tuple[service.PreparedClient, list[str]]], list[RowError], dict[str, str]]:
     """Validate every row against the file and the practice, in a few queries."""
     org = identity.organization_id
-    groups = {g["name"].lower(): g for g in await ClientGroup.select().where(
-        ClientGroup.organization == org)}
+    all_groups = await ClientGroup.select().where(ClientGroup.organization == org)
+    exact_groups = {g["name"]: g for g in all_groups}
+    groups = {g["name"].lower(): g for g in all_groups}
     providers = {p["email"].lower(): p for p in await Profile.select(
         Profile.id, Profile.name, Profile.account.email.as_alias("email")).where(
         Profile.organization == org, Profile.status != "removed",
@@ -162,7 +174,7 @@ async def _check(
                 fail("date_of_birth", exc.detail)
         group = None
         if row.get("group"):
-            group = groups.get(row["group"].lower())
+            group = exact_groups.get(row["group"]) or groups.get(row["group"].lower())
             if group is None:
                 fail("group", f"No group named {row['group']!r}; create it first.")
         tag_names = _split_tags(row.get("tags", ""))

@@ -298,7 +298,8 @@ async def create_client_in_transaction(
     practice_name = await _organization_name(org_id)
     if settings_row["welcome_enabled"] and settings_row["welcome_text"].strip():
         body = render_welcome(settings_row["welcome_text"], client_name=p.name,
-                              practice_name=practice_name, provider_name=p.primary_name)
+                              practice_name=practice_name, provider_name=p.primary_name
+                              )[:settings.max_message_length]
         events.append(await threads.append_in_transaction(
             thread_id, threads.MESSAGE, p.primary_id, body=body, data={"automated": True},
         ))
@@ -749,13 +750,17 @@ async def join_info(code: str) -> dict[str, Any]:
             "group": {"name": group["name"]}}
 
 
+JOINS_PER_ADDRESS = 30
+
+
 async def join_by_link(
-    settings: Settings, passwords: Passwords, *, code: str, name: str, email: str,
-    password: str,
+    settings: Settings, passwords: Passwords, throttle: LoginThrottle, *, code: str, name: str,
+    email: str, password: str, address: str,
 ) -> tuple[str, dict[str, Any]]:
     """Sign up through a group's link: a client in that group, with a primary provider chosen
     by the practice's default, signed in."""
     group = await group_by_code(code)
+    await throttle.action("join", address, JOINS_PER_ADDRESS)
     name = accounts.clean_name(name)
     email = accounts.normalize_email(email)
     accounts.check_password(password)

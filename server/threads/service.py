@@ -18,7 +18,7 @@ from server import bus as bus_module
 from server.accounts.service import STAFF_ROLES, Identity
 from server.accounts.tables import Profile
 from server.db import is_unique_violation, write_transaction
-from server.errors import Forbidden, InvalidInput, NotFound
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.threads.tables import Event, Member, Thread
 
 MESSAGE = "message"
@@ -518,12 +518,20 @@ async def _existing(
     return event_view(row) if row else None
 
 
+async def _refuse_care_thread(thread_id: uuid.UUID) -> None:
+    """A care thread's members are the client and their care team, changed on the client."""
+    if await Thread.exists().where(Thread.id == thread_id, Thread.kind == "care"):
+        raise Conflict("A care thread's members follow the client's care team; change the "
+                       "care team on the client instead.", code="managed_by_care_team")
+
+
 async def add_member(identity: Identity, thread_id: str, user_id: str) -> dict[str, Any]:
     tid = parse_id(thread_id)
     uid = parse_id(user_id, "user")
     await _open_membership(identity, tid)
     if not _may_manage_members(identity):
         raise Forbidden("Only the practice's team can add members to a thread.")
+    await _refuse_care_thread(tid)
     await _profiles_in_org(identity, [uid])
     try:
         async with write_transaction():
@@ -561,6 +569,7 @@ async def remove_member(identity: Identity, thread_id: str, user_id: str) -> dic
     await _open_membership(identity, tid)
     if uid != identity.user_id and not _may_manage_members(identity):
         raise Forbidden("Only the practice's team can remove others from a thread.")
+    await _refuse_care_thread(tid)
     async with write_transaction():
         view = await remove_member_in_transaction(tid, uid, identity.user_id)
         if view is None:
@@ -605,6 +614,12 @@ async def other_members(identity: Identity, thread_id: uuid.UUID) -> list[uuid.U
     """For typing signals: the members who should hear, if the caller may speak here."""
     await _open_membership(identity, thread_id)
     return [m for m in await current_member_ids(thread_id) if m != identity.user_id]
+
+
+async def open_thread_ids(user_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await Member.select(Member.thread).where(
+        Member.profile == user_id, Member.left_seq.is_null())
+    return [r["thread"] for r in rows]
 
 
 async def open_cursors(user_id: uuid.UUID) -> dict[uuid.UUID, int]:
