@@ -121,6 +121,7 @@ class Messaging:
     def _reset(self) -> None:
         self.sent: dict[str, tuple[float, str]] = {}
         self.acked = 0
+        self.acked_ids: list[str] = []
         self.ack_lat: list[float] = []
         self.lat: list[float] = []
         self.echo = 0
@@ -177,6 +178,7 @@ class Messaging:
                     entry = self.sent.get(frame.client_id or "")
                     if entry is not None:
                         self.acked += 1
+                        self.acked_ids.append(frame.client_id or "")
                         if entry[0] >= self.cutoff:
                             self.ack_lat.append(now - entry[0])
                 elif kind == "error":
@@ -214,6 +216,7 @@ class Messaging:
             await asyncio.sleep(0.002)
         send_wall = time.monotonic() - t0
         deadline = time.monotonic() + self.spec.get("drain_seconds", 10)
+        settled = False
         while time.monotonic() < deadline:
             settled = self.acked + sum(self.errors.values()) >= len(self.sent)
             if settled and time.monotonic() - self.last_frame > 0.5:
@@ -223,7 +226,8 @@ class Messaging:
             "rate": rate, "seconds": seconds, "warmup": warmup, "sent": len(self.sent),
             "send_wall": round(send_wall, 3), "wall": round(time.monotonic() - t0, 3),
             "max_send_lag_s": round(behind, 4),
-            "acked": self.acked, "errors": dict(self.errors), "echo": self.echo,
+            "acked": self.acked, "acked_ids": self.acked_ids, "settled": settled,
+            "errors": dict(self.errors), "echo": self.echo,
             "dups": self.dups, "order_errors": self.order_errors,
             "ack_ms": [round(x * 1000, 3) for x in self.ack_lat],
             "lat_ms": [round(x * 1000, 3) for x in self.lat],

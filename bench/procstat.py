@@ -65,6 +65,18 @@ def pids_named(name: str) -> list[int]:
     return found
 
 
+def postgres_pids(database: str | None) -> list[int]:
+    """The postmaster's helpers and the backends of one database (not other databases')."""
+    found = []
+    for pid in pids_named("postgres"):
+        line = cmdline(pid)
+        if database and database in line:
+            found.append(pid)
+        elif "carethread" not in line and " idle" not in line and "(" not in line:
+            found.append(pid)
+    return found
+
+
 def total_cpu_seconds() -> tuple[float, float]:
     """(busy, total) seconds of all CPUs since boot, from /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -92,7 +104,12 @@ class CpuMeter:
             out[group] = round(100 * used / wall, 1)
         busy, total = total_cpu_seconds()
         b0, t0 = self._machine
-        out["machine_busy_pct_of_all_cores"] = round(100 * (busy - b0) / max(total - t0, 1e-9), 1)
+        share = (busy - b0) / max(total - t0, 1e-9)
+        out["machine_busy_pct_of_all_cores"] = round(100 * share, 1)
+        # Whatever else ran meanwhile (other work on a shared machine), in % of one core.
+        cores = len(os.sched_getaffinity(0)) or 1
+        mine = sum(v for k, v in out.items() if k != "machine_busy_pct_of_all_cores")
+        out["other_processes"] = round(max(0.0, 100 * share * cores - mine), 1)
         return out
 
 

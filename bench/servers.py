@@ -140,6 +140,7 @@ class CarethreadServer:
     proc: subprocess.Popen[bytes] | None = None
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(40))
     starts: int = 0
+    ready_at: float = 0.0  # when /health first answered after the last start
 
     @property
     def ws_url(self) -> str:
@@ -177,6 +178,7 @@ class CarethreadServer:
             await wait_healthy(HOST, self.port, timeout=90)
         except TimeoutError:
             raise RuntimeError(f"server did not start:\n{self.log_tail()}") from None
+        self.ready_at = time.monotonic()
         if self.workers > 1:  # every worker up, not just the first
             deadline = time.monotonic() + 30
             while len(self.worker_pids()) < self.workers and time.monotonic() < deadline:
@@ -238,6 +240,7 @@ class BaselineServer:
     port: int = field(default_factory=free_port)
     namespace: str = field(default_factory=lambda: f"ctbench-base-{uuid.uuid4().hex[:8]}")
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    ready_at: float = 0.0
 
     @property
     def ws_url(self) -> str:
@@ -264,6 +267,7 @@ class BaselineServer:
             ))
         log.close()
         await wait_healthy(HOST, self.port, timeout=30)
+        self.ready_at = time.monotonic()
         await asyncio.sleep(0.5 if self.procs > 1 else 0)  # the others bind too
         return time.monotonic() - start
 
