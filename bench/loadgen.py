@@ -209,10 +209,13 @@ class Messaging:
                 n += 1
                 sent_at = time.monotonic()
                 self.sent[cid] = (sent_at, thread_id)
-                await self.conns[index].send(
-                    '{"type":"send","thread_id":"' + thread_id + '","client_id":"' + cid
-                    + '","body":"' + f"{sent_at:.6f} " + self.pad + '"}'
-                )
+                try:
+                    await self.conns[index].send(
+                        '{"type":"send","thread_id":"' + thread_id + '","client_id":"' + cid
+                        + '","body":"' + f"{sent_at:.6f} " + self.pad + '"}'
+                    )
+                except websockets.ConnectionClosed:
+                    self.errors["send_on_closed_socket"] += 1
             await asyncio.sleep(0.002)
         send_wall = time.monotonic() - t0
         deadline = time.monotonic() + self.spec.get("drain_seconds", 10)
