@@ -22,7 +22,15 @@ from server import db
 from server.accounts.controller import AccountsController
 from server.auth import current_identity
 from server.errors import EXCEPTION_HANDLERS
+from server.forms.controller import (
+    FormRequestsController,
+    FormsController,
+    IntakeController,
+)
+from server.forms.reminders import ReminderJob
+from server.forms.service import hooks_for
 from server.mail.sender import OutboxSender
+from server.onboarding import hooks
 from server.onboarding.controller import (
     ClientsController,
     GroupsController,
@@ -80,22 +88,30 @@ def create_app(settings: Settings | None = None) -> Litestar:
         bus=bus_module.Bus(settings),
     )
 
+    reminders = ReminderJob(settings)
+    on_client_added, on_group_joined = hooks_for(settings)
+    hooks.client_added[:] = [on_client_added]
+    hooks.group_joined[:] = [on_group_joined]
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start(settings)
         bus_module.install(runtime.bus)
         runtime.bus.start()
         runtime.outbox.start()
+        reminders.start()
         try:
             yield
         finally:
+            await reminders.stop()
             await runtime.outbox.stop()
             await runtime.bus.stop()
             await db.stop(settings)
 
     route_handlers: list[Any] = [
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
-        GroupsController, TagsController, PracticeController,
+        GroupsController, TagsController, PracticeController, FormsController,
+        FormRequestsController, IntakeController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

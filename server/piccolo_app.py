@@ -13,6 +13,14 @@ from server.accounts.tables import (
     PasswordReset,
     Profile,
 )
+from server.forms.tables import (
+    AuditEntry,
+    Form,
+    FormRequest,
+    FormVersion,
+    IntakeFlow,
+    IntakeFlowRun,
+)
 from server.mail.tables import OutboxEmail
 from server.onboarding.tables import (
     CareTeamMember,
@@ -30,5 +38,6 @@ APP_CONFIG = AppConfig(
     table_classes=[
         Organization, Account, Profile, AuthToken, Invitation, OutboxEmail, Thread, Member, Event,
         PasswordReset, ClientGroup, Tag, Client, CareTeamMember, ClientTag, PracticeSettings,
+        Form, FormVersion, IntakeFlow, IntakeFlowRun, FormRequest, AuditEntry,
     ],
 )

@@ -27,6 +27,19 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _floats(env: dict[str, str], name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        values = tuple(sorted(float(v) for v in raw.split(",") if v.strip()))
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be comma-separated numbers, got {raw!r}") from exc
+    if any(v <= 0 for v in values):
+        raise SettingsError(f"{name} must be positive")
+    return values
+
+
 def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name, "")
     return tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
@@ -60,6 +73,8 @@ class Settings:
     ws_burst: int = 60
     ws_queue_limit: int = 1000
     ws_liveness_seconds: float = 30
+    form_reminder_days: tuple[float, ...] = (2.0, 5.0)
+    form_reminder_poll_seconds: float = 60
 
     @property
     def is_sqlite(self) -> bool:
@@ -143,6 +158,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ws_burst=_int(env, "WS_BURST", 60),
         ws_queue_limit=_int(env, "WS_QUEUE_LIMIT", 1000),
         ws_liveness_seconds=float(env.get("WS_LIVENESS_SECONDS") or 30),
+        form_reminder_days=_floats(env, "FORM_REMINDER_DAYS", (2.0, 5.0)),
+        form_reminder_poll_seconds=float(env.get("FORM_REMINDER_POLL_SECONDS") or 60),
     )
     return settings
 

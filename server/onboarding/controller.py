@@ -111,14 +111,15 @@ class ClientsController(Controller):
         tag_id: uuid.UUID | None = None,
         primary_provider_id: uuid.UUID | None = None,
         invitation: InviteState | None = None,
+        incomplete_intake: bool | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         offset: Annotated[int, Parameter(ge=0)] = 0,
     ) -> dict[str, Any]:
         """The practice's clients, newest first, with search and filters."""
         return {"clients": await service.list_clients(
             identity, search=search, group_id=group_id, tag_id=tag_id,
-            primary_provider_id=primary_provider_id, invitation=invitation, limit=limit,
-            offset=offset,
+            primary_provider_id=primary_provider_id, invitation=invitation,
+            incomplete_intake=incomplete_intake, limit=limit, offset=offset,
         )}
 
     @post("/import", status_code=HTTP_200_OK, request_max_body_size=4 * 1024 * 1024)

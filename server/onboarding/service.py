@@ -197,6 +197,7 @@ async def add_client(
 async def after_commit(created: list[NewClient]) -> None:
     await threads.publish(*[e for c in created for e in c.events])
     for c in created:
+        await hooks.new_client(c.client_id, c.group_id)
         if c.group_id is not None:
             await hooks.client_joined_group(c.client_id, c.group_id)
 
@@ -356,7 +357,8 @@ async def get_client(identity: Identity, client_id: str) -> dict[str, Any]:
 async def list_clients(
     identity: Identity, *, search: str | None = None, group_id: uuid.UUID | None = None,
     tag_id: uuid.UUID | None = None, primary_provider_id: uuid.UUID | None = None,
-    invitation: str | None = None, limit: int = 100, offset: int = 0,
+    invitation: str | None = None, incomplete_intake: bool | None = None, limit: int = 100,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The practice's clients, newest first, filtered; any team member sees them all."""
     if not identity.is_staff:
@@ -380,6 +382,11 @@ async def list_clients(
     if tag_id is not None:
         sql.append("AND c.id IN (SELECT client FROM client_tag WHERE tag = {})")
         args.append(tag_id)
+    if incomplete_intake is not None:
+        # Intake requests live with forms; this filter reads their table directly.
+        open_intake = ("SELECT client FROM form_request WHERE status = 'open' "
+                       "AND intake_flow IS NOT NULL")
+        sql.append(f"AND c.id {'IN' if incomplete_intake else 'NOT IN'} ({open_intake})")
     sql.append("ORDER BY c.created_at DESC LIMIT {} OFFSET {}")
     args += [limit, offset]
     rows = await Client.raw(" ".join(sql), *args)

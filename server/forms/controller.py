@@ -1,0 +1,167 @@
+"""HTTP for forms, form requests, intake flows and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, get, patch, post, put
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from server.accounts.service import Identity
+from server.forms import service
+from server.runtime import Runtime
+
+Items = Annotated[list[dict[str, Any]], msgspec.Meta(max_length=200)]
+Ids = Annotated[list[uuid.UUID], msgspec.Meta(max_length=1000)]
+Coding = dict[str, str]
+
+
+class FormIn(msgspec.Struct):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    items: Items
+    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    code: Coding | None = None
+    score_code: Coding | None = None
+
+
+class FormPatch(msgspec.Struct):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    description: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    items: Items | None = None
+    archived: bool | None = None
+
+
+class RequestIn(msgspec.Struct):
+    form_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=20)]
+    client_ids: Ids = msgspec.field(default_factory=list)
+    group_id: uuid.UUID | None = None
+    due_at: datetime | None = None
+    notify: bool = False
+
+
+class AnswersIn(msgspec.Struct):
+    answers: dict[str, Any]
+
+
+class FlowIn(msgspec.Struct):
+    form_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=20)]
+    group_id: uuid.UUID | None = None
+
+
+class FormsController(Controller):
+    path = "/api/v1/forms"
+    tags = ["forms"]
+
+    @get("/")
+    async def list(self, identity: Identity) -> dict[str, Any]:
+        return {"forms": await service.list_forms(identity)}
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create(self, data: FormIn, identity: Identity) -> dict[str, Any]:
+        """Build a form from typed questions (see docs/api.md for the item schema)."""
+        return {"form": await service.create_form(
+            identity, title=data.title, items=data.items, description=data.description,
+            code=data.code, score_code=data.score_code)}
+
+    @post("/import-fhir", status_code=HTTP_201_CREATED, request_max_body_size=1024 * 1024)
+    async def import_fhir(self, data: dict[str, Any], identity: Identity) -> dict[str, Any]:
+        """Create a form from a FHIR R4 Questionnaire."""
+        return {"form": await service.import_fhir(identity, data)}
+
+    @get("/{form_id:str}")
+    async def show(self, form_id: str, identity: Identity,
+                   version: Annotated[int | None, Parameter(ge=1)] = None) -> dict[str, Any]:
+        return {"form": await service.get_form(identity, form_id, version)}
+
+    @patch("/{form_id:str}")
+    async def edit(self, form_id: str, data: FormPatch, identity: Identity) -> dict[str, Any]:
+        """New questions make a new version; answers already given keep theirs."""
+        return {"form": await service.update_form(
+            identity, form_id, title=data.title, description=data.description,
+            items=data.items, archived=data.archived)}
+
+    @get("/{form_id:str}/fhir")
+    async def export_fhir(self, form_id: str, identity: Identity, runtime: Runtime,
+                          version: Annotated[int | None, Parameter(ge=1)] = None
+                          ) -> dict[str, Any]:
+        """The form as a FHIR R4 Questionnaire."""
+        return await service.export_fhir(runtime.settings, identity, form_id, version)
+
+
+class FormRequestsController(Controller):
+    path = "/api/v1/form-requests"
+    tags = ["forms"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create(self, data: RequestIn, identity: Identity, runtime: Runtime
+                     ) -> dict[str, Any]:
+        """Request forms from clients (or a whole group): a `form.requested` card each."""
+        requests = await service.request_forms(
+            runtime.settings, identity, form_ids=data.form_ids, client_ids=data.client_ids,
+            group_id=data.group_id, due_at=data.due_at, notify=data.notify)
+        if data.notify:
+            runtime.outbox.notify()
+        return {"requests": requests}
+
+    @get("/")
+    async def list(
+        self, identity: Identity, client_id: uuid.UUID | None = None,
+        status: Literal["open", "completed", "cancelled"] | None = None,
+        overdue: bool | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 200,
+    ) -> dict[str, Any]:
+        """Tracking: open, completed and overdue requests (a client sees their own)."""
+        return {"requests": await service.list_requests(
+            identity, client_id=client_id, status=status, overdue=overdue, limit=limit)}
+
+    @get("/{request_id:str}")
+    async def show(self, request_id: str, identity: Identity) -> dict[str, Any]:
+        """The questions, and the answers for the client or the care team (audited)."""
+        return {"request": await service.get_request(identity, request_id)}
+
+    @put("/{request_id:str}/draft")
+    async def save_draft(self, request_id: str, data: AnswersIn, identity: Identity
+                         ) -> dict[str, Any]:
+        return await service.save_draft(identity, request_id, data.answers)
+
+    @post("/{request_id:str}/submit", status_code=HTTP_200_OK)
+    async def submit(self, request_id: str, data: AnswersIn, identity: Identity
+                     ) -> dict[str, Any]:
+        return await service.submit(identity, request_id, data.answers)
+
+    @post("/{request_id:str}/cancel", status_code=HTTP_200_OK)
+    async def cancel(self, request_id: str, identity: Identity) -> dict[str, Any]:
+        return await service.cancel(identity, request_id)
+
+    @post("/{request_id:str}/remind", status_code=HTTP_200_OK)
+    async def remind(self, request_id: str, identity: Identity, runtime: Runtime
+                     ) -> dict[str, Any]:
+        result = await service.remind(runtime.settings, identity, request_id)
+        runtime.outbox.notify()
+        return result
+
+    @get("/{request_id:str}/export")
+    async def export(self, request_id: str, identity: Identity, runtime: Runtime,
+                     format: Literal["json", "fhir"] = "json") -> dict[str, Any]:
+        """A completed response as JSON or a FHIR QuestionnaireResponse (audited)."""
+        return await service.export_response(runtime.settings, identity, request_id, format)
+
+
+class IntakeController(Controller):
+    path = "/api/v1"
+    tags = ["forms"]
+
+    @put("/intake-flows")
+    async def set_flow(self, data: FlowIn, identity: Identity) -> dict[str, Any]:
+        """The forms asked of a client joining `group_id` (null: any new client)."""
+        return {"flow": await service.set_intake_flow(identity, data.group_id, data.form_ids)}
+
+    @get("/audit")
+    async def audit(self, identity: Identity, client_id: uuid.UUID | None = None
+                    ) -> dict[str, Any]:
+        """Who viewed or exported which form responses, and when (admins)."""
+        return {"entries": await service.audit_log(identity, client_id=client_id)}

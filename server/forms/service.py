@@ -1,0 +1,646 @@
+"""Forms and form requests: building, requesting, filling, tracking; each moment a thread event.
+
+Who sees what: the practice's team sees forms and the tracking list; a completed response's
+answers are read only by the client's care team and admins (each view audited); the client
+sees and fills their own requests. Anyone else gets not found.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from server import clock
+from server.accounts.service import Identity
+from server.accounts.tables import Account, Profile
+from server.db import is_unique_violation, write_transaction
+from server.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from server.forms import fhir
+from server.forms.schema import check_answers, check_definition, score
+from server.forms.tables import (
+    AuditEntry,
+    Form,
+    FormRequest,
+    FormVersion,
+    IntakeFlow,
+    IntakeFlowRun,
+)
+from server.mail import service as mail
+from server.onboarding.tables import CareTeamMember, Client, ClientGroup
+from server.settings import Settings
+from server.threads import service as threads
+
+OPEN, COMPLETED, CANCELLED = "open", "completed", "cancelled"
+MAX_REQUEST_BATCH = 1000
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _parse(raw: str | uuid.UUID, what: str) -> uuid.UUID:
+    return threads.parse_id(raw, what)
+
+
+# --- forms -------------------------------------------------------------------------------------
+
+
+def form_view(form: dict[str, Any], version: dict[str, Any] | None = None) -> dict[str, Any]:
+    view = {
+        "id": str(form["id"]),
+        "title": form["title"],
+        "description": form["description"],
+        "code": _json(form["code"]),
+        "score_code": _json(form["score_code"]),
+        "version": form["current_version"],
+        "archived": form["archived"],
+        "created_at": form["created_at"],
+    }
+    if version is not None:
+        view["version"] = version["version"]
+        view["items"] = _json(version["definition"])
+    return view
+
+
+def _require_builder(identity: Identity) -> None:
+    if not identity.is_staff:
+        raise Forbidden("Only the practice's team can build forms.")
+
+
+async def _form(identity: Identity, form_id: str | uuid.UUID) -> dict[str, Any]:
+    fid = _parse(form_id, "form")
+    row = await Form.select().where(Form.id == fid,
+                                    Form.organization == identity.organization_id).first()
+    if row is None or not identity.is_staff:
+        raise NotFound("No such form.")
+    return row
+
+
+async def _version(form_id: uuid.UUID, version: int) -> dict[str, Any]:
+    row = await FormVersion.select().where(FormVersion.form == form_id,
+                                           FormVersion.version == version).first()
+    if row is None:
+        raise NotFound("No such version of this form.")
+    row["definition"] = _json(row["definition"])
+    return row
+
+
+async def create_form(
+    identity: Identity, *, title: str, items: Any, description: str = "",
+    code: dict[str, Any] | None = None, score_code: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    _require_builder(identity)
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("A form needs a title.", extra={"field": "title"})
+    definition = check_definition(items)
+    form = Form(organization=identity.organization_id, title=title, description=description,
+                code=json.dumps(code) if code else None,
+                score_code=json.dumps(score_code) if score_code else None,
+                current_version=1, created_at=clock.now())
+    async with write_transaction():
+        await form.save()
+        await FormVersion.insert(FormVersion(form=form.id, version=1,
+                                             definition=json.dumps(definition),
+                                             created_by=identity.user_id,
+                                             created_at=clock.now()))
+    return await get_form(identity, str(form.id))
+
+
+async def update_form(
+    identity: Identity, form_id: str, *, title: str | None = None,
+    description: str | None = None, items: Any = None, archived: bool | None = None,
+) -> dict[str, Any]:
+    """New questions make a new version; requests already made keep theirs."""
+    _require_builder(identity)
+    form = await _form(identity, form_id)
+    updates: dict[Any, Any] = {}
+    if title is not None:
+        if not title.strip():
+            raise InvalidInput("A form needs a title.", extra={"field": "title"})
+        updates[Form.title] = " ".join(title.split())
+    if description is not None:
+        updates[Form.description] = description
+    if archived is not None:
+        updates[Form.archived] = archived
+    async with write_transaction():
+        if items is not None:
+            definition = check_definition(items)
+            bumped = await Form.update({Form.current_version: Form.current_version + 1}).where(
+                Form.id == form["id"]).returning(Form.current_version)
+            await FormVersion.insert(FormVersion(
+                form=form["id"], version=bumped[0]["current_version"],
+                definition=json.dumps(definition), created_by=identity.user_id,
+                created_at=clock.now()))
+        if updates:
+            await Form.update(updates).where(Form.id == form["id"])
+    return await get_form(identity, form_id)
+
+
+async def get_form(identity: Identity, form_id: str, version: int | None = None
+                   ) -> dict[str, Any]:
+    form = await _form(identity, form_id)
+    return form_view(form, await _version(form["id"], version or form["current_version"]))
+
+
+async def list_forms(identity: Identity) -> list[dict[str, Any]]:
+    _require_builder(identity)
+    rows = await Form.select().where(Form.organization == identity.organization_id).order_by(
+        Form.title)
+    return [form_view(r) for r in rows]
+
+
+async def import_fhir(identity: Identity, resource: Any) -> dict[str, Any]:
+    imported = fhir.import_questionnaire(resource)
+    return await create_form(identity, title=imported["title"], items=imported["items"],
+                             code=imported["code"], score_code=imported["score_code"])
+
+
+async def export_fhir(settings: Settings, identity: Identity, form_id: str,
+                      version: int | None = None) -> dict[str, Any]:
+    form = await _form(identity, form_id)
+    form = {**form, "code": _json(form["code"]), "score_code": _json(form["score_code"])}
+    return fhir.export_questionnaire(
+        form, await _version(form["id"], version or form["current_version"]), settings.base_url)
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+def request_view(row: dict[str, Any], *, reader: str | None = None,
+                 form: dict[str, Any] | None = None, version: dict[str, Any] | None = None,
+                 now: datetime | None = None) -> dict[str, Any]:
+    """`reader`: None (tracking, no answers), "client" (their answers), "team" (and the score).
+    """
+    current = now or clock.now()
+    view: dict[str, Any] = {
+        "id": str(row["id"]),
+        "form_id": str(row["form"]),
+        "client_id": str(row["client"]),
+        "status": row["status"],
+        "due_at": row["due_at"],
+        "overdue": row["status"] == OPEN and row["due_at"] is not None
+        and row["due_at"] < current,
+        "from_intake_flow": row["intake_flow"] is not None,
+        "reminders_sent": row["reminder_step"],
+        "created_at": row["created_at"],
+        "completed_at": row["completed_at"],
+        "cancelled_at": row["cancelled_at"],
+    }
+    if form is not None:
+        view["form_title"] = form["title"]
+    if version is not None:
+        view["version"] = version["version"]
+        view["items"] = version["definition"]
+    if reader is not None:
+        view["draft"] = _json(row["draft"])
+        view["answers"] = _json(row["answers"])
+    if reader == "team":
+        view["score"] = _score_value(row["score"])
+    return view
+
+
+def _score_value(value: Any) -> Any:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+async def _is_care_team(identity: Identity, client_id: uuid.UUID) -> bool:
+    if identity.is_admin:
+        return True
+    if await Client.exists().where(Client.id == client_id,
+                                   Client.primary_provider == identity.user_id):
+        return True
+    return bool(await CareTeamMember.exists().where(
+        CareTeamMember.client == client_id, CareTeamMember.provider == identity.user_id))
+
+
+async def _request(identity: Identity, request_id: str) -> tuple[dict[str, Any], str]:
+    """The request and how the caller relates to it: `client` (their own) or `team` (the
+    client's care team or an admin). Anyone else: not found."""
+    rid = _parse(request_id, "form request")
+    row = await FormRequest.select().where(
+        FormRequest.id == rid, FormRequest.organization == identity.organization_id).first()
+    if row is None:
+        raise NotFound("No such form request.")
+    if row["client"] == identity.user_id:
+        return row, "client"
+    if identity.is_staff and await _is_care_team(identity, row["client"]):
+        return row, "team"
+    raise NotFound("No such form request.")
+
+
+def _reminder_times(settings: Settings, start: datetime) -> list[datetime]:
+    return [start + timedelta(days=days) for days in settings.form_reminder_days]
+
+
+async def request_forms(
+    settings: Settings, identity: Identity, *, form_ids: list[uuid.UUID],
+    client_ids: list[uuid.UUID], group_id: uuid.UUID | None = None,
+    due_at: datetime | None = None, notify: bool = False,
+) -> list[dict[str, Any]]:
+    """Ask clients (or every client of a group) to fill forms: a `form.requested` card each."""
+    if not identity.is_staff:
+        raise Forbidden("Only the practice's team can request forms.")
+    forms = []
+    for form_id in dict.fromkeys(form_ids):
+        form = await _form(identity, form_id)
+        if form["archived"]:
+            raise Conflict(f"The form {form['title']!r} is archived.", code="form_archived")
+        forms.append(form)
+    if not forms:
+        raise InvalidInput("Name at least one form.", extra={"field": "form_ids"})
+    targets = list(dict.fromkeys(client_ids))
+    if group_id is not None:
+        if not identity.is_admin:
+            raise Forbidden("Only owners and admins can request forms from a whole group.")
+        group = await ClientGroup.select(ClientGroup.id).where(
+            ClientGroup.id == group_id, ClientGroup.organization == identity.organization_id
+        ).first()
+        if group is None:
+            raise NotFound("No such group.")
+        targets += [c["id"] for c in await Client.select(Client.id).where(
+            Client.client_group == group_id) if c["id"] not in targets]
+    if not targets:
+        raise InvalidInput("Name at least one client (or a group with clients).",
+                           extra={"field": "client_ids"})
+    if len(targets) * len(forms) > MAX_REQUEST_BATCH:
+        raise InvalidInput(f"At most {MAX_REQUEST_BATCH} requests at once.")
+    clients = await _clients_for(identity, targets)
+    for client_id in targets:
+        if not await _is_care_team(identity, client_id):
+            raise Forbidden("Only admins and the client's care team can request forms.")
+    events: list[dict[str, Any]] = []
+    created: list[dict[str, Any]] = []
+    async with write_transaction():
+        for client_id in targets:
+            for form in forms:
+                view, row = await _create_request_in_transaction(
+                    settings, form, clients[client_id], identity.user_id, due_at=due_at)
+                events.append(view)
+                created.append(row)
+                if notify:
+                    await _notify(settings, clients[client_id], form, identity.name)
+    await threads.publish(*events)
+    return [request_view(r) for r in created]
+
+
+async def _clients_for(identity: Identity, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    rows = await Client.select(Client.id, Client.care_thread).where(
+        Client.id.is_in(ids), Client.organization == identity.organization_id)
+    if len(rows) != len(set(ids)):
+        raise NotFound("No such client in this practice.")
+    profiles = {p["id"]: p for p in await Profile.select(
+        Profile.id, Profile.status, Profile.account).where(Profile.id.is_in(ids))}
+    found = {}
+    for row in rows:
+        profile = profiles[row["id"]]
+        if profile["status"] == "removed":
+            raise NotFound("No such client in this practice.")
+        found[row["id"]] = {**row, "account": profile["account"]}
+    return found
+
+
+async def _create_request_in_transaction(
+    settings: Settings, form: dict[str, Any], client: dict[str, Any],
+    requested_by: uuid.UUID | None, *, due_at: datetime | None = None,
+    intake_flow: uuid.UUID | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    version = await _version(form["id"], form["current_version"])
+    created_at = clock.now()
+    schedule = _reminder_times(settings, created_at)
+    row = {
+        "id": uuid.uuid4(), "organization": form["organization"], "form": form["id"],
+        "form_version": version["id"], "client": client["id"], "requested_by": requested_by,
+        "intake_flow": intake_flow, "status": OPEN, "due_at": due_at, "draft": None,
+        "answers": None, "score": None, "reminder_step": 0,
+        "next_reminder_at": schedule[0] if schedule else None, "created_at": created_at,
+        "completed_at": None, "cancelled_at": None,
+    }
+    await FormRequest.insert(FormRequest(**row))
+    view = await threads.append_in_transaction(
+        client["care_thread"], "form.requested", requested_by,
+        data={"request_id": str(row["id"]), "form_id": str(form["id"]),
+              "form_title": form["title"],
+              "due_at": due_at.isoformat() if due_at else None},
+    )
+    return view, row
+
+
+async def _notify(settings: Settings, client: dict[str, Any], form: dict[str, Any],
+                  who: str, *, reminder: bool = False) -> None:
+    if client["account"] is None:
+        return
+    account = await Account.select(Account.email).where(Account.id == client["account"]).first()
+    if account is None:
+        return
+    subject = (f"Reminder: please fill in {form['title']}" if reminder
+               else f"{who} asked you to fill in {form['title']}")
+    body = (f"{subject}.\n\nOpen your care chat to fill it in:\n{settings.base_url}/\n\n"
+            "It is saved as you go, so you can stop and come back.\n")
+    await mail.enqueue(account["email"], subject, body)
+
+
+async def list_requests(
+    identity: Identity, *, client_id: uuid.UUID | None = None, status: str | None = None,
+    overdue: bool | None = None, limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Tracking: the practice's requests for the team; a client's own for a client."""
+    query = FormRequest.select(*FormRequest.all_columns(),
+                               FormRequest.form.title.as_alias("form_title")).where(
+        FormRequest.organization == identity.organization_id)
+    if not identity.is_staff:
+        query = query.where(FormRequest.client == identity.user_id)
+    elif client_id is not None:
+        query = query.where(FormRequest.client == client_id)
+    if status is not None:
+        query = query.where(FormRequest.status == status)
+    current = clock.now()
+    if overdue:
+        query = query.where(FormRequest.status == OPEN, FormRequest.due_at < current)
+    rows = await query.order_by(FormRequest.created_at, ascending=False).limit(limit)
+    return [{**request_view(r, now=current), "form_title": r["form_title"]}
+            for r in rows]
+
+
+async def get_request(identity: Identity, request_id: str) -> dict[str, Any]:
+    """The request with its questions; answers for the client and the care team (audited)."""
+    row, relation = await _request(identity, request_id)
+    form = await Form.select().where(Form.id == row["form"]).first()
+    assert form is not None
+    version = await FormVersion.select().where(FormVersion.id == row["form_version"]).first()
+    assert version is not None
+    version["definition"] = _json(version["definition"])
+    if relation == "team" and row["status"] == COMPLETED:
+        await _audit(identity, "form_response.viewed", row)
+    return request_view(row, reader=relation, form=form, version=version)
+
+
+async def _audit(identity: Identity, action: str, row: dict[str, Any]) -> None:
+    await AuditEntry.insert(AuditEntry(
+        organization=identity.organization_id, actor=identity.user_id, action=action,
+        form_request=row["id"], client=row["client"], created_at=clock.now()))
+
+
+async def _definition(row: dict[str, Any]) -> list[dict[str, Any]]:
+    version = await FormVersion.select(FormVersion.definition).where(
+        FormVersion.id == row["form_version"]).first()
+    assert version is not None
+    return list(_json(version["definition"]))
+
+
+def _invalid(errors: list[Any]) -> AppError:
+    return AppError("Some answers need attention; nothing was saved.", code="invalid_answers",
+                    status_code=400, extra={"errors": [e.view() for e in errors]})
+
+
+async def save_draft(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
+    """The client's answers so far; types are checked, completeness is not."""
+    row, relation = await _request(identity, request_id)
+    if relation != "client":
+        raise Forbidden("Only the client fills in their form.")
+    if row["status"] != OPEN:
+        raise Conflict(f"This form request is {row['status']}.", code=f"request_{row['status']}")
+    kept, errors = check_answers(await _definition(row), answers, complete=False)
+    if errors:
+        raise _invalid(errors)
+    await FormRequest.update({FormRequest.draft: json.dumps(kept)}).where(
+        FormRequest.id == row["id"], FormRequest.status == OPEN)
+    return {"id": str(row["id"]), "draft": kept}
+
+
+async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
+    """Complete the form: every shown required question answered, every answer valid."""
+    row, relation = await _request(identity, request_id)
+    if relation != "client":
+        raise Forbidden("Only the client fills in their form.")
+    if row["status"] != OPEN:
+        raise Conflict(f"This form request is {row['status']}.", code=f"request_{row['status']}")
+    items = await _definition(row)
+    kept, errors = check_answers(items, answers, complete=True)
+    if errors:
+        raise _invalid(errors)
+    total = score(items, kept)
+    form = await Form.select(Form.title).where(Form.id == row["form"]).first()
+    assert form is not None
+    thread_id = await _care_thread(row["client"])
+    async with write_transaction():
+        done = await FormRequest.update({
+            FormRequest.status: COMPLETED, FormRequest.answers: json.dumps(kept),
+            FormRequest.draft: None, FormRequest.score: total,
+            FormRequest.completed_at: clock.now(), FormRequest.next_reminder_at: None,
+        }).where(FormRequest.id == row["id"], FormRequest.status == OPEN).returning(
+            FormRequest.id)
+        if not done:
+            raise Conflict("This form request is no longer open.", code="request_closed")
+        events = [await threads.append_in_transaction(
+            thread_id, "form.completed", identity.user_id,
+            data={"request_id": str(row["id"]), "form_id": str(row["form"]),
+                  "form_title": form["title"]})]
+        if total is not None:
+            events.append(await threads.append_in_transaction(
+                thread_id, "form.scored", None,
+                data={"request_id": str(row["id"]), "form_title": form["title"],
+                      "score": total}, audience=threads.STAFF))
+    await threads.publish(*events)
+    return {"id": str(row["id"]), "status": COMPLETED}
+
+
+async def _care_thread(client_id: uuid.UUID) -> uuid.UUID:
+    client = await Client.select(Client.care_thread).where(Client.id == client_id).first()
+    assert client is not None
+    return client["care_thread"]
+
+
+async def cancel(identity: Identity, request_id: str) -> dict[str, Any]:
+    row, relation = await _request(identity, request_id)
+    if relation != "team":
+        raise Forbidden("Only the client's care team can cancel a request.")
+    form = await Form.select(Form.title).where(Form.id == row["form"]).first()
+    assert form is not None
+    async with write_transaction():
+        done = await FormRequest.update({
+            FormRequest.status: CANCELLED, FormRequest.cancelled_at: clock.now(),
+            FormRequest.next_reminder_at: None,
+        }).where(FormRequest.id == row["id"], FormRequest.status == OPEN).returning(
+            FormRequest.id)
+        if not done:
+            raise Conflict("This form request is no longer open.", code="request_closed")
+        view = await threads.append_in_transaction(
+            await _care_thread(row["client"]), "form.cancelled", identity.user_id,
+            data={"request_id": str(row["id"]), "form_title": form["title"]})
+    await threads.publish(view)
+    return {"id": str(row["id"]), "status": CANCELLED}
+
+
+async def remind(settings: Settings, identity: Identity, request_id: str) -> dict[str, Any]:
+    """The manual "remind" action: an email and a `form.reminded` card."""
+    row, relation = await _request(identity, request_id)
+    if relation != "team":
+        raise Forbidden("Only the client's care team can send reminders.")
+    if row["status"] != OPEN:
+        raise Conflict("This form request is no longer open.", code="request_closed")
+    async with write_transaction():
+        view = await send_reminder_in_transaction(settings, row, identity.user_id, manual=True)
+    await threads.publish(view)
+    return {"id": str(row["id"]), "reminded": True}
+
+
+async def send_reminder_in_transaction(
+    settings: Settings, row: dict[str, Any], actor: uuid.UUID | None, *, manual: bool,
+    step: int | None = None,
+) -> dict[str, Any]:
+    form = await Form.select().where(Form.id == row["form"]).first()
+    assert form is not None
+    client = (await Client.select(Client.id, Client.care_thread).where(
+        Client.id == row["client"]).first()) or {}
+    profile = await Profile.select(Profile.account).where(Profile.id == row["client"]).first()
+    client = {**client, "account": profile["account"] if profile else None}
+    await _notify(settings, client, form, "", reminder=True)
+    return await threads.append_in_transaction(
+        client["care_thread"], "form.reminded", actor,
+        data={"request_id": str(row["id"]), "form_title": form["title"], "manual": manual,
+              "step": step})
+
+
+async def export_response(settings: Settings, identity: Identity, request_id: str,
+                          fmt: str) -> dict[str, Any]:
+    """A completed response as our JSON or FHIR; audited like a view."""
+    row, relation = await _request(identity, request_id)
+    if relation != "team" and row["client"] != identity.user_id:
+        raise NotFound("No such form request.")
+    if row["status"] != COMPLETED:
+        raise Conflict("Only completed forms can be exported.", code="request_open")
+    form = await Form.select().where(Form.id == row["form"]).first()
+    assert form is not None
+    version = await FormVersion.select().where(FormVersion.id == row["form_version"]).first()
+    assert version is not None
+    version["definition"] = _json(version["definition"])
+    if relation == "team":
+        await _audit(identity, "form_response.exported", row)
+    row = {**row, "answers": _json(row["answers"]), "score": _score_value(row["score"])}
+    if fmt == "fhir":
+        form = {**form, "code": _json(form["code"]), "score_code": _json(form["score_code"])}
+        return fhir.export_response(form, version, row, settings.base_url)
+    return request_view(row, reader="team", form=form, version=version)
+
+
+async def audit_log(identity: Identity, *, client_id: uuid.UUID | None = None,
+                    limit: int = 200) -> list[dict[str, Any]]:
+    if not identity.is_admin:
+        raise Forbidden("Only owners and admins read the audit log.")
+    query = AuditEntry.select(*AuditEntry.all_columns(),
+                              AuditEntry.actor.name.as_alias("actor_name")).where(
+        AuditEntry.organization == identity.organization_id)
+    if client_id is not None:
+        query = query.where(AuditEntry.client == client_id)
+    rows = await query.order_by(AuditEntry.created_at, ascending=False).limit(limit)
+    return [{"id": str(r["id"]), "action": r["action"],
+             "actor_id": str(r["actor"]) if r["actor"] else None, "actor_name": r["actor_name"],
+             "form_request_id": str(r["form_request"]) if r["form_request"] else None,
+             "client_id": str(r["client"]) if r["client"] else None,
+             "created_at": r["created_at"]} for r in rows]
+
+
+# --- intake flows ------------------------------------------------------------------------------
+
+
+async def set_intake_flow(identity: Identity, group_id: uuid.UUID | None,
+                          form_ids: list[uuid.UUID]) -> dict[str, Any]:
+    """The forms a client joining this group (None: any new client without one) is asked for."""
+    if not identity.is_admin:
+        raise Forbidden("Only owners and admins set intake flows.")
+    if group_id is not None and not await ClientGroup.exists().where(
+            ClientGroup.id == group_id, ClientGroup.organization == identity.organization_id):
+        raise NotFound("No such group.")
+    ordered = list(dict.fromkeys(form_ids))
+    for form_id in ordered:
+        await _form(identity, form_id)
+    async with write_transaction():
+        query = IntakeFlow.select(IntakeFlow.id).where(
+            IntakeFlow.organization == identity.organization_id)
+        query = query.where(IntakeFlow.client_group.is_null() if group_id is None
+                            else IntakeFlow.client_group == group_id)
+        existing = await query.first()
+        value = json.dumps([str(f) for f in ordered])
+        if existing:
+            await IntakeFlow.update({IntakeFlow.form_ids: value}).where(
+                IntakeFlow.id == existing["id"])
+        else:
+            await IntakeFlow.insert(IntakeFlow(organization=identity.organization_id,
+                                               client_group=group_id, form_ids=value))
+    return {"group_id": str(group_id) if group_id else None,
+            "form_ids": [str(f) for f in ordered]}
+
+
+async def _flow(organization_id: uuid.UUID, group_id: uuid.UUID | None
+                ) -> dict[str, Any] | None:
+    query = IntakeFlow.select().where(IntakeFlow.organization == organization_id)
+    query = query.where(IntakeFlow.client_group.is_null() if group_id is None
+                        else IntakeFlow.client_group == group_id)
+    flow = await query.first()
+    if flow is None or not _json(flow["form_ids"]):
+        return None
+    return flow
+
+
+async def run_intake_flow(settings: Settings, client_id: uuid.UUID, flow: dict[str, Any]
+                          ) -> None:
+    """Create the flow's requests for a client, once ever per (flow, client)."""
+    client = await Client.select(Client.id, Client.care_thread, Client.primary_provider,
+                                 Client.organization).where(Client.id == client_id).first()
+    if client is None:
+        return
+    profile = await Profile.select(Profile.account).where(Profile.id == client_id).first()
+    client["account"] = profile["account"] if profile else None
+    forms = []
+    for form_id in _json(flow["form_ids"]):
+        form = await Form.select().where(Form.id == uuid.UUID(form_id),
+                                         Form.archived.eq(False)).first()
+        if form is not None:
+            forms.append(form)
+    events: list[dict[str, Any]] = []
+    try:
+        async with write_transaction():
+            await IntakeFlowRun.insert(IntakeFlowRun(flow=flow["id"], client=client_id,
+                                                     created_at=clock.now()))
+            for form in forms:
+                view, _ = await _create_request_in_transaction(
+                    settings, form, client, None, intake_flow=flow["id"])
+                events.append(view)
+            for form in forms[:1]:
+                await _notify(settings, client, form, "Your practice")
+    except Exception as exc:
+        if is_unique_violation(exc):
+            return  # it ran before: once is the rule
+        raise
+    await threads.publish(*events)
+
+
+def hooks_for(settings: Settings) -> tuple[Any, Any]:
+    """The onboarding hooks that start intake flows."""
+
+    async def on_client_added(client_id: uuid.UUID, group_id: uuid.UUID | None) -> None:
+        client = await Client.select(Client.organization).where(Client.id == client_id).first()
+        if client is None:
+            return
+        if group_id is not None and await _flow(client["organization"], group_id):
+            return  # the group's own flow runs instead of the practice default
+        default = await _flow(client["organization"], None)
+        if default is not None:
+            await run_intake_flow(settings, client_id, default)
+
+    async def on_group_joined(client_id: uuid.UUID, group_id: uuid.UUID) -> None:
+        client = await Client.select(Client.organization).where(Client.id == client_id).first()
+        if client is None:
+            return
+        flow = await _flow(client["organization"], group_id)
+        if flow is not None:
+            await run_intake_flow(settings, client_id, flow)
+
+    return on_client_added, on_group_joined
+
+
