@@ -30,7 +30,7 @@ function log(threadId) {
 }
 export { log as logOf };
 
-function remember(users) {
+export function remember(users) {
   for (const u of users || []) if (u && u.id && u.name) state.names.set(u.id, u.name);
 }
 
@@ -194,7 +194,8 @@ export function applyEvent(ev) {
   const l = log(ev.thread_id);
   if (l.bySeq.has(ev.seq)) return;
   const rejoined = ev.kind === 'member.added' && namesMe(ev);
-  if (l.loaded && ev.seq > l.maxSeq + 1 && !rejoined && transport.sync) {
+  // Clients skip staff-only seqs by design, so only the team checks for holes.
+  if (l.loaded && ev.seq > l.maxSeq + 1 && !rejoined && transport.sync && isStaff()) {
     // A hole before this event: ask the server to fill it (it should already have).
     transport.sync({ [ev.thread_id]: l.maxSeq });
   }
@@ -242,11 +243,15 @@ export function markRead(threadId) {
   const thread = state.threads.get(threadId);
   const l = state.logs.get(threadId);
   if (!thread || !l || !l.loaded) return;
-  const seq = Math.max(l.maxSeq, 0);
+  // The log is live from here on, so we hold everything we may see: read up to the thread's
+  // last_seq (a client's may count staff-only events it never sees; the server clamps).
+  const seq = Math.max(l.maxSeq, thread.last_seq || 0);
   if (seq <= (thread.last_read_seq || 0) && !thread.unread) return;
   thread.last_read_seq = Math.max(seq, thread.last_read_seq || 0);
-  if (seq >= (thread.last_seq || 0)) thread.unread = 0;
-  if (!(transport.read && transport.read(threadId, seq))) post(`/threads/${encodeURIComponent(threadId)}/read`, { seq }).catch(() => {});
+  thread.unread = 0;
+  if (!(transport.read && transport.read(threadId, seq))) {
+    post(`/threads/${encodeURIComponent(threadId)}/read`, { seq }).catch(() => {});
+  }
   emit();
 }
 
@@ -255,7 +260,8 @@ export function readFrom(threadId, userId, seq) {
     const thread = state.threads.get(threadId);
     if (!thread) return;
     thread.last_read_seq = Math.max(seq, thread.last_read_seq || 0);
-    if (seq >= (thread.last_seq || 0)) thread.unread = 0;
+    const l = state.logs.get(threadId);
+    if (seq >= (thread.last_seq || 0) || (l && l.loaded && seq >= l.maxSeq)) thread.unread = 0;
     else refreshThreadSoon(threadId);
   } else {
     let reads = state.reads.get(threadId);

@@ -19,6 +19,7 @@ from tests.browser.ui import (
     send,
     set_welcome_message,
     sign_up,
+    staffed_practice,
     thread_item,
     unique_email,
 )
@@ -187,3 +188,35 @@ def test_a_client_of_two_practices_switches_between_them(pages, mailbox):
     open_thread(riley, "Your care team")
     expect(delivered(riley, send_first)).to_have_count(0)
     expect(riley.get_by_role("navigation", name="Main").get_by_role("link")).to_have_count(1)
+
+
+def test_an_admin_reads_a_care_chat_and_joins_the_care_team(pages, mailbox):
+    owner, pat = staffed_practice(pages, mailbox)
+    # Pat (a provider) adds a client: Pat is the primary provider, the owner is not in the team.
+    set_welcome_message(owner, "Hi {client_first_name}, I am {provider_first_name}.")
+    add_client(pat, "Casey Client")
+    expect(pat.get_by_label("Primary provider")).to_have_value(re.compile(".+"))
+
+    nav(owner, "Clients")
+    owner.get_by_role("link", name=re.compile("Casey Client")).click()
+    owner.get_by_role("link", name="Open care chat").click()
+    expect(delivered(owner, "Hi Casey, I am Pat.")).to_have_count(1)
+    expect(owner.get_by_role("note")).to_contain_text("You are not in this conversation")
+    expect(owner.get_by_role("textbox", name="Message")).to_have_count(0)
+
+    # The owner adds themself to the care team: the care chat joins their list, live.
+    owner.go_back()
+    care = section(owner, "Care team")
+    care.get_by_role("checkbox", name="Olivia Owner").check()
+    care.get_by_role("button", name="Save care team").click()
+    expect(care.get_by_role("status")).to_have_text("Care team saved.")
+    nav(owner, "Chats")
+    open_thread(owner, "Casey Client")
+    expect(owner.locator("li[data-kind='care_team.updated']")).to_contain_text(
+        "You updated the care team: added You")
+    send(owner, "Joining Pat on your team")
+    nav(pat, "Chats")
+    open_thread(pat, "Casey Client")
+    expect(delivered(pat, "Joining Pat on your team")).to_have_count(1)
+    expect(pat.locator("li[data-kind='care_team.updated']")).to_contain_text(
+        "Olivia Owner updated the care team: added Olivia Owner")

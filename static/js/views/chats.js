@@ -1,8 +1,9 @@
 // Chat: the thread list (previews, unread badges, live order) and one thread with its events,
 // pending messages, typing line, read markers and the composer.
+import { get } from '../api.js';
 import {
-  describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, sortedThreads,
-  threadTitle, typingNames,
+  describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, remember,
+  sortedThreads, threadTitle, typingNames,
 } from '../chat.js';
 import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
 import * as outbox from '../outbox.js';
@@ -266,9 +267,24 @@ function Composer({ threadId, onSent }) {
 
 function ThreadView({ threadId }) {
   const s = useStore();
-  const thread = s.threads.get(threadId);
+  const member = s.threads.get(threadId);
+  // Owners and admins may read a client's care thread without being in it (no live updates,
+  // no posting): fetched on its own, kept out of the list.
+  const [outside, setOutside] = useState(null);
+  const [outsideError, setOutsideError] = useState(false);
+  const thread = member || outside;
   const l = logOf(threadId);
   const stick = useRef(true);
+
+  useEffect(() => {
+    if (!s.threadsLoaded || member || outside || outsideError) return;
+    get('/threads/' + encodeURIComponent(threadId))
+      .then((r) => {
+        remember(r.thread.members);
+        setOutside(r.thread);
+      })
+      .catch(() => setOutsideError(true));
+  }, [threadId, s.threadsLoaded, Boolean(member)]);
 
   useEffect(() => {
     state.openThreadId = threadId;
@@ -288,7 +304,7 @@ function ThreadView({ threadId }) {
     if (l.loaded && document.visibilityState === 'visible') markRead(threadId);
   }, [threadId, l.loaded, l.maxSeq, thread && thread.unread]);
 
-  if (l.gone || l.error === 'not_found' || (s.threadsLoaded && !thread && l.loaded)) {
+  if (l.gone || l.error === 'not_found' || (!member && outsideError)) {
     return html`<section class="thread-view"><div class="thread-head">
         <a class="back" href="#/">Chats</a><h2>Conversation</h2></div>
       <p class="muted pad">${l.gone ? 'You are no longer in this conversation.'
@@ -307,8 +323,12 @@ function ThreadView({ threadId }) {
       </div>
       ${l.error && l.error !== 'not_found' && html`<p class="error pad" role="alert">${l.error}</p>`}
       <${EventList} threadId=${threadId} stick=${stick} />
-      <${TypingLine} threadId=${threadId} />
-      <${Composer} key=${threadId} threadId=${threadId} onSent=${() => { stick.current = true; }} />
+      ${member ? html`
+        <${TypingLine} threadId=${threadId} />
+        <${Composer} key=${threadId} threadId=${threadId}
+          onSent=${() => { stick.current = true; }} />`
+        : thread && html`<p class="outside-note" role="note">You are not in this conversation:
+          you can read it, but not write in it or see new messages live.</p>`}
     </section>`;
 }
 
