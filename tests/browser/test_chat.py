@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
 from tests.browser.ui import (
+    add_client,
     api,
     delivered,
+    nav,
     open_thread,
+    section,
     send,
     staffed_practice,
     start_chat,
@@ -146,3 +150,45 @@ def test_user_text_is_shown_as_text_never_as_html(pages, mailbox):
     expect(owner.locator("main img, main b, main i, main script")).to_have_count(0)
     expect(thread_item(pat, "<script>alert(2)</script>")).to_contain_text(XSS)
     pat.wait_for_timeout(300)  # an onerror would have fired by now; `pages` fails on dialogs
+
+
+def test_a_group_chat_with_team_members_and_a_client_and_a_bot_token(pages, mailbox):
+    owner, pat = staffed_practice(pages, mailbox)
+    add_client(owner, "Casey Client")
+    owner.get_by_role("link", name="New chat with client").click()
+    expect(owner.get_by_role("checkbox", name="Casey Client")).to_be_checked()
+    owner.get_by_label("Title (optional)").fill("Nutrition plan")
+    owner.get_by_role("checkbox", name="Pat Provider").check()
+    owner.get_by_role("button", name="Start chat").click()
+    expect(owner.get_by_role("heading", level=2, name="Nutrition plan")).to_be_visible()
+    expect(owner.locator(".thread-members")).to_have_text("With Casey Client, Pat Provider")
+    send(owner, "Here is the plan")
+    open_thread(pat, "Nutrition plan")
+    expect(delivered(pat, "Here is the plan")).to_have_count(1)
+
+    # A bot: its token is shown once, ready to copy.
+    nav(owner, "Team")
+    bots = section(owner, "Add a bot")
+    bots.get_by_label("Bot name").fill("Reminder Bot")
+    bots.get_by_role("button", name="Add bot").click()
+    token = bots.get_by_label("Token")
+    expect(token).to_have_value(re.compile(r"\S{20,}"))
+    expect(bots.get_by_role("status")).to_contain_text("shown only once")
+    expect(owner.get_by_role("list").filter(has_text="Reminder Bot")).to_contain_text("Bot")
+
+
+def test_day_separators_follow_the_local_calendar(pages, mailbox):
+    owner, _pat = staffed_practice(pages, mailbox)
+    start_chat(owner, ["Pat Provider"])
+    send(owner, "Sent today")
+    expect(owner.locator("li.day")).to_have_text(["Today"])
+    # Seen from tomorrow, the same messages were sent yesterday.
+    owner.clock.set_fixed_time(datetime.now(UTC) + timedelta(days=1))
+    owner.reload()
+    expect(delivered(owner, "Sent today")).to_have_count(1)
+    expect(owner.locator("li.day")).to_have_text(["Yesterday"])
+    owner.clock.set_fixed_time(datetime.now(UTC) + timedelta(days=9))
+    owner.reload()
+    expect(delivered(owner, "Sent today")).to_have_count(1)
+    label = owner.locator("li.day").inner_text()
+    assert label not in ("Today", "Yesterday") and str(datetime.now(UTC).year) in label, label
