@@ -305,7 +305,8 @@ async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list
     members = await Member.select(
         Member.thread, Member.profile, Member.role, Member.last_read_seq, Member.joined_seq,
         Member.profile.name.as_alias("name"), Member.profile.role.as_alias("user_role"),
-    ).where(Member.thread.is_in(thread_ids), Member.left_seq.is_null())
+    ).where(Member.thread.is_in(thread_ids), Member.left_seq.is_null()).order_by(
+        Member.profile.name)
     by_thread: dict[uuid.UUID, list[dict[str, Any]]] = {}
     mine: dict[uuid.UUID, dict[str, Any]] = {}
     for m in members:
