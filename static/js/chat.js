@@ -45,9 +45,15 @@ export function threadTitle(thread) {
   // A client's care thread is titled with the client's name: to the client it is their team.
   if (thread.kind === 'care' && state.role === 'client') return 'Your care team';
   if (thread.title) return thread.title;
-  const others = (thread.members || []).filter((m) => !state.me || m.id !== state.me.id);
+  const others = otherMembers(thread);
   if (!others.length) return 'Just you';
   return others.map((m) => m.name).join(', ');
+}
+
+/** The members other than us, by name. */
+export function otherMembers(thread) {
+  return (thread.members || []).filter((m) => !state.me || m.id !== state.me.id)
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export function lastActivity(thread) {

@@ -2,7 +2,8 @@
 // pending messages, typing line, read markers and the composer.
 import { get } from '../api.js';
 import {
-  describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, remember,
+  describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, otherMembers,
+  remember,
   sortedThreads, threadTitle, typingNames,
 } from '../chat.js';
 import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
@@ -310,7 +311,7 @@ function ThreadView({ threadId }) {
       <p class="muted pad">${l.gone ? 'You are no longer in this conversation.'
         : 'This conversation does not exist, or you are not in it.'}</p></section>`;
   }
-  const others = thread ? thread.members.filter((m) => m.id !== s.me.id) : [];
+  const others = thread ? otherMembers(thread) : [];
   return html`
     <section class="thread-view" aria-labelledby="thread-title">
       <div class="thread-head">
