@@ -183,7 +183,10 @@ export async function loadOlder(threadId) {
 /** The cursors a sync names: each loaded thread's highest seq. */
 export function syncCursors() {
   const cursors = {};
-  for (const [id, l] of state.logs) if (l.loaded && !l.gone) cursors[id] = l.maxSeq;
+  for (const [id, l] of state.logs) {
+    // Only threads we are in: an admin merely reading a care thread has no socket cursor.
+    if (l.loaded && !l.gone && state.threads.has(id)) cursors[id] = l.maxSeq;
+  }
   return cursors;
 }
 

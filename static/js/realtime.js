@@ -217,6 +217,14 @@ async function afterReady(sock) {
 }
 
 function onError(frame) {
+  if (frame.code === 'rate_limited' && !frame.client_id && !synced) {
+    // The sync itself was refused: ask again shortly (nothing is sent before `synced`).
+    const sock = ws;
+    setTimeout(() => {
+      if (ws === sock && !synced) send({ type: 'sync', cursors: chat.syncCursors() });
+    }, 1000);
+    return;
+  }
   if (frame.client_id) {
     if (frame.code === 'rate_limited') {
       const item = state.outbox.find((i) => i.client_id === frame.client_id);

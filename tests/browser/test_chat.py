@@ -192,3 +192,38 @@ def test_day_separators_follow_the_local_calendar(pages, mailbox):
     expect(delivered(owner, "Sent today")).to_have_count(1)
     label = owner.locator("li.day").inner_text()
     assert label not in ("Today", "Yesterday") and str(datetime.now(UTC).year) in label, label
+
+
+def test_members_are_added_and_leave_live_and_care_chats_follow_the_care_team(
+        pages, mailbox, shot):
+    owner, pat = staffed_practice(pages, mailbox)
+    add_client(owner, "Casey Client")
+    nav(owner, "Chats")
+    start_chat(owner, ["Pat Provider"], title="Front desk")
+    owner.get_by_role("button", name="Members").click()
+    panel = owner.locator(".members-panel")
+    panel.get_by_label("Add someone").select_option(label="Casey Client (Client)")
+    panel.get_by_role("button", name="Add").click()
+    expect(owner.locator("li.sys[data-kind='member.added']")).to_have_text(
+        re.compile("You added Casey Client"))
+    expect(panel.get_by_role("listitem")).to_have_count(3)
+    expect(owner.locator(".thread-members")).to_have_text("With Casey Client, Pat Provider")
+    shot(owner, "members-desktop")
+
+    open_thread(pat, "Front desk")
+    expect(pat.locator("li.sys[data-kind='member.added']")).to_have_text(
+        re.compile("Olivia Owner added Casey Client"))
+    pat.get_by_role("button", name="Members").click()
+    pat.locator(".members-panel").get_by_role("button", name="Leave").click()
+    expect(pat.get_by_text("You are no longer in this conversation.")).to_be_visible()
+    expect(thread_item(pat, "Front desk")).to_have_count(0)
+    expect(owner.locator("li.sys[data-kind='member.removed']")).to_have_text(
+        re.compile("Pat Provider left the conversation"))
+    expect(owner.locator(".thread-members")).to_have_text("With Casey Client")
+
+    # A care chat's members are its care team: no adding or leaving here.
+    open_thread(owner, "Casey Client")
+    owner.get_by_role("button", name="Members").click()
+    care = owner.locator(".members-panel")
+    expect(care).to_contain_text("follows the client\u2019s care team")
+    expect(care.get_by_role("button")).to_have_count(0)

@@ -1,6 +1,6 @@
 // Chat: the thread list (previews, unread badges, live order) and one thread with its events,
 // pending messages, typing line, read markers and the composer.
-import { get } from '../api.js';
+import { del, get, post } from '../api.js';
 import {
   describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, otherMembers,
   remember,
@@ -10,7 +10,9 @@ import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
 import * as outbox from '../outbox.js';
 import { retryMessage, sendMessage, sendTyping } from '../realtime.js';
 import { emit, isStaff, state, useStore } from '../store.js';
-import { clockTime, codePoints, dayKey, dayLabel, fullTime, shortWhen } from '../util.js';
+import {
+  ROLE_LABELS, clockTime, codePoints, dayKey, dayLabel, fullTime, shortWhen,
+} from '../util.js';
 
 const MAX_MESSAGE = 16000;
 
@@ -266,6 +268,79 @@ function Composer({ threadId, onSent }) {
     </form>`;
 }
 
+function MembersPanel({ thread }) {
+  const s = useStore();
+  const [adding, setAdding] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [clients, setClients] = useState([]);
+  const staff = isStaff();
+  const care = thread.kind === 'care';
+  const inThread = new Set(thread.members.map((m) => m.id));
+
+  useEffect(() => {
+    if (staff && !care) get('/clients?limit=500').then((r) => setClients(r.clients)).catch(() => {});
+  }, [staff, care]);
+
+  const candidates = [
+    ...[...s.team.values()].filter((u) => u.status !== 'removed'),
+    ...clients.map((c) => ({ ...c, role: 'client' })),
+  ].filter((u) => !inThread.has(u.id)).sort((a, b) => a.name.localeCompare(b.name));
+
+  async function run(work) {
+    setBusy(true);
+    setError('');
+    try {
+      await work();
+    } catch (err) {
+      setError(err.detail);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const path = '/threads/' + encodeURIComponent(thread.id) + '/members';
+  const members = [...thread.members].sort((a, b) => a.name.localeCompare(b.name));
+  return html`
+    <div class="members-panel" id=${'members-' + thread.id}>
+      <h3>Members</h3>
+      ${care && html`<p class="muted small">${staff
+        ? 'This care chat follows the client’s care team: change it on the client’s profile.'
+        : 'Your care team.'}</p>`}
+      <ul>${members.map((m) => html`
+        <li key=${m.id}>
+          <span>${m.id === s.me.id ? `${m.name} (you)` : m.name}
+            <span class="muted small"> · ${ROLE_LABELS[m.role] || m.role}</span></span>
+          ${!care && m.id === s.me.id && html`<button type="button" class="small quiet"
+            disabled=${busy} onClick=${() => run(() => del(`${path}/${encodeURIComponent(m.id)}`))}>
+            Leave</button>`}
+          ${!care && staff && m.id !== s.me.id && html`<button type="button" class="small quiet"
+            disabled=${busy} aria-label=${'Remove ' + m.name}
+            onClick=${() => run(() => del(`${path}/${encodeURIComponent(m.id)}`))}>Remove</button>`}
+        </li>`)}</ul>
+      ${!care && staff && html`
+        <form class="inline-form" onSubmit=${(e) => {
+          e.preventDefault();
+          if (!adding) return;
+          run(async () => {
+            await post(path, { user_id: adding });
+            setAdding('');
+          });
+        }}>
+          <div class="field">
+            <label for=${'add-member-' + thread.id}>Add someone</label>
+            <select id=${'add-member-' + thread.id} value=${adding}
+              onChange=${(e) => setAdding(e.currentTarget.value)}>
+              <option value="">Choose…</option>
+              ${candidates.map((u) => html`<option key=${u.id} value=${u.id}>
+                ${u.name} (${ROLE_LABELS[u.role] || u.role})</option>`)}
+            </select>
+          </div>
+          <button type="submit" disabled=${busy || !adding}>Add</button>
+        </form>`}
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+    </div>`;
+}
+
 function ThreadView({ threadId }) {
   const s = useStore();
   const member = s.threads.get(threadId);
@@ -276,6 +351,7 @@ function ThreadView({ threadId }) {
   const thread = member || outside;
   const l = logOf(threadId);
   const stick = useRef(true);
+  const [showMembers, setShowMembers] = useState(false);
 
   useEffect(() => {
     if (!s.threadsLoaded || member || outside || outsideError) return;
@@ -321,7 +397,11 @@ function ThreadView({ threadId }) {
           ${thread && html`<p class="thread-members">${others.length
             ? 'With ' + others.map((m) => m.name).join(', ') : 'Only you'}</p>`}
         </div>
+        ${member && html`<button type="button" class="small members-toggle"
+          aria-expanded=${showMembers} aria-controls=${'members-' + threadId}
+          onClick=${() => setShowMembers(!showMembers)}>Members</button>`}
       </div>
+      ${member && showMembers && html`<${MembersPanel} thread=${member} />`}
       ${l.error && l.error !== 'not_found' && html`<p class="error pad" role="alert">${l.error}</p>`}
       <${EventList} threadId=${threadId} stick=${stick} />
       ${member ? html`
