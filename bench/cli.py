@@ -372,6 +372,10 @@ class Run:
 
     # --- everything ------------------------------------------------------------------------
 
+    def save_partial(self, result: dict[str, Any]) -> None:
+        """What is measured so far, in the run's folder, in case a later part fails."""
+        (self.dir / "partial.json").write_text(json.dumps(result, indent=1, default=str))
+
     async def main(self) -> dict[str, Any]:
         self.dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
@@ -391,10 +395,12 @@ class Run:
         for config in self.configs:
             log(f"== {config.name}: {config.description}")
             result["configs"][config.name] = await self.run_config(config)
+            self.save_partial(result)
         if not (self.args.no_baseline or self.mode == "smoke"):
             for procs in sorted({c.workers for c in self.configs}):
                 log(f"== baseline, {procs} process(es)")
                 result["baseline"][f"{procs}p"] = await self.run_baseline(procs)
+                self.save_partial(result)
         result["ratios"] = ratios(result)
         result["targets"] = targets(result)
         result["failures"] = self.failures
