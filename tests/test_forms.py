@@ -196,7 +196,9 @@ async def test_an_edited_form_leaves_earlier_answers_intact(
     assert resp.json()["form"]["version"] == 2
     old = (await http.get(f"/form-requests/{first['id']}", headers=owner.headers)
            ).json()["request"]
-    assert old["version"] == 1 and old["answers"] == GOOD_INTAKE
+    assert old["version"] == 1
+    assert {**old["answers"], "consent": None} == {**GOOD_INTAKE, "consent": None}
+    assert old["answers"]["consent"]["name"] == "Robin Hart"
     assert "history" in [i["id"] for i in old["items"]]
     assert next(i for i in old["items"] if i["id"] == "goal")["text"] == "Your main goal"
     [second] = await request_form(http, owner, form["id"], client["id"])
@@ -296,3 +298,74 @@ async def test_tracking_cancelling_and_reminding_by_hand(
     open_ = (await http.get("/form-requests", params={"status": "open"},
                             headers=robin.headers)).json()["requests"]
     assert [r["id"] for r in open_] == [late["id"]]
+
+
+@pytest.mark.parametrize("broken", [
+    {"code": {"code": "1"}},
+    {"contained": ["x"]},
+    {"item": ["x"]},
+    {"item": [{"type": "group", "text": "G",
+               "item": [{"linkId": "a", "type": "string", "text": "A"}]}]},
+    {"item": [{"linkId": "a", "type": "string", "text": "A", "maxLength": "abc"}]},
+    {"item": [{"linkId": "a", "type": "integer", "text": "A", "extension": [
+        {"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueInteger": "a"},
+        {"url": "http://hl7.org/fhir/StructureDefinition/maxValue", "valueInteger": 3}]}]},
+    {"item": [{"linkId": "a", "type": "quantity", "text": "A"}]},
+    {"resourceType": "Patient"},
+])
+async def test_malformed_questionnaires_are_refused(
+    http: httpx.AsyncClient, broken: dict[str, Any]
+) -> None:
+    owner = await new_practice(http)
+    resp = await http.post("/forms/import-fhir", json={**PHQ9, **broken}, headers=owner.headers)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["code"] in ("fhir_invalid", "fhir_unsupported", "validation_error")
+    assert (await http.get("/forms", headers=owner.headers)).json()["forms"] == []
+
+
+async def test_what_the_client_gets_back_and_what_is_kept(
+    http: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    owner = await new_practice(http)
+    phq9 = await import_phq9(http, owner)
+    intake = await new_form(http, owner)
+    client, robin = await _client_of(http, mailbox, owner)
+    [scored] = await request_form(http, owner, phq9["id"], client["id"],
+                                  due_at="2030-01-01T00:00:00")  # no zone: taken as UTC
+    assert scored["due_at"].startswith("2030-01-01T00:00:00")
+    await http.post(f"/form-requests/{scored['id']}/submit", json={"answers": phq9_answers()},
+                    headers=robin.headers)
+    for fmt in ("json", "fhir"):
+        mine = (await http.get(f"/form-requests/{scored['id']}/export", params={"format": fmt},
+                               headers=robin.headers)).json()
+        assert "score" not in mine and "total-score" not in json.dumps(mine)
+    [consent] = await request_form(http, owner, intake["id"], client["id"])
+    answers = {**GOOD_INTAKE, "consent": {"name": " Robin Hart ", "agreed": True,
+                                          "at": "whenever", "extra": "<b>x</b>"}}
+    bad_date = await http.post(f"/form-requests/{consent['id']}/submit",
+                               json={"answers": {**answers, "last_visit": "20260115"}},
+                               headers=robin.headers)
+    assert bad_date.status_code == 400
+    await http.post(f"/form-requests/{consent['id']}/submit", json={"answers": answers},
+                    headers=robin.headers)
+    kept = (await http.get(f"/form-requests/{consent['id']}", headers=owner.headers)
+            ).json()["request"]["answers"]["consent"]
+    assert kept["name"] == "Robin Hart" and kept["agreed"] is True
+    assert set(kept) == {"name", "agreed", "at"} and kept["at"] != "whenever"
+
+
+async def test_a_group_request_skips_removed_clients(
+    http: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    owner = await new_practice(http)
+    form = await new_form(http, owner)
+    group = (await http.post("/groups", json={"name": "G"}, headers=owner.headers)
+             ).json()["group"]
+    stays = await add_client(http, owner, name="Stays", group_id=group["id"])
+    leaves = await add_client(http, owner, name="Leaves", group_id=group["id"])
+    await http.delete(f"/team/{leaves['id']}", headers=owner.headers)
+    resp = await http.post("/form-requests", json={"form_ids": [form["id"]],
+                                                   "group_id": group["id"]},
+                           headers=owner.headers)
+    assert resp.status_code == 201, resp.text
+    assert [r["client_id"] for r in resp.json()["requests"]] == [stays["id"]]

@@ -49,6 +49,15 @@ def import_questionnaire(resource: Any) -> dict[str, Any]:
     """A Questionnaire resource as {title, code, items, score_code}."""
     if not isinstance(resource, dict) or resource.get("resourceType") != "Questionnaire":
         raise InvalidInput("Expected a FHIR Questionnaire resource.", code="fhir_invalid")
+    try:
+        return _import(resource)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        # A malformed resource (wrong shapes where FHIR says list, object or number).
+        raise InvalidInput(f"This Questionnaire is malformed: {type(exc).__name__}: {exc}",
+                           code="fhir_invalid") from None
+
+
+def _import(resource: dict[str, Any]) -> dict[str, Any]:
     title = resource.get("title") or resource.get("name") or "Untitled form"
     code = (resource.get("code") or [{}])[0]
     items: list[dict[str, Any]] = []
@@ -168,7 +177,7 @@ def export_questionnaire(form: dict[str, Any], version: dict[str, Any], base_url
         "url": f"{base_url}/fhir/Questionnaire/{form['id']}",
         "version": str(version["version"]),
         "title": form["title"],
-        "status": "active",
+        "status": "retired" if form.get("archived") else "active",
         "item": [_export_item(item) for item in version["definition"]],
     }
     if form.get("code"):
@@ -223,7 +232,7 @@ def _export_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def export_response(form: dict[str, Any], version: dict[str, Any], request: dict[str, Any],
-                    base_url: str) -> dict[str, Any]:
+                    base_url: str, *, with_score: bool = True) -> dict[str, Any]:
     """A completed request's answers as a FHIR R4 QuestionnaireResponse."""
     answers = request["answers"] or {}
     items = []
@@ -232,7 +241,7 @@ def export_response(form: dict[str, Any], version: dict[str, Any], request: dict
             continue
         items.append({"linkId": item["id"], "text": item["text"],
                       "answer": _export_answers(item, answers[item["id"]])})
-    if request.get("score") is not None and form.get("score_code"):
+    if with_score and request.get("score") is not None and form.get("score_code"):
         items.append({"linkId": "total-score", "answer": [
             {"valueDecimal": request["score"]} if isinstance(request["score"], float)
             else {"valueInteger": request["score"]}]})
@@ -269,5 +278,6 @@ def _export_answers(item: dict[str, Any], value: Any) -> list[dict[str, Any]]:
     if kind == "date":
         return [{"valueDate": value}]
     if kind == "consent":
-        return [{"valueString": f"{value['name']} (agreed {value.get('at', '')})".strip()}]
+        when = f" at {value['at']}" if value.get("at") else ""
+        return [{"valueString": f"Agreed by {value['name']}{when}"}]
     return [{"valueString": value}]

@@ -48,7 +48,8 @@ class ReminderJob:
     async def run_due(self) -> int:
         now = clock.now()
         due = await FormRequest.select().where(
-            FormRequest.status == OPEN, FormRequest.next_reminder_at <= now
+            FormRequest.status == OPEN, FormRequest.next_reminder_at <= now,
+            FormRequest.client.status != "removed",
         ).order_by(FormRequest.next_reminder_at).limit(BATCH)
         sent = 0
         for row in due:

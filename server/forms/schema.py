@@ -32,6 +32,7 @@ MAX_OPTIONS = 100
 SHORT_TEXT = 500
 LONG_TEXT = 10_000
 _ID = re.compile(r"^[A-Za-z0-9_.\-/]{1,64}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -178,6 +179,8 @@ def check_answers(
         problem = _check_value(item, value)
         if problem:
             errors.append(FieldError(item["id"], *problem))
+        elif item["type"] == "consent":
+            kept[item["id"]] = {"name": value["name"].strip(), "agreed": True}  # no extras
         else:
             kept[item["id"]] = value
     return kept, errors
@@ -198,7 +201,7 @@ def _check_value(item: dict[str, Any], value: Any) -> tuple[str, str] | None:
         if ("min" in item and value < item["min"]) or ("max" in item and value > item["max"]):
             return "out_of_range", f"Between {item.get('min')} and {item.get('max')}."
     elif kind == "date":
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not _DATE.match(value):
             return "wrong_type", "Expected a date (YYYY-MM-DD)."
         try:
             date.fromisoformat(value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server import clock
@@ -153,6 +153,7 @@ async def list_forms(identity: Identity) -> list[dict[str, Any]]:
 
 
 async def import_fhir(identity: Identity, resource: Any) -> dict[str, Any]:
+    _require_builder(identity)
     imported = fhir.import_questionnaire(resource)
     return await create_form(identity, title=imported["title"], items=imported["items"],
                              code=imported["code"], score_code=imported["score_code"])
@@ -194,8 +195,9 @@ def request_view(row: dict[str, Any], *, reader: str | None = None,
     if version is not None:
         view["version"] = version["version"]
         view["items"] = version["definition"]
+    if reader == "client":
+        view["draft"] = _json(row["draft"])  # work in progress is the client's own
     if reader is not None:
-        view["draft"] = _json(row["draft"])
         view["answers"] = _json(row["answers"])
     if reader == "team":
         view["score"] = _score_value(row["score"])
@@ -245,6 +247,8 @@ async def request_forms(
     """Ask clients (or every client of a group) to fill forms: a `form.requested` card each."""
     if not identity.is_staff:
         raise Forbidden("Only the practice's team can request forms.")
+    if due_at is not None and due_at.tzinfo is None:
+        due_at = due_at.replace(tzinfo=UTC)  # a time without a zone is taken as UTC
     forms = []
     for form_id in dict.fromkeys(form_ids):
         form = await _form(identity, form_id)
@@ -263,7 +267,9 @@ async def request_forms(
         if group is None:
             raise NotFound("No such group.")
         targets += [c["id"] for c in await Client.select(Client.id).where(
-            Client.client_group == group_id) if c["id"] not in targets]
+            Client.client_group == group_id, Client.id.is_in(
+                Profile.select(Profile.id).where(Profile.status != "removed")))
+            if c["id"] not in targets]
     if not targets:
         raise InvalidInput("Name at least one client (or a group with clients).",
                            extra={"field": "client_ids"})
@@ -424,6 +430,10 @@ async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str,
     if errors:
         raise _invalid(errors)
     total = score(items, kept)
+    submitted_at = clock.now()
+    for item in items:
+        if item["type"] == "consent" and item["id"] in kept:
+            kept[item["id"]]["at"] = submitted_at.isoformat()
     form = await Form.select(Form.title).where(Form.id == row["form"]).first()
     assert form is not None
     thread_id = await _care_thread(row["client"])
@@ -431,7 +441,7 @@ async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str,
         done = await FormRequest.update({
             FormRequest.status: COMPLETED, FormRequest.answers: json.dumps(kept),
             FormRequest.draft: None, FormRequest.score: total,
-            FormRequest.completed_at: clock.now(), FormRequest.next_reminder_at: None,
+            FormRequest.completed_at: submitted_at, FormRequest.next_reminder_at: None,
         }).where(FormRequest.id == row["id"], FormRequest.status == OPEN).returning(
             FormRequest.id)
         if not done:
@@ -524,8 +534,9 @@ async def export_response(settings: Settings, identity: Identity, request_id: st
     row = {**row, "answers": _json(row["answers"]), "score": _score_value(row["score"])}
     if fmt == "fhir":
         form = {**form, "code": _json(form["code"]), "score_code": _json(form["score_code"])}
-        return fhir.export_response(form, version, row, settings.base_url)
-    return request_view(row, reader="team", form=form, version=version)
+        return fhir.export_response(form, version, row, settings.base_url,
+                                    with_score=relation == "team")
+    return request_view(row, reader=relation, form=form, version=version)
 
 
 async def audit_log(identity: Identity, *, client_id: uuid.UUID | None = None,
@@ -559,6 +570,18 @@ async def set_intake_flow(identity: Identity, group_id: uuid.UUID | None,
     ordered = list(dict.fromkeys(form_ids))
     for form_id in ordered:
         await _form(identity, form_id)
+    try:
+        await _save_flow(identity, group_id, ordered)
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        await _save_flow(identity, group_id, ordered)  # another request made it first
+    return {"group_id": str(group_id) if group_id else None,
+            "form_ids": [str(f) for f in ordered]}
+
+
+async def _save_flow(identity: Identity, group_id: uuid.UUID | None,
+                     ordered: list[uuid.UUID]) -> None:
     async with write_transaction():
         query = IntakeFlow.select(IntakeFlow.id).where(
             IntakeFlow.organization == identity.organization_id)
@@ -572,8 +595,6 @@ async def set_intake_flow(identity: Identity, group_id: uuid.UUID | None,
         else:
             await IntakeFlow.insert(IntakeFlow(organization=identity.organization_id,
                                                client_group=group_id, form_ids=value))
-    return {"group_id": str(group_id) if group_id else None,
-            "form_ids": [str(f) for f in ordered]}
 
 
 async def _flow(organization_id: uuid.UUID, group_id: uuid.UUID | None
