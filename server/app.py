@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, get
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.response import File
@@ -54,11 +54,24 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 WEB_ENTRY_PATHS = ["/", "/accept-invite", "/reset-password", "/join/{code:str}"]
 
 
+PAGE_HEADERS = {
+    # The page's own <meta> policy cannot say frame-ancestors; the header can.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # invitation and reset URLs carry tokens
+    "Cache-Control": "no-cache",
+}
+
+
 @get(WEB_ENTRY_PATHS, include_in_schema=False, sync_to_thread=False)
 def web_client(code: str | None = None) -> File:
     """The browser client's page; it routes on the URL itself."""
     return File(STATIC_DIR / "index.html", content_disposition_type="inline",
-                media_type="text/html; charset=utf-8")
+                media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
 
 @get("/health", tags=["ops"])
@@ -116,8 +129,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [
             web_client,
+            # Module names carry no version: revalidate, so a deploy never mixes old and new.
             create_static_files_router(path="/static", directories=[STATIC_DIR],
-                                       include_in_schema=False),
+                                       include_in_schema=False,
+                                       cache_control=CacheControlHeader(no_cache=True)),
         ]
     return Litestar(
         route_handlers=route_handlers,

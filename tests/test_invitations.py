@@ -153,3 +153,19 @@ async def test_a_bot_acts_with_its_token(http: httpx.AsyncClient) -> None:
     assert me.json()["organization"]["id"] == owner.org_id
     assert (await http.delete("/sessions/current", headers=bot.headers)).status_code == 204
     assert (await http.get("/me", headers=bot.headers)).status_code == 401
+
+
+async def test_an_invitation_link_can_be_previewed_until_it_is_spent(
+    http: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    owner = await new_practice(http, "Preview Practice")
+    email = unique_email("provider")
+    await http.post("/providers", json={"name": "Pia", "email": email}, headers=owner.headers)
+    token = (await mailbox.wait_for(email)).token
+    preview = (await http.get(f"/invitations/{token}")).json()["invitation"]
+    assert preview == {"organization_name": "Preview Practice", "name": "Pia", "email": email,
+                       "role": "provider", "existing_login": False}
+    await http.post("/invitations/accept", json={"token": token, "password": PASSWORD})
+    spent = await http.get(f"/invitations/{token}")
+    assert spent.status_code == 410 and spent.json()["code"] == "invitation_used"
+    assert (await http.get("/invitations/nope")).status_code == 404

@@ -124,3 +124,16 @@ async def test_an_idle_session_expires(start_server: object) -> None:
 
         await asyncio.sleep(1.5)
         assert (await http.get("/me", headers=owner.headers)).status_code == 401
+
+
+async def test_the_web_page_is_served_with_protective_headers(server: Server) -> None:
+    async with httpx.AsyncClient() as client:
+        for path in ("/", "/accept-invite?token=x", "/join/abc", "/reset-password"):
+            resp = await client.get(server.url + path)
+            assert resp.status_code == 200 and resp.headers["content-type"].startswith(
+                "text/html")
+            assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]
+            assert resp.headers["x-content-type-options"] == "nosniff"
+            assert resp.headers["referrer-policy"] == "no-referrer"
+        asset = await client.get(server.url + "/static/app.css")
+        assert asset.status_code == 200 and "no-cache" in asset.headers["cache-control"]

@@ -173,6 +173,13 @@ class AccountsController(Controller):
         runtime.outbox.notify()
         return {"user": user}
 
+    @get("/invitations/{token:str}")
+    async def preview_invitation(self, token: str) -> dict[str, Any]:
+        """What an invitation link leads to (no auth; the token is the key)."""
+        if len(token) > 200:
+            raise NotFound("This invitation link is not valid.", code="invitation_invalid")
+        return {"invitation": await service.preview_invitation(token)}
+
     @post("/invitations/accept", status_code=HTTP_201_CREATED)
     async def accept_invitation(
         self, request: Request[Any, Any, Any], data: AcceptInvitationIn, runtime: Runtime

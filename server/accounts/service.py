@@ -452,6 +452,30 @@ async def accept_invitation(
     return session, user_view(profile, account["email"])
 
 
+async def preview_invitation(token: str) -> dict[str, Any]:
+    """What an invitation link leads to, so the page can say "choose" or "enter" a password."""
+    invitation = await Invitation.select(
+        *Invitation.all_columns(),
+        Invitation.profile.name.as_alias("name"),
+        Invitation.profile.role.as_alias("role"),
+        Invitation.profile.organization.as_alias("organization_id"),
+        Invitation.account.email.as_alias("email"),
+        Invitation.account.password_hash.as_alias("password_hash"),
+    ).where(Invitation.token_hash == hash_token(token)).first()
+    if invitation is None:
+        raise NotFound("This invitation link is not valid.", code="invitation_invalid")
+    _check_invitation_state(invitation)
+    org = await Organization.select(Organization.name).where(
+        Organization.id == invitation["organization_id"]).first()
+    return {
+        "organization_name": org["name"] if org else None,
+        "name": invitation["name"],
+        "email": invitation["email"],
+        "role": invitation["role"],
+        "existing_login": bool(invitation["password_hash"]),
+    }
+
+
 def _check_invitation_state(invitation: dict[str, Any]) -> None:
     if invitation["used_at"] is not None:
         raise Gone("This invitation link was already used. Log in instead.",

@@ -292,9 +292,14 @@ async def list_threads(identity: Identity) -> list[dict[str, Any]]:
 
 
 async def get_thread(identity: Identity, thread_id: str) -> dict[str, Any]:
+    """One thread, with `people`: everyone who was ever a member, for naming past authors."""
     tid = parse_id(thread_id)
     await _read_windows(identity, tid)
-    return (await _thread_views(identity, [tid]))[0]
+    view = (await _thread_views(identity, [tid]))[0]
+    rows = await Member.select(Member.profile, Member.profile.name.as_alias("name"),
+                               Member.profile.role.as_alias("role")).where(Member.thread == tid)
+    view["people"] = {str(r["profile"]): {"name": r["name"], "role": r["role"]} for r in rows}
+    return view
 
 
 async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
@@ -327,7 +332,8 @@ async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list
             "last_read_seq": me["last_read_seq"],
             "unread": unread.get(t["id"], 0),
             "members": [
-                {"id": str(m["profile"]), "name": m["name"], "role": m["user_role"]}
+                {"id": str(m["profile"]), "name": m["name"], "role": m["user_role"],
+                 "last_read_seq": m["last_read_seq"]}
                 for m in by_thread.get(t["id"], [])
             ],
             "last_message": latest.get(t["id"]),
