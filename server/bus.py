@@ -23,6 +23,7 @@ from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 
+from server.background import BackgroundTask
 from server.settings import Settings
 
 log = logging.getLogger("carethread.bus")
@@ -142,7 +143,7 @@ class Bus:
         self._channel_refs: Counter[str] = Counter()
         self._lock = asyncio.Lock()
         self._outbox: asyncio.Queue[tuple[bytes, list[str]]] = asyncio.Queue(PUBLISH_QUEUE_LIMIT)
-        self._publisher: asyncio.Task[None] | None = None
+        self._publisher = BackgroundTask("bus-publisher", self._publish_loop)
         backend: Any
         if settings.redis_url:
             from redis.asyncio import Redis
@@ -195,13 +196,10 @@ class Bus:
                 self.resync_all()
 
     def start(self) -> None:
-        self._publisher = asyncio.create_task(self._publish_loop(), name="bus-publisher")
+        self._publisher.start()
 
     async def stop(self) -> None:
-        if self._publisher:
-            self._publisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._publisher
+        await self._publisher.stop()
 
     # --- subscribing --------------------------------------------------------------------
 

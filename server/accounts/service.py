@@ -242,13 +242,8 @@ async def authenticate(settings: Settings, token: str) -> Identity | None:
         .where(AuthToken.token_hash == hash_token(token))
         .first()
     )
-    if row is None or row["revoked_at"] is not None or row["status"] != "active":
-        return None
     current = now()
-    if row["expires_at"] <= current:
-        return None
-    idle = timedelta(seconds=settings.session_idle_timeout_seconds)
-    if row["kind"] == SESSION and row["last_used_at"] + idle <= current:
+    if row is None or not _alive(settings, row, row["kind"], current):
         return None
     if current - row["last_used_at"] >= TOUCH_EVERY:
         await AuthToken.update({AuthToken.last_used_at: current}).where(AuthToken.id == row["id"])
@@ -264,6 +259,16 @@ async def authenticate(settings: Settings, token: str) -> Identity | None:
     )
 
 
+def _alive(settings: Settings, row: dict[str, Any], kind: str, current: datetime) -> bool:
+    """Not revoked, not expired, not idle too long (sessions), and the profile still active."""
+    if row["revoked_at"] is not None or row["status"] != "active":
+        return False
+    if row["expires_at"] <= current:
+        return False
+    idle = timedelta(seconds=settings.session_idle_timeout_seconds)
+    return not (kind == SESSION and row["last_used_at"] + idle <= current)
+
+
 async def token_is_live(settings: Settings, identity: Identity, *, touch: bool = False) -> bool:
     """Whether a socket opened with this token may stay open; an open socket counts as use."""
     row = await (
@@ -276,13 +281,8 @@ async def token_is_live(settings: Settings, identity: Identity, *, touch: bool =
         .where(AuthToken.id == identity.token_id)
         .first()
     )
-    if row is None or row["revoked_at"] is not None or row["status"] != "active":
-        return False
     current = now()
-    if row["expires_at"] <= current:
-        return False
-    idle = timedelta(seconds=settings.session_idle_timeout_seconds)
-    if identity.kind == SESSION and row["last_used_at"] + idle <= current:
+    if row is None or not _alive(settings, row, identity.kind, current):
         return False
     if touch and current - row["last_used_at"] >= TOUCH_EVERY:
         await AuthToken.update({AuthToken.last_used_at: current}).where(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
 
 from server import clock
+from server.background import BackgroundTask
 from server.db import write_transaction
 from server.forms.service import OPEN, send_reminder_in_transaction
 from server.forms.tables import FormRequest
@@ -26,16 +26,13 @@ class ReminderJob:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundTask("form-reminders", self._run)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="form-reminders")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:
