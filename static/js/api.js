@@ -11,6 +11,8 @@ export class ApiError extends Error {
     this.code = (body && body.code) || 'error';
     this.detail = this.message;
     this.field = body && body.field;
+    // invalid_answers (forms): [{question, code, detail}], one per problem
+    this.errors = (body && Array.isArray(body.errors)) ? body.errors : [];
   }
 }
 
@@ -70,4 +72,5 @@ export async function api(method, path, body) {
 export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body === undefined ? {} : body);
 export const patch = (path, body) => api('PATCH', path, body);
+export const put = (path, body) => api('PUT', path, body);
 export const del = (path) => api('DELETE', path);

@@ -34,6 +34,13 @@ export function remember(users) {
   for (const u of users || []) if (u && u.id && u.name) state.names.set(u.id, u.name);
 }
 
+/** `people` of GET /threads/{id}: everyone who was ever a member, to name past authors. */
+export function rememberPeople(people) {
+  for (const [id, p] of Object.entries(people || {})) {
+    if (p && p.name && !state.names.has(id)) state.names.set(id, p.name);
+  }
+}
+
 export function nameOf(userId) {
   if (!userId) return 'Carethread';
   if (state.me && userId === state.me.id) return 'You';
@@ -354,8 +361,19 @@ export function describe(ev) {
       return `${actor} changed the client’s email` + (data.to ? ` to ${data.to}` : '');
     case 'password_reset.sent':
       return `${actor} sent a password-reset email` + (data.email ? ` to ${data.email}` : '');
+    case 'form.requested':
+      return `${ev.actor_id ? actor : 'The intake flow'} requested “${data.form_title}”`;
+    case 'form.completed':
+      return `${actor} completed “${data.form_title}”`;
+    case 'form.scored':
+      return `Score for “${data.form_title}”: ${data.score}`;
+    case 'form.cancelled':
+      return `${actor} cancelled the request for “${data.form_title}”`;
+    case 'form.reminded':
+      return data.manual ? `${actor} sent a reminder about “${data.form_title}”`
+        : `Automatic reminder sent about “${data.form_title}”`;
     default:
-      // `system` and kinds added later (form.requested…) carry their own words in `body`.
+      // `system` and kinds added later carry their own words in `body`.
       return ev.body || humanize(ev.kind);
   }
 }

@@ -6,6 +6,8 @@ import { isStaff, useStore } from './store.js';
 import { ChatsView } from './views/chats.js';
 import { AddClientView, ClientView, ClientsView } from './views/clients.js';
 import { AcceptInvite, Login, NotFound, SignUp } from './views/entry.js';
+import { FormBuilderView, FormsView } from './views/form-builder.js';
+import { FormRequestView, FormRequestsView } from './views/form-requests.js';
 import { JoinView } from './views/join.js';
 import { NewThreadView } from './views/new-thread.js';
 import { ForgotPassword, ResetPassword } from './views/password.js';
@@ -21,6 +23,15 @@ const SCREENS = {
   'add-client': [() => html`<${AddClientView} />`, isStaff],
   client: [({ params }) => html`<${ClientView} key=${params.clientId}
     clientId=${params.clientId} />`, isStaff],
+  forms: [() => html`<${FormsView} />`, isStaff],
+  'form-new': [() => html`<${FormBuilderView} key="new" />`, isStaff],
+  'form-edit': [({ params }) => html`<${FormBuilderView} key=${params.formId}
+    formId=${params.formId} />`, isStaff],
+  'form-requests': [({ params }) => html`<${FormRequestsView} form=${params.form || ''} />`,
+    isStaff],
+  // The team reads the response; the client fills the form in.
+  'form-request': [({ params }) => html`<${FormRequestView} key=${params.requestId}
+    requestId=${params.requestId} />`, () => true],
   team: [() => html`<${TeamView} />`, isStaff],
   settings: [() => html`<${SettingsView} />`, isStaff],
 };

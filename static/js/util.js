@@ -66,3 +66,17 @@ export const ROLE_LABELS = {
   owner: 'Owner', admin: 'Admin', provider: 'Provider', staff: 'Staff', bot: 'Bot',
   client: 'Client',
 };
+
+const mediumDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
+/** "Dec 4, 2026": a date without the time. */
+export function dateOnly(iso) {
+  return iso ? mediumDate.format(new Date(iso)) : '';
+}
+
+/** A due date picked as YYYY-MM-DD -> the end of that day here, as an RFC 3339 time. */
+export function endOfDay(yyyymmdd) {
+  const [y, m, d] = String(yyyymmdd).split('-').map(Number);
+  if (!y || !m || !d) return null;
+  return new Date(y, m - 1, d, 23, 59, 0).toISOString();
+}

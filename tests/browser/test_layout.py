@@ -12,6 +12,7 @@ from tests.browser.ui import (
     PHONE,
     add_client,
     delivered,
+    fits,
     invitation_link,
     nav,
     open_thread,
@@ -21,13 +22,6 @@ from tests.browser.ui import (
     thread_item,
     unique_email,
 )
-
-
-def fits(page) -> None:
-    """Nothing wider than the window: no sideways scrolling of the page."""
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"page is {overflow}px wider than the window at {page.url}"
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

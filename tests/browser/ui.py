@@ -72,11 +72,13 @@ def invitation_link(mailbox: Mailbox, email: str, count: int = 1, wait: float = 
 
 
 def accept_invitation(page: Any, link: str, password: str = PASSWORD) -> None:
-    """Open the emailed link, set a password, land in the app."""
+    """Open the emailed link, set a password (or confirm the login's existing one), land in
+    the app."""
     page.goto(link)
-    expect(page.get_by_role("heading", name="Set your password")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^(Set your password|Join )"))
+           ).to_be_visible()
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Set password and continue").click()
+    page.get_by_role("button", name=re.compile("password and continue$")).click()
     expect(page.get_by_role("heading", name="Chats")).to_be_visible()
 
 
@@ -207,3 +209,15 @@ def section(page: Any, heading: str) -> Any:
     """The section (or form) a heading names."""
     return page.locator("section, form").filter(
         has=page.get_by_role("heading", name=heading, exact=True)).last
+
+
+def fits(page: Any) -> None:
+    """Nothing wider than the window: no sideways scrolling of the page, nor of the panes
+    that scroll inside it (a screen's page, the messages)."""
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"page is {overflow}px wider than the window at {page.url}"
+    wide = page.evaluate("""() => [...document.querySelectorAll('.page, .events-scroll')]
+        .filter((el) => el.scrollWidth > el.clientWidth + 1)
+        .map((el) => el.className + ': ' + (el.scrollWidth - el.clientWidth) + 'px')""")
+    assert not wide, f"panes scroll sideways at {page.url}: {wide}"

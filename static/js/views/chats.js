@@ -3,13 +3,13 @@
 import { del, get, post } from '../api.js';
 import {
   describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, otherMembers,
-  remember,
-  sortedThreads, threadTitle, typingNames,
+  remember, rememberPeople, sortedThreads, threadTitle, typingNames,
 } from '../chat.js';
 import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
 import * as outbox from '../outbox.js';
 import { retryMessage, sendMessage, sendTyping } from '../realtime.js';
 import { emit, isStaff, state, useStore } from '../store.js';
+import { FORM_KINDS, FormEventItem, formOutcomes } from './form-cards.js';
 import {
   ROLE_LABELS, clockTime, codePoints, dayKey, dayLabel, fullTime, shortWhen,
 } from '../util.js';
@@ -67,14 +67,22 @@ function ThreadList({ activeId }) {
     </aside>`;
 }
 
-function seenMarkers(threadId, events) {
-  // Other members' read positions (from live read signals), placed under the newest message
-  // at or below each position.
-  const reads = state.reads.get(threadId);
+function seenMarkers(thread, threadId, events) {
+  // Other members' read positions (from GET /threads, moved on by live read signals), placed
+  // under the newest message at or below each position.
+  const positions = new Map();
+  for (const m of (thread && thread.members) || []) {
+    if (m.last_read_seq && (!state.me || m.id !== state.me.id)) positions.set(m.id, m.last_read_seq);
+  }
+  for (const [userId, seq] of state.reads.get(threadId) || []) {
+    const members = thread && thread.members;
+    if (members && !members.some((m) => m.id === userId)) continue; // no longer here
+    positions.set(userId, Math.max(seq, positions.get(userId) || 0));
+  }
   const bySeq = new Map();
-  if (!reads) return bySeq;
+  if (!positions.size) return bySeq;
   const messages = events.filter((e) => e.kind === 'message');
-  for (const [userId, seq] of reads) {
+  for (const [userId, seq] of positions) {
     let at = null;
     // Under the newest message the reader has seen, not counting their own.
     for (const m of messages) if (m.seq <= seq && m.actor_id !== userId) at = m.seq;
@@ -133,7 +141,7 @@ function PendingItem({ item }) {
     </li>`;
 }
 
-function EventList({ threadId, stick }) {
+function EventList({ threadId, thread, stick }) {
   const s = useStore();
   const l = logOf(threadId);
   const scroller = useRef(null);
@@ -144,7 +152,8 @@ function EventList({ threadId, stick }) {
   const stored = new Set(events.filter((e) => e.actor_id === meId && e.client_id)
     .map((e) => e.client_id));
   const pending = outbox.forThread(threadId).filter((i) => !stored.has(i.client_id));
-  const seen = seenMarkers(threadId, events);
+  const seen = seenMarkers(thread, threadId, events);
+  const outcomes = formOutcomes(events);
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -180,9 +189,14 @@ function EventList({ threadId, stick }) {
   };
   for (const ev of events) {
     separator(ev.created_at);
-    items.push(ev.kind === 'message'
-      ? html`<${MessageItem} key=${'e' + ev.seq} ev=${ev} seen=${seen.get(ev.seq)} />`
-      : html`<${SystemItem} key=${'e' + ev.seq} ev=${ev} />`);
+    if (ev.kind === 'message') {
+      items.push(html`<${MessageItem} key=${'e' + ev.seq} ev=${ev} seen=${seen.get(ev.seq)} />`);
+    } else if (FORM_KINDS.has(ev.kind)) {
+      items.push(html`<${FormEventItem} key=${'e' + ev.seq} ev=${ev}
+        outcome=${outcomes.get(ev.data && ev.data.request_id)} />`);
+    } else {
+      items.push(html`<${SystemItem} key=${'e' + ev.seq} ev=${ev} />`);
+    }
   }
   for (const item of pending) {
     separator(item.created_at);
@@ -354,14 +368,20 @@ function ThreadView({ threadId }) {
   const [showMembers, setShowMembers] = useState(false);
 
   useEffect(() => {
-    if (!s.threadsLoaded || member || outside || outsideError) return;
+    if (!s.threadsLoaded || outside || outsideError) return;
+    // Once per thread opened: `people` names authors who have left; a thread we are not in
+    // (an admin reading a care chat) is shown from this answer.
     get('/threads/' + encodeURIComponent(threadId))
       .then((r) => {
         remember(r.thread.members);
-        setOutside(r.thread);
+        rememberPeople(r.thread.people);
+        if (!state.threads.has(threadId)) setOutside(r.thread);
+        else emit();
       })
-      .catch(() => setOutsideError(true));
-  }, [threadId, s.threadsLoaded, Boolean(member)]);
+      .catch(() => {
+        if (!state.threads.has(threadId)) setOutsideError(true);
+      });
+  }, [threadId, s.threadsLoaded]);
 
   useEffect(() => {
     state.openThreadId = threadId;
@@ -403,7 +423,7 @@ function ThreadView({ threadId }) {
       </div>
       ${member && showMembers && html`<${MembersPanel} thread=${member} />`}
       ${l.error && l.error !== 'not_found' && html`<p class="error pad" role="alert">${l.error}</p>`}
-      <${EventList} threadId=${threadId} stick=${stick} />
+      <${EventList} threadId=${threadId} thread=${thread} stick=${stick} />
       ${member ? html`
         <${TypingLine} threadId=${threadId} />
         <${Composer} key=${threadId} threadId=${threadId}

@@ -5,6 +5,7 @@ import { loadTeam } from '../chat.js';
 import { html, useEffect, useState } from '../lib.js';
 import { navigate } from '../router.js';
 import { isAdmin, useStore } from '../store.js';
+import { ClientForms } from './form-requests.js';
 import { ErrorText, Field, errorField } from './forms.js';
 
 const PROVIDER_ROLES = new Set(['owner', 'admin', 'provider']);
@@ -61,6 +62,7 @@ export function ClientsView() {
   const [search, setSearch] = useState('');
   const [groupId, setGroupId] = useState('');
   const [tagId, setTagId] = useState('');
+  const [intake, setIntake] = useState(false);
   const [clients, setClients] = useState(null);
   const [error, setError] = useState('');
   const [groups, tags] = useGroupsAndTags();
@@ -76,6 +78,7 @@ export function ClientsView() {
       if (search.trim()) query.set('search', search.trim());
       if (groupId) query.set('group_id', groupId);
       if (tagId) query.set('tag_id', tagId);
+      if (intake) query.set('incomplete_intake', 'true');
       try {
         const answer = await get('/clients?' + query);
         if (!cancelled) {
@@ -90,7 +93,7 @@ export function ClientsView() {
       cancelled = true;
       clearTimeout(timer);
     };
-  }, [search, groupId, tagId]);
+  }, [search, groupId, tagId, intake]);
 
   return html`
     <section class="page" aria-labelledby="clients-heading">
@@ -109,11 +112,16 @@ export function ClientsView() {
           <option value="">All tags</option>
           ${tags.map((t) => html`<option key=${t.id} value=${t.id}>${t.name}</option>`)}
         <//>
+        <div class="check filter-check">
+          <input id="filter-intake" type="checkbox" checked=${intake}
+            onChange=${(e) => setIntake(e.currentTarget.checked)} />
+          <label for="filter-intake">Has incomplete intake</label>
+        </div>
       </div>
       <${ErrorText} error=${error} />
       ${clients === null ? html`<p class="muted">Loading clients…</p>`
         : clients.length === 0
-          ? html`<p class="muted">${search || groupId || tagId ? 'No client matches.'
+          ? html`<p class="muted">${search || groupId || tagId || intake ? 'No client matches.'
             : 'No clients yet. Add your first client.'}</p>`
           : html`
             <p class="muted" role="status">${clients.length} ${clients.length === 1
@@ -422,6 +430,7 @@ export function ClientView({ clientId }) {
         <${CareTeamForm} client=${client} onSaved=${saved} />
         <${GroupTagsForm} client=${client} onSaved=${saved} />
       </div>
+      <${ClientForms} client=${client} />
       ${!isAdmin() && html`<p class="muted">Admins and the client’s care team can change these.</p>`}
     </section>`;
 }

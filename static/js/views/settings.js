@@ -4,6 +4,7 @@ import { del, get, patch, post } from '../api.js';
 import { loadTeam } from '../chat.js';
 import { html, useEffect, useState } from '../lib.js';
 import { isAdmin, useStore } from '../store.js';
+import { IntakeFlowEditor, RequestFormsForm } from './form-requests.js';
 import { ErrorText, Field } from './forms.js';
 
 function useSaver() {
@@ -88,7 +89,7 @@ function Groups({ admin }) {
     load().catch(() => setGroups([]));
   }, []);
   return html`
-    <section class="card" aria-labelledby="groups-heading">
+    <section class="card groups-card" aria-labelledby="groups-heading">
       <h2 id="groups-heading">Groups and sign-up links</h2>
       <p class="muted">A client belongs to at most one group. Share a group’s link so clients
         can sign up into it themselves.</p>
@@ -98,11 +99,25 @@ function Groups({ admin }) {
             <li key=${g.id} class="group-item">
               <div class="group-title">
                 <strong>${g.name}</strong>
-                <span class="muted">${g.kind === 'prospective' ? 'Prospective clients' : 'Care'}
-                  · ${g.client_count} ${g.client_count === 1 ? 'client' : 'clients'}</span>
+                <span class="muted">${g.kind === 'prospective' ? 'Prospective clients' : 'Care'}${
+                  ' · '}${g.client_count} ${g.client_count === 1 ? 'client' : 'clients'}</span>
               </div>
               <${CopyField} id=${'link-' + g.id} label=${`Sign-up link for ${g.name}`}
                 value=${g.invite_link} />
+              ${admin && html`<details class="group-forms">
+                <summary>Forms for ${g.name}</summary>
+                <div class="group-forms-body">
+                  <div>
+                    <h3>Intake flow</h3>
+                    <${IntakeFlowEditor} groupId=${g.id} idPrefix=${'g-' + g.id} who=${g.name} />
+                  </div>
+                  <div>
+                    <h3>Request forms from everyone in ${g.name}</h3>
+                    <${RequestFormsForm} groupId=${g.id} idPrefix=${'gr-' + g.id} who=${g.name}
+                      onDone=${() => load().catch(() => {})} />
+                  </div>
+                </div>
+              </details>`}
               ${admin && html`<div class="row-actions">
                 <button type="button" class="small" disabled=${save.busy}
                   aria-label=${`New sign-up link for ${g.name}`}
@@ -240,6 +255,10 @@ export function SettingsView() {
           <${Groups} admin=${admin} />
           <${Tags} admin=${admin} />
           <${Assignment} settings=${settings} onSaved=${setSettings} admin=${admin} />
+          ${admin && html`<section class="card" aria-labelledby="default-flow-heading">
+            <h2 id="default-flow-heading">Default intake flow</h2>
+            <${IntakeFlowEditor} groupId=${null} idPrefix="default" who="new clients" />
+          </section>`}
         </div>`}
       <p class="muted">Team members and bots: see <a href="#/team">Team</a>.</p>
     </section>`;

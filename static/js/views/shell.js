@@ -78,6 +78,8 @@ export function Shell({ route, children }) {
           <a href="#/clients" aria-current=${here('clients') || here('client') || here('add-client')}>
             Clients</a>
           <a href="#/new" class="wide-only" aria-current=${here('new-thread')}>New chat</a>
+          <a href="#/forms" aria-current=${here('forms') || here('form-new') || here('form-edit')
+            || here('form-requests') || here('form-request')}>Forms</a>
           <a href="#/team" aria-current=${here('team')}>Team</a>
           <a href="#/settings" aria-current=${here('settings')}>Settings</a>`}
       </nav>

@@ -1,0 +1,462 @@
+// The client fills in a form requested in their care chat: every question type with labelled
+// controls, conditional questions shown and hidden as they answer, a draft saved as they go,
+// field-level errors from the server, and a thank-you. Also the answers, read back.
+import { get, post, put } from '../api.js';
+import {
+  answerText, answersToSend, isEmpty, points, visibleIds,
+} from '../formlogic.js';
+import { html, useEffect, useRef, useState } from '../lib.js';
+import { useStore } from '../store.js';
+import { clockTime, dateOnly } from '../util.js';
+
+const DRAFT_DELAY_MS = 700;
+const SCALE_AS_BUTTONS = 11; // a scale of at most this many points shows one button each
+
+/** Answers, question by question (headings as section titles); scores of chosen options. */
+export function AnswerList({ items, answers, showScores = false }) {
+  let n = 0;
+  return html`
+    <div class="answer-list">
+      ${items.map((item) => {
+        if (item.type === 'heading') {
+          return html`<h3 key=${item.id} class="answer-heading">${item.text}</h3>`;
+        }
+        n += 1;
+        const value = answers ? answers[item.id] : undefined;
+        let scoreNote = '';
+        if (showScores && !isEmpty(value) && item.options) {
+          const chosen = Array.isArray(value) ? value : [value];
+          const scored = item.options.filter((o) => chosen.includes(o.value)
+            && o.score !== undefined && o.score !== null);
+          if (scored.length) scoreNote = points(scored.reduce((sum, o) => sum + o.score, 0));
+        }
+        return html`
+          <div key=${item.id} class="answer" data-question=${item.id}>
+            <p class="answer-q"><span class="muted">${n}.</span> ${item.text}</p>
+            ${isEmpty(value)
+              ? html`<p class="answer-a muted">No answer</p>`
+              : html`<p class="answer-a">${answerText(item, value)}${scoreNote
+                && html` <span class="muted small">(${scoreNote})</span>`}</p>`}
+          </div>`;
+      })}
+    </div>`;
+}
+
+/** What a control holds for a stored answer (numbers are edited as text). */
+function toControl(item, value) {
+  if (value === undefined || value === null) return undefined;
+  if (item.type === 'number') return String(value);
+  return value;
+}
+
+function Label({ item, forId }) {
+  return html`<label for=${forId} class="q-label">${item.text}${item.required
+    && html` <span class="req">(required)</span>`}</label>`;
+}
+
+function Legend({ item }) {
+  return html`<legend class="q-label">${item.text}${item.required
+    && html` <span class="req">(required)</span>`}</legend>`;
+}
+
+function rangeHint(item) {
+  const has = (x) => x !== undefined && x !== null;
+  if (has(item.min) && has(item.max)) return `From ${item.min} to ${item.max}.`;
+  if (has(item.min)) return `At least ${item.min}.`;
+  if (has(item.max)) return `At most ${item.max}.`;
+  return '';
+}
+
+function Question({ item, index, value, error, onChange }) {
+  const id = `fq-${index}`;
+  const errId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const invalid = error ? 'true' : undefined;
+  const errorLine = error && html`<p class="field-error" id=${errId}>${error}</p>`;
+  const describe = (hint) => [hint ? hintId : '', error ? errId : ''].filter(Boolean).join(' ')
+    || undefined;
+  const wrap = (body) => html`<div class="q" data-question=${item.id}
+    data-type=${item.type} data-invalid=${invalid}>${body}</div>`;
+
+  switch (item.type) {
+    case 'heading':
+      return html`<h2 class="q-heading" data-question=${item.id}>${item.text}</h2>`;
+    case 'short_text':
+    case 'date':
+      return wrap(html`
+        <${Label} item=${item} forId=${id} />
+        <input id=${id} type=${item.type === 'date' ? 'date' : 'text'} value=${value || ''}
+          maxLength=${item.max_length} aria-required=${item.required ? 'true' : undefined}
+          aria-invalid=${invalid} aria-describedby=${describe(false)}
+          onInput=${(e) => onChange(e.currentTarget.value)} />
+        ${errorLine}`);
+    case 'long_text':
+      return wrap(html`
+        <${Label} item=${item} forId=${id} />
+        <textarea id=${id} rows="4" value=${value || ''} maxLength=${item.max_length}
+          aria-required=${item.required ? 'true' : undefined} aria-invalid=${invalid}
+          aria-describedby=${describe(false)}
+          onInput=${(e) => onChange(e.currentTarget.value)}></textarea>
+        ${errorLine}`);
+    case 'number': {
+      const hint = rangeHint(item);
+      return wrap(html`
+        <${Label} item=${item} forId=${id} />
+        <input id=${id} type="number" inputmode="decimal" step="any" value=${value || ''}
+          min=${item.min} max=${item.max} aria-required=${item.required ? 'true' : undefined}
+          aria-invalid=${invalid} aria-describedby=${describe(hint)}
+          onInput=${(e) => onChange(e.currentTarget.value)} />
+        ${hint && html`<p class="hint" id=${hintId}>${hint}</p>`}
+        ${errorLine}`);
+    }
+    case 'single_choice':
+    case 'yes_no': {
+      const options = item.type === 'yes_no'
+        ? [{ value: true, label: 'Yes' }, { value: false, label: 'No' }] : item.options;
+      return wrap(html`
+        <fieldset id=${id} class="choices-group" aria-describedby=${describe(false)}>
+          <${Legend} item=${item} />
+          ${options.map((o, i) => html`
+            <div class="choice-opt" key=${String(o.value)}>
+              <input type="radio" id=${`${id}-${i}`} name=${id} checked=${value === o.value}
+                aria-invalid=${invalid} onChange=${() => onChange(o.value)} />
+              <label for=${`${id}-${i}`}>${o.label}</label>
+            </div>`)}
+        </fieldset>
+        ${errorLine}`);
+    }
+    case 'multiple_choice': {
+      const chosen = Array.isArray(value) ? value : [];
+      return wrap(html`
+        <fieldset id=${id} class="choices-group" aria-describedby=${describe(true)}>
+          <${Legend} item=${item} />
+          <p class="hint" id=${hintId}>Choose all that apply.</p>
+          ${item.options.map((o, i) => html`
+            <div class="choice-opt" key=${o.value}>
+              <input type="checkbox" id=${`${id}-${i}`} checked=${chosen.includes(o.value)}
+                aria-invalid=${invalid} onChange=${(e) => onChange(e.currentTarget.checked
+                  ? [...chosen, o.value] : chosen.filter((x) => x !== o.value))} />
+              <label for=${`${id}-${i}`}>${o.label}</label>
+            </div>`)}
+        </fieldset>
+        ${errorLine}`);
+    }
+    case 'scale': {
+      const count = item.max - item.min + 1;
+      if (count > SCALE_AS_BUTTONS || count < 1) {
+        const hint = rangeHint(item) + ' Whole numbers only.';
+        return wrap(html`
+          <${Label} item=${item} forId=${id} />
+          <input id=${id} type="number" inputmode="numeric" step="1" min=${item.min}
+            max=${item.max} value=${value === undefined ? '' : String(value)}
+            aria-required=${item.required ? 'true' : undefined} aria-invalid=${invalid}
+            aria-describedby=${describe(hint)}
+            onInput=${(e) => onChange(e.currentTarget.value === ''
+              ? undefined : Number(e.currentTarget.value))} />
+          <p class="hint" id=${hintId}>${hint}</p>
+          ${errorLine}`);
+      }
+      const steps = Array.from({ length: count }, (_, i) => item.min + i);
+      return wrap(html`
+        <fieldset id=${id} class="scale-group" aria-describedby=${describe(true)}>
+          <${Legend} item=${item} />
+          <p class="hint" id=${hintId}>From ${item.min} (lowest) to ${item.max} (highest).</p>
+          <div class="scale-points">
+            ${steps.map((p) => html`
+              <span class="scale-point" key=${p}>
+                <input type="radio" id=${`${id}-${p}`} name=${id} checked=${value === p}
+                  aria-invalid=${invalid} onChange=${() => onChange(p)} />
+                <label for=${`${id}-${p}`}>${p}</label>
+              </span>`)}
+          </div>
+        </fieldset>
+        ${errorLine}`);
+    }
+    case 'consent': {
+      const v = value || { name: '', agreed: false };
+      return wrap(html`
+        <fieldset id=${id} class="consent-group" aria-describedby=${describe(false)}>
+          <${Legend} item=${item} />
+          <div class="check">
+            <input type="checkbox" id=${`${id}-agree`} checked=${Boolean(v.agreed)}
+              aria-invalid=${invalid}
+              onChange=${(e) => onChange({ ...v, agreed: e.currentTarget.checked })} />
+            <label for=${`${id}-agree`}>I agree</label>
+          </div>
+          <div class="field">
+            <label for=${`${id}-name`}>Your full name</label>
+            <input id=${`${id}-name`} value=${v.name} maxLength="200" autocomplete="name"
+              aria-invalid=${invalid}
+              onInput=${(e) => onChange({ ...v, name: e.currentTarget.value })} />
+          </div>
+        </fieldset>
+        ${errorLine}`);
+    }
+    default:
+      return wrap(html`<p class="muted">${item.text} (this app cannot show this kind of
+        question yet)</p>`);
+  }
+}
+
+function careThreadLink(s) {
+  for (const t of s.threads.values()) {
+    if (t.kind === 'care') return '#/threads/' + encodeURIComponent(t.id);
+  }
+  return '#/';
+}
+
+function Closed({ request, justSent, back }) {
+  const heading = useRef(null);
+  useEffect(() => {
+    if (justSent && heading.current) heading.current.focus();
+  }, [justSent]);
+  if (request.status === 'cancelled') {
+    return html`
+      <div class="card fill-closed">
+        <h2 ref=${heading} tabindex="-1">This form was cancelled</h2>
+        <p>Your care team cancelled this request: there is nothing to fill in.</p>
+        <p><a href=${back}>Back to your care team</a></p>
+      </div>`;
+  }
+  return html`
+    <div class="card fill-closed thanks" role=${justSent ? 'status' : undefined}>
+      <h2 ref=${heading} tabindex="-1">Thank you!</h2>
+      <p>${justSent ? 'Your answers were sent to your care team.'
+        : `You sent your answers${request.completed_at
+          ? ` on ${dateOnly(request.completed_at)}` : ''}.`}</p>
+      <p><a class="button primary" href=${back}>Back to your care team</a></p>
+      ${request.answers && html`<details class="your-answers">
+        <summary>Your answers</summary>
+        <${AnswerList} items=${request.items} answers=${request.answers} />
+      </details>`}
+    </div>`;
+}
+
+export function FillFormView({ requestId }) {
+  const s = useStore();
+  const [request, setRequest] = useState(null);
+  const [loadError, setLoadError] = useState('');
+  const [values, setValues] = useState({});
+  const [errors, setErrors] = useState({}); // item id -> detail
+  const [summary, setSummary] = useState([]); // [{question, detail}] after a refused submit
+  const [saveState, setSaveState] = useState({ kind: 'idle' });
+  const [busy, setBusy] = useState(false);
+  const [formError, setFormError] = useState('');
+  const [justSent, setJustSent] = useState(false);
+
+  const valuesRef = useRef(values);
+  const itemsRef = useRef([]);
+  const timer = useRef(null);
+  const inflight = useRef(null);
+  const again = useRef(false);
+  const lastSent = useRef('');
+  const closed = useRef(false);
+  const summaryRef = useRef(null);
+  const path = '/form-requests/' + encodeURIComponent(requestId);
+
+  async function load() {
+    try {
+      const { request: r } = await get(path);
+      itemsRef.current = r.items || [];
+      closed.current = r.status !== 'open';
+      const initial = {};
+      for (const item of r.items || []) {
+        const v = toControl(item, r.draft ? r.draft[item.id] : undefined);
+        if (v !== undefined) initial[item.id] = v;
+      }
+      valuesRef.current = initial;
+      lastSent.current = JSON.stringify(answersToSend(r.items || [], initial, { draft: true }));
+      setValues(initial);
+      setRequest(r);
+      document.title = `${r.form_title} · Carethread`;
+    } catch (err) {
+      setLoadError(err.status === 404
+        ? 'This form is not available: it may not be yours, or the link is wrong.'
+        : err.detail);
+    }
+  }
+
+  async function saveDraft() {
+    if (closed.current) return;
+    if (inflight.current) {
+      again.current = true;
+      return;
+    }
+    const answers = answersToSend(itemsRef.current, valuesRef.current, { draft: true });
+    const body = JSON.stringify(answers);
+    if (body === lastSent.current) {
+      setSaveState((st) => (st.kind === 'pending' ? { kind: 'saved', at: st.at } : st));
+      return;
+    }
+    setSaveState({ kind: 'saving' });
+    inflight.current = put(path + '/draft', { answers })
+      .then(() => {
+        lastSent.current = body;
+        setSaveState({ kind: 'saved', at: new Date().toISOString() });
+      })
+      .catch((err) => {
+        if (err.code === 'invalid_answers') {
+          setErrors((old) => {
+            const next = { ...old };
+            for (const e of err.errors) if (!next[e.question]) next[e.question] = e.detail;
+            return next;
+          });
+          setSaveState({ kind: 'error', text: 'Draft not saved: check the answers marked below.' });
+        } else if (err.code === 'request_completed' || err.code === 'request_cancelled') {
+          closed.current = true;
+          load();
+        } else {
+          setSaveState({ kind: 'error', text: `Draft not saved: ${err.detail}` });
+        }
+      });
+    await inflight.current;
+    inflight.current = null;
+    if (again.current) {
+      again.current = false;
+      saveDraft();
+    }
+  }
+
+  function flushSoon() {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      saveDraft();
+    }, DRAFT_DELAY_MS);
+  }
+
+  function flushNow() {
+    if (!timer.current) return;
+    clearTimeout(timer.current);
+    timer.current = null;
+    saveDraft();
+  }
+
+  useEffect(() => {
+    load();
+    const onHide = () => {
+      if (document.visibilityState === 'hidden') flushNow();
+    };
+    document.addEventListener('visibilitychange', onHide);
+    return () => {
+      document.removeEventListener('visibilitychange', onHide);
+      flushNow(); // leaving the screen: keep what was typed
+    };
+  }, [requestId]);
+
+  function change(item, value) {
+    const next = { ...valuesRef.current };
+    if (value === undefined) delete next[item.id];
+    else next[item.id] = value;
+    valuesRef.current = next;
+    setValues(next);
+    if (errors[item.id]) {
+      setErrors((old) => {
+        const rest = { ...old };
+        delete rest[item.id];
+        return rest;
+      });
+    }
+    setSaveState((st) => ({ kind: 'pending', at: st.at }));
+    flushSoon();
+  }
+
+  function focusQuestion(questionId) {
+    const index = itemsRef.current.findIndex((i) => i.id === questionId);
+    const box = document.getElementById(`fq-${index}`);
+    if (!box) return;
+    const target = box.matches('input, textarea, select') ? box
+      : box.querySelector('input:checked, input, textarea, select');
+    (target || box).focus();
+  }
+
+  async function submit(e) {
+    e.preventDefault();
+    clearTimeout(timer.current);
+    timer.current = null;
+    setBusy(true);
+    setFormError('');
+    setSummary([]);
+    if (inflight.current) await inflight.current.catch(() => {});
+    const answers = answersToSend(itemsRef.current, valuesRef.current);
+    try {
+      await post(path + '/submit', { answers });
+      closed.current = true;
+      setJustSent(true);
+      setRequest({ ...request, status: 'completed', completed_at: new Date().toISOString(),
+        answers, draft: null });
+    } catch (err) {
+      if (err.code === 'invalid_answers') {
+        const map = {};
+        for (const x of err.errors) if (!map[x.question]) map[x.question] = x.detail;
+        setErrors(map);
+        setSummary(err.errors);
+        const shown = visibleIds(itemsRef.current, valuesRef.current);
+        const first = itemsRef.current.find((i) => map[i.id] && shown.has(i.id));
+        requestAnimationFrame(() => {
+          if (first) focusQuestion(first.id);
+          else if (summaryRef.current) summaryRef.current.focus();
+        });
+      } else if (['request_completed', 'request_cancelled', 'request_closed'].includes(err.code)) {
+        closed.current = true;
+        await load();
+      } else {
+        setFormError(err.detail);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const back = careThreadLink(s);
+  if (!request) {
+    return html`<section class="page narrow fill"><p><a href=${back}>Back to chat</a></p>
+      ${loadError ? html`<p class="error" role="alert">${loadError}</p>`
+        : html`<p class="muted">Loading the form…</p>`}</section>`;
+  }
+
+  const items = request.items || [];
+  const shown = visibleIds(items, values);
+  const textOf = new Map(items.map((i) => [i.id, i.text]));
+  const due = request.due_at ? `Please fill it in by ${dateOnly(request.due_at)}.` : '';
+  let saveText = 'Your answers are saved as a draft as you go.';
+  if (saveState.kind === 'saving') saveText = 'Saving draft…';
+  if (saveState.kind === 'saved') saveText = `Draft saved at ${clockTime(saveState.at)}.`;
+  if (saveState.kind === 'error') saveText = saveState.text;
+
+  return html`
+    <section class="page narrow fill" aria-labelledby="fill-heading">
+      <p><a href=${back}>Back to chat</a></p>
+      <h1 id="fill-heading">${request.form_title}</h1>
+      ${request.status !== 'open'
+        ? html`<${Closed} request=${request} justSent=${justSent} back=${back} />`
+        : html`
+          <p class="muted">${due} Questions marked “required” need an answer.</p>
+          <form class="fill-form" onSubmit=${submit} novalidate>
+            ${items.filter((item) => shown.has(item.id)).map((item) => {
+              const index = items.indexOf(item);
+              return html`<${Question} key=${item.id} item=${item} index=${index}
+                value=${values[item.id]} error=${errors[item.id]}
+                onChange=${(v) => change(item, v)} />`;
+            })}
+            ${summary.length > 0 && html`
+              <div class="error summary" role="alert" tabindex="-1" ref=${summaryRef}>
+                <p>Some answers need attention; nothing was sent yet.</p>
+                <ul class="bullets">${summary.map((x) => html`<li key=${x.question + x.code}>
+                  ${shown.has(x.question)
+                    ? html`<button type="button" class="link"
+                        onClick=${() => focusQuestion(x.question)}>
+                        ${textOf.get(x.question)}</button>: ${x.detail}`
+                    : html`${x.detail}`}
+                </li>`)}</ul>
+              </div>`}
+            ${formError && html`<p class="error" role="alert">${formError}</p>`}
+            <div class="fill-footer">
+              <p class=${'save-state' + (saveState.kind === 'error' ? ' bad' : '')}
+                role="status">${saveText}</p>
+              <button type="submit" class="primary" disabled=${busy}>
+                ${busy ? 'Sending…' : 'Submit'}</button>
+            </div>
+          </form>`}
+    </section>`;
+}
