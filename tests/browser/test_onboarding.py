@@ -37,6 +37,10 @@ def test_owner_signs_up_invites_and_the_link_sets_a_password(pages, mailbox, app
     assert link.startswith(app_server.url + "/accept-invite?token=")
     pat = pages.new()
     pat.goto(link)
+    # The link says which practice it is for, and that a new password is wanted.
+    expect(pat.get_by_role("heading", name="Set your password")).to_be_visible()
+    expect(pat.get_by_role("main")).to_contain_text(
+        f"Sunrise Wellness invited you to Carethread. Choose a password for {email}")
     shot(pat, "accept-invite-desktop")
     accept_invitation(pat, link)
     assert "token" not in pat.url  # the spent token leaves the address bar
@@ -53,12 +57,11 @@ def test_owner_signs_up_invites_and_the_link_sets_a_password(pages, mailbox, app
     log_in(pat, email)
     expect(pat.get_by_role("heading", name="Chats")).to_be_visible()
 
-    # The link is spent: opening it again says so and points to log in.
+    # The link is spent: opening it again says so at once and points to log in.
     again = pages.new()
     again.goto(link)
-    again.get_by_label("Password", exact=True).fill(PASSWORD)
-    again.get_by_role("button", name="Set password and continue").click()
     expect(again.get_by_role("alert")).to_contain_text("already been used")
+    expect(again.get_by_label("Password", exact=True)).to_have_count(0)
     expect(again.get_by_role("link", name="Go to log in")).to_be_visible()
 
     # And the owner can log in again too.
@@ -90,9 +93,8 @@ def test_broken_invitation_links_are_explained(pages):
     page.goto("/accept-invite")
     expect(page.get_by_role("heading", name="Invitation link incomplete")).to_be_visible()
     page.goto("/accept-invite?token=not-a-real-token")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Set password and continue").click()
     expect(page.get_by_role("alert")).to_contain_text("not valid")
+    expect(page.get_by_role("button", name="Set password and continue")).to_have_count(0)
 
 
 def test_forgot_password_emails_a_link_that_sets_a_new_one(pages, mailbox, app_server):
@@ -135,8 +137,17 @@ def test_a_login_of_two_practices_chooses_and_switches(pages, mailbox, shot):
     pat = pages.new()
     accept_invitation(pat, invitation_link(mailbox, email, count=1))
     log_out(pat)
-    # The second invitation: this email has a login now, so its password confirms it.
-    accept_invitation(pat, invitation_link(mailbox, email, count=2))
+    # The second invitation: this email has a login now, so its password confirms it, and
+    # the link says so before anything is typed.
+    second_link = invitation_link(mailbox, email, count=2)
+    pat.goto(second_link)
+    expect(pat.get_by_role("heading", name="Join Northside Therapy")).to_be_visible()
+    expect(pat.get_by_role("main")).to_contain_text(
+        "Enter your existing Carethread password to add Northside Therapy")
+    pat.get_by_label("Password", exact=True).fill("not my password")
+    pat.get_by_role("button", name="Confirm password and continue").click()
+    expect(pat.get_by_role("alert")).to_contain_text("already has a Carethread login")
+    accept_invitation(pat, second_link)
     expect(pat.get_by_role("banner")).to_contain_text("Northside Therapy")
     log_out(pat)
 

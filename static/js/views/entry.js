@@ -1,5 +1,5 @@
 // Screens before the app: log in, create a practice, accept an invitation, choose a practice.
-import { post } from '../api.js';
+import { get, post } from '../api.js';
 import { html, useEffect, useRef, useState } from '../lib.js';
 import { navigate } from '../router.js';
 import { restore, switchProfile } from '../session.js';
@@ -165,13 +165,30 @@ const INVITATION_ERRORS = {
     + 'password to join this practice too.',
 };
 
+const DEAD_INVITATION = ['invitation_invalid', 'invitation_used', 'invitation_superseded',
+  'invitation_expired'];
+
 export function AcceptInvite({ token }) {
   const [password, setPassword] = useState('');
   const [show, setShow] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const dead = error && ['invitation_invalid', 'invitation_used', 'invitation_superseded',
-    'invitation_expired'].includes(error.code);
+  // What the link leads to (GET /invitations/{token}): the practice, and whether this email
+  // already has a login (then its existing password confirms it). null while asking.
+  const [invite, setInvite] = useState(token ? null : {});
+  const dead = error && DEAD_INVITATION.includes(error.code);
+
+  useEffect(() => {
+    if (!token) return;
+    get('/invitations/' + encodeURIComponent(token))
+      .then((answer) => setInvite(answer.invitation))
+      .catch((err) => {
+        if (DEAD_INVITATION.includes(err.code)) {
+          setError({ code: err.code, detail: INVITATION_ERRORS[err.code] });
+        }
+        setInvite({}); // unknown: the form below still works, the accept call explains
+      });
+  }, [token]);
 
   async function submit(e) {
     e.preventDefault();
@@ -196,24 +213,47 @@ export function AcceptInvite({ token }) {
         <p class="alt"><a href="/#/login">Go to log in</a></p>
       <//>`;
   }
+  if (invite === null) {
+    return html`<${EntryPage} title="Invitation"><p class="muted" role="status">Opening your
+      invitation…</p><//>`;
+  }
+  const practice = invite.organization_name;
+  const existing = Boolean(invite.existing_login);
+  const title = dead ? 'This invitation link does not work'
+    : existing ? `Join ${practice || 'a practice'}` : 'Set your password';
+  let intro;
+  if (!dead && existing) {
+    intro = `${invite.email} already has a Carethread login. Enter your existing Carethread `
+      + `password to add ${practice || 'this practice'} to it.`;
+  } else if (!dead && practice) {
+    intro = `${practice} invited you to Carethread. Choose a password`
+      + `${invite.email ? ` for ${invite.email}` : ''} to finish setting up your account.`;
+  } else if (!dead) {
+    intro = 'You have been invited to Carethread. Choose a password to finish setting up your '
+      + 'account.';
+  }
   return html`
-    <${EntryPage} title="Set your password"
-      intro="You have been invited to Carethread. Choose a password to finish setting up your account.">
+    <${EntryPage} title=${title} intro=${intro}>
       ${dead
         ? html`<p class="error" role="alert">${error.detail}</p>
                <p class="alt"><a href="/#/login">Go to log in</a></p>`
         : html`
           <form onSubmit=${submit}>
             <${Field} label="Password" name="password" type=${show ? 'text' : 'password'}
-              value=${password} onInput=${setPassword} autocomplete="new-password"
-              hint="At least 8 characters. If you already use Carethread with this email, enter that password instead." />
+              value=${password} onInput=${setPassword}
+              autocomplete=${existing ? 'current-password' : 'new-password'}
+              minLength=${existing ? undefined : 8}
+              hint=${existing ? 'The password you already use to log in to Carethread.'
+                : invite.organization_name ? 'At least 8 characters.'
+                  : 'At least 8 characters. If you already use Carethread with this email, enter that password instead.'} />
             <div class="check">
               <input id="show-password" type="checkbox" checked=${show}
                 onChange=${(e) => setShow(e.currentTarget.checked)} />
               <label for="show-password">Show password</label>
             </div>
             <${ErrorText} error=${error && error.detail} />
-            <${SubmitButton} busy=${busy} label="Set password and continue"
+            <${SubmitButton} busy=${busy}
+              label=${existing ? 'Confirm password and continue' : 'Set password and continue'}
               busyLabel="Setting up…" />
           </form>`}
     <//>`;
