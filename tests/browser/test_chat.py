@@ -46,8 +46,11 @@ def test_two_people_chat_live_both_ways_with_typing_unread_and_read_markers(
     bubble = delivered(pat, send_more)
     expect(bubble.locator(".author")).to_have_text("Olivia Owner")
     expect(bubble.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
-    # The owner sees that Pat read up to there.
+    # The owner sees that Pat read up to there, also after a reload (members' read positions).
     expect(delivered(owner, send_more).locator(".seen")).to_have_text("Seen by Pat Provider")
+    owner.reload()
+    expect(delivered(owner, send_more).locator(".seen")).to_have_text("Seen by Pat Provider")
+    expect(owner.locator(".seen")).to_have_count(1)
 
     # Typing shows on the other side, and goes away with the message.
     composer = pat.get_by_role("textbox", name="Message")
@@ -227,3 +230,30 @@ def test_members_are_added_and_leave_live_and_care_chats_follow_the_care_team(
     care = owner.locator(".members-panel")
     expect(care).to_contain_text("follows the client\u2019s care team")
     expect(care.get_by_role("button")).to_have_count(0)
+
+
+def test_past_members_stay_named_after_leaving_the_chat_and_the_practice(pages, mailbox):
+    owner, pat = staffed_practice(pages, mailbox)
+    start_chat(owner, ["Pat Provider"], title="Front desk")
+    open_thread(pat, "Front desk")
+    send(pat, "Leaving you my notes")
+    expect(delivered(owner, "Leaving you my notes")).to_have_count(1)
+    pat.get_by_role("button", name="Members").click()
+    pat.locator(".members-panel").get_by_role("button", name="Leave").click()
+    expect(owner.locator("li.sys[data-kind='member.removed']")).to_have_text(
+        re.compile("Pat Provider left the conversation"))
+
+    # Pat leaves the practice too: neither the thread's members nor the team name Pat now.
+    nav(owner, "Team")
+    owner.get_by_role("button", name="Remove Pat Provider").click()
+    owner.get_by_role("group", name="Remove Pat Provider").get_by_role(
+        "button", name="Remove", exact=True).click()
+    expect(owner.get_by_role("main")).not_to_contain_text("Pat Provider")
+    nav(owner, "Chats")
+    open_thread(owner, "Front desk")
+    owner.reload()
+    expect(delivered(owner, "Leaving you my notes").locator(".author")).to_have_text(
+        "Pat Provider")
+    expect(owner.locator("li.sys[data-kind='member.removed']")).to_have_text(
+        re.compile("Pat Provider left the conversation"))
+    expect(owner.get_by_role("main")).not_to_contain_text("Former member")
