@@ -27,8 +27,9 @@ const SCREENS = {
   'form-new': [() => html`<${FormBuilderView} key="new" />`, isStaff],
   'form-edit': [({ params }) => html`<${FormBuilderView} key=${params.formId}
     formId=${params.formId} />`, isStaff],
+  // The team's tracking list; a client's own forms.
   'form-requests': [({ params }) => html`<${FormRequestsView} form=${params.form || ''} />`,
-    isStaff],
+    () => true],
   // The team reads the response; the client fills the form in.
   'form-request': [({ params }) => html`<${FormRequestView} key=${params.requestId}
     requestId=${params.requestId} />`, () => true],

@@ -150,6 +150,16 @@ def test_a_client_fills_and_submits_a_form_from_the_chat_card(pages, mailbox, sh
     expect(client.locator("li[data-kind='form.completed']")).to_contain_text(
         f"Thank you for filling in “{PHQ9}”")
     expect(client.locator("li[data-kind='form.scored']")).to_have_count(0)
+    # The client's own list of forms has it under "Sent", with their answers (no score).
+    nav(client, "Forms")
+    expect(client.get_by_text("Nothing to fill in right now.")).to_be_visible()
+    client.get_by_role("list", name="Forms you sent").get_by_role(
+        "link", name=f"Your answers: {PHQ9}").click()
+    expect(client.get_by_role("heading", name="Thank you!")).to_be_visible()
+    client.get_by_text("Your answers", exact=True).click()
+    expect(client.locator(".answer").first).to_contain_text("Several days")
+    expect(client.locator(".answer").first).not_to_contain_text("point")
+    expect(client.get_by_role("main")).not_to_contain_text("Score")
 
 
 def build_question(page: Any, kind: str, text: str, *, required: bool = False) -> Any:

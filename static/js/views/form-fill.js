@@ -460,3 +460,46 @@ export function FillFormView({ requestId }) {
           </form>`}
     </section>`;
 }
+
+/** The client's own forms: what is still to fill in first, then what was sent. */
+export function MyFormsView() {
+  const [requests, setRequests] = useState(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    document.title = 'Your forms · Carethread';
+    get('/form-requests').then((r) => setRequests(r.requests))
+      .catch((err) => setError(err.detail));
+  }, []);
+  const open = (requests || []).filter((r) => r.status === 'open');
+  const done = (requests || []).filter((r) => r.status === 'completed');
+  const link = (r) => '#/form-requests/' + encodeURIComponent(r.id);
+  return html`
+    <section class="page narrow" aria-labelledby="my-forms-heading">
+      <h1 id="my-forms-heading">Your forms</h1>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+      ${requests === null ? html`<p class="muted">Loading…</p>` : html`
+        <h2>To fill in</h2>
+        ${open.length === 0 ? html`<p class="muted">Nothing to fill in right now.</p>`
+          : html`<ul class="req-list" aria-label="Forms to fill in">${open.map((r) => html`
+              <li key=${r.id} class="req-row">
+                <div class="req-main">
+                  <span class="req-title">${r.form_title}</span>
+                  <span class="muted small">${r.due_at ? `Please fill it in by ${dateOnly(r.due_at)}`
+                    : `Asked ${dateOnly(r.created_at)}`}</span>
+                </div>
+                <a class="button primary small" href=${link(r)}
+                  aria-label=${'Open form: ' + r.form_title}>Open form</a>
+              </li>`)}</ul>`}
+        ${done.length > 0 && html`
+          <h2>Sent</h2>
+          <ul class="req-list" aria-label="Forms you sent">${done.map((r) => html`
+            <li key=${r.id} class="req-row">
+              <div class="req-main">
+                <span class="req-title">${r.form_title}</span>
+                <span class="muted small">Sent ${dateOnly(r.completed_at)}</span>
+              </div>
+              <a class="button small" href=${link(r)}
+                aria-label=${'Your answers: ' + r.form_title}>Your answers</a>
+            </li>`)}</ul>`}`}
+    </section>`;
+}

@@ -5,7 +5,7 @@ import { get, post, put } from '../api.js';
 import { html, useEffect, useState } from '../lib.js';
 import { isStaff } from '../store.js';
 import { dateOnly, endOfDay, fullTime } from '../util.js';
-import { AnswerList, FillFormView } from './form-fill.js';
+import { AnswerList, FillFormView, MyFormsView } from './form-fill.js';
 import { FormsTabs } from './form-builder.js';
 import { ErrorText } from './forms.js';
 
@@ -295,8 +295,13 @@ export function ClientForms({ client }) {
     </section>`;
 }
 
+/** The team's tracking list, or the client's own forms. */
+export function FormRequestsView({ form = '' }) {
+  return isStaff() ? html`<${TrackingView} form=${form} />` : html`<${MyFormsView} />`;
+}
+
 /** The tracking list: every request of the practice, filtered by state, client and form. */
-export function FormRequestsView({ form: formFilter = '' }) {
+function TrackingView({ form: formFilter = '' }) {
   const [show, setShow] = useState('');
   const [clientId, setClientId] = useState('');
   const [formId, setFormId] = useState(formFilter);

@@ -82,6 +82,8 @@ export function Shell({ route, children }) {
             || here('form-requests') || here('form-request')}>Forms</a>
           <a href="#/team" aria-current=${here('team')}>Team</a>
           <a href="#/settings" aria-current=${here('settings')}>Settings</a>`}
+        ${!isStaff() && html`<a href="#/form-requests"
+          aria-current=${here('form-requests') || here('form-request')}>Forms</a>`}
       </nav>
       <div class="topbar-end">
         <span class="me"><span class="me-name">${s.me.name}</span>
