@@ -126,7 +126,7 @@ async def amain(args: argparse.Namespace) -> None:
     await fanout.start()
     async with serve(fanout.handler, args.host, args.port, reuse_port=True, compression=None,
                      max_size=65536, process_request=fanout.health, backlog=4096,
-                     ping_interval=20):
+                     ping_interval=None):  # no keepalive closes under overload
         await asyncio.get_running_loop().create_future()
 
 

@@ -102,8 +102,12 @@ class Messaging:
         # Only acked (stored) messages must reach every member; a message still unacked when
         # the drain deadline passed is late, not lost.
         acked_ids = {cid for r in results for cid in r["acked_ids"]}
-        lost = sum(max(0, self.members[sent[cid]] - recv.get(cid, 0)) for cid in acked_ids
-                   if cid in sent)
+        missing = sum(max(0, self.members[sent[cid]] - recv.get(cid, 0)) for cid in acked_ids
+                      if cid in sent)
+        settled = all(r["settled"] for r in results)
+        # Unsettled (the server still had a backlog at the deadline): acked messages may still
+        # be on their way, so what is missing is late, not known to be lost.
+        lost = missing if settled else None
         delivered = sum(min(recv.get(cid, 0), self.members[tid]) for cid, tid in sent.items())
         send_wall = max(r["send_wall"] for r in results)
         errors: dict[str, int] = {}
@@ -126,8 +130,9 @@ class Messaging:
             "recipients_per_message": round(
                 sum(self.members[t] - 1 for t in sent.values()) / max(1, len(sent)), 2),
             "lost": lost,
+            "acked_undelivered_at_deadline": None if settled else missing,
             "unacked_at_deadline": len(sent) - len(acked_ids) - sum(errors.values()),
-            "settled": all(r["settled"] for r in results),
+            "settled": settled,
             "duplicates": sum(r["dups"] for r in results),
             "order_errors": sum(r["order_errors"] for r in results),
             "delivery_ms": summary(lat),
@@ -158,20 +163,42 @@ async def find_knee(run: Messaging, start_rate: float, seconds: float, warmup: f
     steps = []
     rate = start_rate
     best = None
-    while rate <= max_rate:
+    going_down = False
+    while 5 <= rate <= max_rate:
         step = await run.step(rate, seconds, warmup)
         ok = held(step, p99_limit)
         step["held"] = ok
         steps.append(step)
         log(f"    knee: R={rate:.0f}/s p50={step['delivery_ms']['p50']} "
             f"p99={step['delivery_ms']['p99']} lost={step['lost']} "
+            f"late={step['unacked_at_deadline']} "
             f"achieved={step['achieved_send_rate']} {'held' if ok else 'FAILED'}")
-        if not ok:
+        if ok and going_down:
+            best = rate  # the first rate that holds on the way down
             break
+        if not ok:
+            if best is not None:
+                break
+            going_down = True  # even the start failed: look below it
+            rate = round(rate / 2)
+            await quiesce(run.target)  # let the backlog of the failed step go
+            continue
         best = rate
         rate = round(rate * factor, -1)
     return {"p99_limit_ms": p99_limit, "highest_rate_held": best,
             "steps": [{k: v for k, v in s.items()} for s in steps]}
+
+
+async def quiesce(target: Any, limit: float = 180) -> float:
+    """Wait until the server's CPU falls under 10% of a core (its backlog is done)."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        meter = procstat.CpuMeter({"server": target.all_pids()})
+        meter.start()
+        await asyncio.sleep(0.5)
+        if meter.stop()["server"] < 10:
+            break
+    return round(time.monotonic() - start, 1)
 
 
 # --- idle connections --------------------------------------------------------------------
