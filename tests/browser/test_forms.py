@@ -341,6 +341,9 @@ def test_staff_build_a_form_with_a_condition_and_request_it_from_a_group(
     expect(owner.locator("main b")).to_have_count(0)
     expect(owner.locator(".answer").filter(has_text="I agree to share")).to_contain_text(
         "Agreed, signed “Ada Lovelace”")
+    expect(owner.locator(".answer").filter(has_text="How many cigarettes")).to_contain_text("5")
+    expect(owner.locator(".answer").filter(has_text="How do you sleep?")).to_contain_text(
+        "Badly (2 points)")
 
 
 def test_intake_flows_and_the_incomplete_intake_filter(pages, app_server):

@@ -315,7 +315,7 @@ function ConditionEditor({ item, index, items, update }) {
   let valueControl = null;
   if (on) {
     const set = (equals) => update({ cond: { ...item.cond, equals } });
-    const label = html`<label for=${`${id}-equals`}>has the answer</label>`;
+    const label = html`<label for=${`${id}-equals`}>Has the answer</label>`;
     if (on.type === 'yes_no') {
       valueControl = html`<div class="field">${label}
         <select id=${`${id}-equals`} value=${item.cond.equals === false ? 'no' : 'yes'}

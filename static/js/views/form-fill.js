@@ -15,6 +15,7 @@ const SCALE_AS_BUTTONS = 11; // a scale of at most this many points shows one bu
 /** Answers, question by question (headings as section titles); scores of chosen options. */
 export function AnswerList({ items, answers, showScores = false }) {
   let n = 0;
+  const asked = visibleIds(items, answers || {});
   return html`
     <div class="answer-list">
       ${items.map((item) => {
@@ -34,7 +35,8 @@ export function AnswerList({ items, answers, showScores = false }) {
           <div key=${item.id} class="answer" data-question=${item.id}>
             <p class="answer-q"><span class="muted">${n}.</span> ${item.text}</p>
             ${isEmpty(value)
-              ? html`<p class="answer-a muted">No answer</p>`
+              ? html`<p class="answer-a muted">${asked.has(item.id) ? 'No answer'
+                : 'Not asked (its condition was not met)'}</p>`
               : html`<p class="answer-a">${answerText(item, value)}${scoreNote
                 && html` <span class="muted small">(${scoreNote})</span>`}</p>`}
           </div>`;
