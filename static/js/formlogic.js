@@ -16,9 +16,10 @@ export const ITEM_TYPES = [
 export const TYPE_LABELS = Object.fromEntries(ITEM_TYPES);
 export const CHOICE_TYPES = new Set(['single_choice', 'multiple_choice']);
 
-/** Types whose answer can drive a "show when" condition in the builder. */
+/** Types whose answer can drive a "show when" condition (not a heading, not a consent). */
 export const CONDITION_TYPES = new Set([
-  'yes_no', 'single_choice', 'multiple_choice', 'scale', 'number', 'short_text',
+  'yes_no', 'single_choice', 'multiple_choice', 'scale', 'number', 'short_text', 'long_text',
+  'date',
 ]);
 
 export function isEmpty(value) {

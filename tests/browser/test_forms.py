@@ -394,6 +394,19 @@ def test_intake_flows_and_the_incomplete_intake_filter(pages, app_server):
         request = http.get("/form-requests", params={"client_id": nora["id"]}
                            ).json()["requests"][0]
         assert http.post(f"/form-requests/{request['id']}/cancel").status_code == 200
+        late = http.post("/form-requests", json={
+            "form_ids": [consent.json()["form"]["id"]], "client_ids": [nora["id"]],
+            "due_at": "2021-03-01T12:00:00Z"})
+        assert late.status_code == 201, late.text
+
+    # Overdue requests have a filter of their own.
+    owner.reload()
+    owner.get_by_label("Show").select_option(label="Overdue")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Nora Nogroup")
+    expect(rows.first.locator(".pill")).to_have_text("Overdue")
+    expect(rows.first).to_contain_text("due Mar 1, 2021")
+
     nav(owner, "Clients")
     names = owner.get_by_role("list", name="Clients").locator(".client-name")
     expect(names).to_have_count(3)
@@ -481,3 +494,54 @@ def test_the_filling_screen_fits_a_phone_and_works_by_keyboard(pages, mailbox, a
     expect(pia.get_by_role("heading", name="Thank you!")).to_be_visible()
     fits(pia)
     shot(pia, "form-thanks-phone")
+
+
+def test_an_imported_questionnaire_is_edited_in_the_builder_and_keeps_its_codes(
+        pages, app_server):
+    owner = pages.new()
+    sign_up(owner)
+    import_phq9(owner)
+    owner.get_by_role("list", name="Forms").get_by_role("link", name=re.compile("PHQ-9")).click()
+    expect(owner.get_by_role("heading", name="Edit form")).to_be_visible()
+    questions = owner.get_by_role("list", name="Questions").get_by_role("group").filter(
+        has=owner.get_by_label("Type"))
+    expect(questions).to_have_count(10)
+    first = questions.first
+    expect(first.get_by_label("Question text")).to_have_value(PHQ9_QUESTIONS[0])
+    expect(first.get_by_label("Type")).to_have_value("single_choice")
+    expect(first.get_by_label("Option 2", exact=True)).to_have_value("Several days")
+    expect(first.get_by_label("Score of option 2 (optional)")).to_have_value("1")
+    expect(first.get_by_label("Required")).to_be_checked()
+    status = owner.get_by_role("main").get_by_role("status")
+    owner.get_by_role("button", name="Save form").click()
+    expect(status).to_have_text("Nothing changed.")
+
+    questions.nth(9).get_by_label("Required").check()
+    first.get_by_label("Option 1", exact=True).fill("Not at all (0 days)")
+    owner.get_by_role("button", name="Save form").click()
+    expect(status).to_contain_text("Saved as version 2")
+    with api(owner, app_server.url) as http:
+        form_id = http.get("/forms").json()["forms"][0]["id"]
+        form = http.get(f"/forms/{form_id}").json()["form"]
+        fhir = http.get(f"/forms/{form_id}/fhir").json()
+    assert form["version"] == 2
+    assert form["code"]["code"] == "44249-1"
+    assert form["items"][0]["code"]["code"] == "44250-9"
+    assert form["items"][0]["options"][:2] == [
+        {"value": "LA6568-5", "label": "Not at all (0 days)", "score": 0,
+         "system": "http://loinc.org"},
+        {"value": "LA6569-3", "label": "Several days", "score": 1, "system": "http://loinc.org"},
+    ]
+    assert form["items"][9]["required"] is True
+    assert fhir["item"][0]["answerOption"][1]["valueCoding"]["system"] == "http://loinc.org"
+
+    # The FHIR download link serves the Questionnaire; archiving stops new requests.
+    download = owner.get_by_role("link", name="Download as FHIR Questionnaire")
+    exported = owner.request.get(download.get_attribute("href"))
+    assert exported.json()["resourceType"] == "Questionnaire"
+    owner.get_by_role("button", name="Archive").click()
+    expect(status).to_contain_text("Archived")
+    nav(owner, "Forms")
+    expect(owner.get_by_role("list", name="Forms")).to_contain_text("Archived")
+    add_client(owner, "Casey Client")
+    expect(section(owner, "Forms")).to_contain_text("No forms to request yet")

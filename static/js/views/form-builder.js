@@ -153,7 +153,7 @@ function fromForm(form) {
     const item = {
       key: nextKey(), id: it.id, type: it.type, text: it.text, required: Boolean(it.required),
       options: (it.options || []).map((o) => ({
-        key: nextKey(), value: o.value, label: o.label || o.value,
+        key: nextKey(), value: o.value, label: o.label || o.value, system: o.system,
         score: o.score === undefined || o.score === null ? '' : String(o.score),
       })),
       min: it.min === undefined || it.min === null ? '' : String(it.min),
@@ -200,6 +200,7 @@ function toItems(items) {
       if (new Set(values).size !== values.length) problems.push(`${where} has two options with the same label.`);
       it.options = options.map((o) => {
         const option = { value: optionValue(o), label: o.label.trim() || optionValue(o) };
+        if (o.system) option.system = o.system; // a code's system (imported), kept as is
         if (String(o.score).trim() !== '') {
           const score = Number(o.score);
           if (!Number.isFinite(score)) problems.push(`${where}: a score must be a number.`);
@@ -241,10 +242,10 @@ function toItems(items) {
         } else if (on.type === 'number' || on.type === 'scale') {
           equals = String(equals).trim() === '' ? undefined : Number(equals);
           if (equals !== undefined && !Number.isFinite(equals)) equals = undefined;
-        } else if (on.type === 'short_text') {
-          equals = String(equals || '') || undefined;
-        } else if (typeof equals !== 'boolean') {
-          equals = undefined;
+        } else if (on.type === 'yes_no') {
+          if (typeof equals !== 'boolean') equals = undefined;
+        } else {
+          equals = String(equals === undefined || equals === null ? '' : equals) || undefined;
         }
         if (equals === undefined) problems.push(`${where}: choose the answer that shows it.`);
         else it.show_when = { question: on.id, equals };
@@ -317,9 +318,12 @@ function ConditionEditor({ item, index, items, update }) {
     const set = (equals) => update({ cond: { ...item.cond, equals } });
     const label = html`<label for=${`${id}-equals`}>Has the answer</label>`;
     if (on.type === 'yes_no') {
+      const current = item.cond.equals === true ? 'yes' : item.cond.equals === false ? 'no' : '';
       valueControl = html`<div class="field">${label}
-        <select id=${`${id}-equals`} value=${item.cond.equals === false ? 'no' : 'yes'}
-          onChange=${(e) => set(e.currentTarget.value === 'yes')}>
+        <select id=${`${id}-equals`} value=${current}
+          onChange=${(e) => set(e.currentTarget.value === '' ? ''
+            : e.currentTarget.value === 'yes')}>
+          ${current === '' && html`<option value="">Choose…</option>`}
           <option value="yes">Yes</option><option value="no">No</option>
         </select></div>`;
     } else if (CHOICE_TYPES.has(on.type)) {
@@ -336,7 +340,8 @@ function ConditionEditor({ item, index, items, update }) {
           onInput=${(e) => set(e.currentTarget.value)} /></div>`;
     } else {
       valueControl = html`<div class="field">${label}
-        <input id=${`${id}-equals`} value=${item.cond.equals} autocomplete="off"
+        <input id=${`${id}-equals`} type=${on.type === 'date' ? 'date' : 'text'}
+          value=${item.cond.equals} autocomplete="off"
           onInput=${(e) => set(e.currentTarget.value)} /></div>`;
     }
   }
@@ -351,7 +356,7 @@ function ConditionEditor({ item, index, items, update }) {
         <label for=${`${id}-cond`}>Only show when an earlier question has a given answer</label>
       </div>
       ${!item.cond && earlier.length === 0 && index > 0 && html`<p class="hint">A condition
-        needs an earlier yes/no, choice, scale, number or short text question.</p>`}
+        needs an earlier question (not a heading or a consent).</p>`}
       ${item.cond && html`
         <div class="condition-fields">
           <div class="field">
@@ -359,6 +364,9 @@ function ConditionEditor({ item, index, items, update }) {
             <select id=${`${id}-on`} value=${item.cond.on}
               onChange=${(e) => setOn(e.currentTarget.value)}>
               ${!on && html`<option value="">Choose a question…</option>`}
+              ${on && !earlier.includes(on) && html`<option value=${on.key}>
+                ${items.indexOf(on) + 1}. ${on.text.trim() || TYPE_LABELS[on.type]}
+                (not above this one)</option>`}
               ${earlier.map((x) => html`<option key=${x.key} value=${x.key}>
                 ${items.indexOf(x) + 1}. ${x.text.trim() || TYPE_LABELS[x.type]}</option>`)}
             </select>
