@@ -48,8 +48,9 @@ async def test_a_thousand_rows_with_mixed_errors(
     body = _csv(rows)
     headers = {**owner.headers, "Content-Type": "text/csv"}
 
+    slow = 180  # a thousand clients, each with its care thread, in one transaction
     dry = await http.post("/clients/import", params={"dry_run": "true"}, content=body,
-                          headers=headers)
+                          headers=headers, timeout=slow)
     assert dry.status_code == 200, dry.text
     report = dry.json()
     assert report["rows"] == 1000 and report["valid"] == 993
@@ -60,7 +61,7 @@ async def test_a_thousand_rows_with_mixed_errors(
     }
 
     real = await http.post("/clients/import", params={"dry_run": "false"}, content=body,
-                           headers=headers)
+                           headers=headers, timeout=slow)
     assert real.status_code == 400 and real.json()["code"] == "import_invalid"
     assert len(real.json()["errors"]) == 7
     listed = (await http.get("/clients", params={"limit": 500}, headers=owner.headers)
@@ -72,7 +73,7 @@ async def test_a_thousand_rows_with_mixed_errors(
                               "date_of_birth": "1985-06-15", "group": "Imported",
                               "primary_provider_email": provider.email or ""}[field]
     fixed = await http.post("/clients/import", params={"dry_run": "false"},
-                            content=_csv(rows), headers=headers)
+                            content=_csv(rows), headers=headers, timeout=slow)
     assert fixed.status_code == 201, fixed.text
     assert fixed.json()["created"] == 1000
     page = (await http.get("/clients", params={"limit": 500, "search": "client 99"},

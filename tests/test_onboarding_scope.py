@@ -21,6 +21,9 @@ ENDPOINTS = [
     ("DELETE", "/tags/{tag}", None),
 ]
 
+# A well-formed id that names nothing (fixed, so test ids are the same in every run).
+UNKNOWN = "00000000-0000-4000-8000-000000000000"
+
 
 @pytest.fixture
 async def practice(http: httpx.AsyncClient) -> dict[str, Any]:
@@ -82,10 +85,10 @@ async def test_unknown_ids_are_not_found(
     ("POST", "/clients", {"name": "A", "date_of_birth": "2999-01-01"}, "validation_error"),
     ("POST", "/clients", {"name": "A", "timezone": "Mars/Olympus"}, "validation_error"),
     ("POST", "/clients", {"name": "A", "primary_provider_id": "x"}, "validation_error"),
-    ("POST", "/clients", {"name": "A", "primary_provider_id": str(uuid.uuid4())},
+    ("POST", "/clients", {"name": "A", "primary_provider_id": UNKNOWN},
      "not_found"),
-    ("POST", "/clients", {"name": "A", "group_id": str(uuid.uuid4())}, "not_found"),
-    ("POST", "/clients", {"name": "A", "tag_ids": [str(uuid.uuid4())]}, "not_found"),
+    ("POST", "/clients", {"name": "A", "group_id": UNKNOWN}, "not_found"),
+    ("POST", "/clients", {"name": "A", "tag_ids": [UNKNOWN]}, "not_found"),
     ("POST", "/clients", {"name": "A", "care_team_ids": "all"}, "validation_error"),
     ("POST", "/clients", {"name": "A", "phone": "1" * 41}, "validation_error"),
     ("PATCH", "/clients/{client}", {"name": None}, "validation_error"),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import httpx
 import pytest
 
 from tests.helpers import all_events, new_practice, new_thread, say, team
 from tests.mailbox import Mailbox
+
+# A well-formed id that names nothing (fixed, so test ids are the same in every run).
+UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
 async def test_members_talk_and_read_the_history_in_order(
@@ -145,7 +147,7 @@ async def test_strangers_and_other_practices_see_nothing(
     ("/threads", {"member_ids": ["not-a-uuid"]}, "validation_error"),
     ("/threads", {"title": "no members"}, "validation_error"),
     ("/threads", {"member_ids": [], "title": "t" * 201}, "validation_error"),
-    ("/threads", {"member_ids": [str(uuid.uuid4())]}, "not_found"),
+    ("/threads", {"member_ids": [UNKNOWN]}, "not_found"),
     ("/threads/{tid}/messages", {"body": "x"}, "validation_error"),
     ("/threads/{tid}/messages", {"body": 5, "client_id": "a"}, "validation_error"),
     ("/threads/{tid}/messages", {"body": "x", "client_id": ""}, "validation_error"),
@@ -153,11 +155,11 @@ async def test_strangers_and_other_practices_see_nothing(
     ("/threads/{tid}/messages", {"body": "   ", "client_id": "a"}, "validation_error"),
     ("/threads/{tid}/messages", {"body": "x" * 16_001, "client_id": "a"}, "message_too_long"),
     ("/threads/{tid}/members", {"user_id": "zzz"}, "validation_error"),
-    ("/threads/{tid}/members", {"user_id": str(uuid.uuid4())}, "not_found"),
+    ("/threads/{tid}/members", {"user_id": UNKNOWN}, "not_found"),
     ("/threads/{tid}/read", {"seq": -1}, "validation_error"),
     ("/threads/{tid}/read", {"seq": "one"}, "validation_error"),
     ("/threads/not-a-uuid/messages", {"body": "x", "client_id": "a"}, "not_found"),
-    (f"/threads/{uuid.uuid4()}/messages", {"body": "x", "client_id": "a"}, "not_found"),
+    (f"/threads/{UNKNOWN}/messages", {"body": "x", "client_id": "a"}, "not_found"),
 ])
 async def test_malformed_thread_requests_change_nothing(
     http: httpx.AsyncClient, path: str, body: dict[str, object], code: str

@@ -182,6 +182,12 @@ def _may_manage_members(identity: Identity) -> bool:
 # --- the log ---------------------------------------------------------------------------------
 
 
+async def lock_thread(thread_id: uuid.UUID) -> None:
+    """Take the thread's row lock for the rest of the transaction (SQLite's IMMEDIATE
+    transactions already serialize writers; PostgreSQL needs the row lock)."""
+    await Thread.update({Thread.last_seq: Thread.last_seq}).where(Thread.id == thread_id)
+
+
 async def append_in_transaction(
     thread_id: uuid.UUID, kind: str, actor_id: uuid.UUID | None, *, body: str | None = None,
     data: dict[str, Any] | None = None, client_id: str | None = None, audience: str = ALL,
@@ -502,6 +508,9 @@ async def post_message(
         return existing, False
     try:
         async with write_transaction():
+            # Lock the thread first, so a removal cannot commit between the membership
+            # check and the append (the message would land after the removal).
+            await lock_thread(tid)
             await _open_membership(identity, tid)
             view = await append_in_transaction(tid, MESSAGE, identity.user_id, body=body,
                                                client_id=client_id)
@@ -542,6 +551,8 @@ async def add_member(identity: Identity, thread_id: str, user_id: str) -> dict[s
     await _profiles_in_org(identity, [uid])
     try:
         async with write_transaction():
+            await lock_thread(tid)
+            await _open_membership(identity, tid)
             current = await current_member_ids(tid)
             if uid in current:
                 raise InvalidInput("That user is already a member.", code="already_member")
@@ -578,6 +589,8 @@ async def remove_member(identity: Identity, thread_id: str, user_id: str) -> dic
         raise Forbidden("Only the practice's team can remove others from a thread.")
     await _refuse_care_thread(tid)
     async with write_transaction():
+        await lock_thread(tid)
+        await _open_membership(identity, tid)
         view = await remove_member_in_transaction(tid, uid, identity.user_id)
         if view is None:
             raise NotFound("That user is not a member of this thread.")
