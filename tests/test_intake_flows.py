@@ -76,3 +76,17 @@ async def test_the_practice_default_flow_applies_to_new_clients_without_a_group_
                    headers=owner.headers)
     later = await add_client(http, owner, name="No Flow Nell")
     assert await _requests(http, owner, later["id"]) == []
+
+
+async def test_intake_flows_read_back_for_admins_only(http: httpx.AsyncClient,
+                                                      mailbox: Mailbox) -> None:
+    owner = await new_practice(http)
+    provider = await invite_staff(http, mailbox, owner)
+    form = await new_form(http, owner, "Welcome questions")
+    group = (await http.post("/groups", json={"name": "G"}, headers=owner.headers)
+             ).json()["group"]
+    await http.put("/intake-flows", json={"group_id": group["id"], "form_ids": [form["id"]]},
+                   headers=owner.headers)
+    flows = (await http.get("/intake-flows", headers=owner.headers)).json()["flows"]
+    assert flows == [{"group_id": group["id"], "form_ids": [form["id"]]}]
+    assert (await http.get("/intake-flows", headers=provider.headers)).status_code == 403

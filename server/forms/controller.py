@@ -111,12 +111,13 @@ class FormRequestsController(Controller):
     async def list(
         self, identity: Identity, client_id: uuid.UUID | None = None,
         status: Literal["open", "completed", "cancelled"] | None = None,
-        overdue: bool | None = None,
+        overdue: bool | None = None, form_id: uuid.UUID | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 200,
     ) -> dict[str, Any]:
         """Tracking: open, completed and overdue requests (a client sees their own)."""
         return {"requests": await service.list_requests(
-            identity, client_id=client_id, status=status, overdue=overdue, limit=limit)}
+            identity, client_id=client_id, status=status, overdue=overdue, form_id=form_id,
+            limit=limit)}
 
     @get("/{request_id:str}")
     async def show(self, request_id: str, identity: Identity) -> dict[str, Any]:
@@ -159,6 +160,11 @@ class IntakeController(Controller):
     async def set_flow(self, data: FlowIn, identity: Identity) -> dict[str, Any]:
         """The forms asked of a client joining `group_id` (null: any new client)."""
         return {"flow": await service.set_intake_flow(identity, data.group_id, data.form_ids)}
+
+    @get("/intake-flows")
+    async def list_flows(self, identity: Identity) -> dict[str, Any]:
+        """Every intake flow of the practice (group_id null: the practice default)."""
+        return {"flows": await service.list_intake_flows(identity)}
 
     @get("/audit")
     async def audit(self, identity: Identity, client_id: uuid.UUID | None = None

@@ -192,6 +192,7 @@ def request_view(row: dict[str, Any], *, reader: str | None = None,
     }
     if form is not None:
         view["form_title"] = form["title"]
+        view["form_description"] = form["description"]
     if version is not None:
         view["version"] = version["version"]
         view["items"] = version["definition"]
@@ -289,7 +290,8 @@ async def request_forms(
                 events.append(view)
                 created.append(row)
                 if notify:
-                    await _notify(settings, clients[client_id], form, identity.name)
+                    await _notify(settings, clients[client_id], form, identity.name,
+                                  request_id=row["id"])
     await threads.publish(*events)
     return [request_view(r) for r in created]
 
@@ -337,7 +339,8 @@ async def _create_request_in_transaction(
 
 
 async def _notify(settings: Settings, client: dict[str, Any], form: dict[str, Any],
-                  who: str, *, reminder: bool = False) -> None:
+                  who: str, *, reminder: bool = False, request_id: uuid.UUID | None = None
+                  ) -> None:
     if client["account"] is None:
         return
     account = await Account.select(Account.email).where(Account.id == client["account"]).first()
@@ -345,19 +348,24 @@ async def _notify(settings: Settings, client: dict[str, Any], form: dict[str, An
         return
     subject = (f"Reminder: please fill in {form['title']}" if reminder
                else f"{who} asked you to fill in {form['title']}")
-    body = (f"{subject}.\n\nOpen your care chat to fill it in:\n{settings.base_url}/\n\n"
+    link = f"{settings.base_url}/#/form-requests/{request_id}" if request_id else (
+        f"{settings.base_url}/")
+    body = (f"{subject}.\n\nOpen it to fill it in:\n{link}\n\n"
             "It is saved as you go, so you can stop and come back.\n")
     await mail.enqueue(account["email"], subject, body)
 
 
 async def list_requests(
     identity: Identity, *, client_id: uuid.UUID | None = None, status: str | None = None,
-    overdue: bool | None = None, limit: int = 200,
+    overdue: bool | None = None, form_id: uuid.UUID | None = None, limit: int = 200,
 ) -> list[dict[str, Any]]:
     """Tracking: the practice's requests for the team; a client's own for a client."""
     query = FormRequest.select(*FormRequest.all_columns(),
-                               FormRequest.form.title.as_alias("form_title")).where(
+                               FormRequest.form.title.as_alias("form_title"),
+                               FormRequest.client.name.as_alias("client_name")).where(
         FormRequest.organization == identity.organization_id)
+    if form_id is not None:
+        query = query.where(FormRequest.form == form_id)
     if not identity.is_staff:
         query = query.where(FormRequest.client == identity.user_id)
     elif client_id is not None:
@@ -368,8 +376,8 @@ async def list_requests(
     if overdue:
         query = query.where(FormRequest.status == OPEN, FormRequest.due_at < current)
     rows = await query.order_by(FormRequest.created_at, ascending=False).limit(limit)
-    return [{**request_view(r, now=current), "form_title": r["form_title"]}
-            for r in rows]
+    return [{**request_view(r, now=current), "form_title": r["form_title"],
+             "client_name": r["client_name"]} for r in rows]
 
 
 async def get_request(identity: Identity, request_id: str) -> dict[str, Any]:
@@ -509,7 +517,7 @@ async def send_reminder_in_transaction(
         Client.id == row["client"]).first()) or {}
     profile = await Profile.select(Profile.account).where(Profile.id == row["client"]).first()
     client = {**client, "account": profile["account"] if profile else None}
-    await _notify(settings, client, form, "", reminder=True)
+    await _notify(settings, client, form, "", reminder=True, request_id=row["id"])
     return await threads.append_in_transaction(
         client["care_thread"], "form.reminded", actor,
         data={"request_id": str(row["id"]), "form_title": form["title"], "manual": manual,
@@ -595,6 +603,14 @@ async def _save_flow(identity: Identity, group_id: uuid.UUID | None,
         else:
             await IntakeFlow.insert(IntakeFlow(organization=identity.organization_id,
                                                client_group=group_id, form_ids=value))
+
+
+async def list_intake_flows(identity: Identity) -> list[dict[str, Any]]:
+    if not identity.is_admin:
+        raise Forbidden("Only owners and admins set intake flows.")
+    rows = await IntakeFlow.select().where(IntakeFlow.organization == identity.organization_id)
+    return [{"group_id": str(r["client_group"]) if r["client_group"] else None,
+             "form_ids": list(_json(r["form_ids"]))} for r in rows]
 
 
 async def _flow(organization_id: uuid.UUID, group_id: uuid.UUID | None
