@@ -545,3 +545,80 @@ def test_an_imported_questionnaire_is_edited_in_the_builder_and_keeps_its_codes(
     expect(owner.get_by_role("list", name="Forms")).to_contain_text("Archived")
     add_client(owner, "Casey Client")
     expect(section(owner, "Forms")).to_contain_text("No forms to request yet")
+
+
+def new_form(http: Any, title: str, **extra: Any) -> str:
+    """A one-question form made through the API; its id."""
+    made = http.post("/forms", json={"title": title, **extra, "items": [
+        {"id": "q", "type": "short_text", "text": f"About {title}", "required": True}]})
+    assert made.status_code == 201, made.text
+    return str(made.json()["form"]["id"])
+
+
+def flow_titles(flow: Any) -> Any:
+    """The numbered titles of the forms listed in an intake flow editor."""
+    return flow.get_by_role("list").locator(".flow-title")
+
+
+def test_the_intake_flow_editors_show_the_saved_flows_after_a_reload(pages, app_server):
+    owner = pages.new()
+    sign_up(owner)
+    with api(owner, app_server.url) as http:
+        intake = new_form(http, "New client intake")
+        consent = new_form(http, "Prenatal consent")
+        old = new_form(http, "Old questionnaire")
+        group = http.post("/groups", json={"name": "Prenatal"})
+        assert group.status_code == 201, group.text
+        group_id = group.json()["group"]["id"]
+
+    nav(owner, "Settings")
+    default = owner.get_by_role("form", name="Intake flow for new clients")
+    expect(default).to_contain_text("No forms in this flow.")
+    expect(owner.get_by_role("main")).not_to_contain_text("Saving replaces")
+    for title in ("New client intake", "Old questionnaire"):
+        default.get_by_label("Add a form to the flow").select_option(label=title)
+        default.get_by_role("button", name="Add", exact=True).click()
+    default.get_by_role("button", name="Save intake flow").click()
+    expect(default.get_by_role("status")).to_have_text(
+        "Intake flow saved: 2 forms for new clients.")
+    groups = section(owner, "Groups and sign-up links")
+    groups.get_by_text("Forms for Prenatal").click()
+    flow = groups.get_by_role("form", name="Intake flow for Prenatal")
+    expect(flow).to_contain_text("No forms in this flow.")
+    for title in ("New client intake", "Prenatal consent"):
+        flow.get_by_label("Add a form to the flow").select_option(label=title)
+        flow.get_by_role("button", name="Add", exact=True).click()
+    flow.get_by_role("button", name="Move Prenatal consent up").click()
+    flow.get_by_role("button", name="Save intake flow").click()
+    expect(flow.get_by_role("status")).to_have_text("Intake flow saved: 2 forms for Prenatal.")
+    with api(owner, app_server.url) as http:
+        archived = http.patch(f"/forms/{old}", json={"archived": True})
+        assert archived.status_code == 200, archived.text
+
+    # After a reload both editors start from what was saved, in order; an archived form says
+    # it is skipped, and is not offered again.
+    owner.reload()
+    default = owner.get_by_role("form", name="Intake flow for new clients")
+    expect(flow_titles(default)).to_have_text([
+        "1. New client intake",
+        "2. Old questionnaire (archived: skipped when the flow runs)"])
+    expect(default.get_by_label("Add a form to the flow").locator("option")).to_have_text(
+        ["Choose…", "Prenatal consent"])
+    groups = section(owner, "Groups and sign-up links")
+    groups.get_by_text("Forms for Prenatal").click()
+    flow = groups.get_by_role("form", name="Intake flow for Prenatal")
+    expect(flow_titles(flow)).to_have_text(["1. Prenatal consent", "2. New client intake"])
+
+    # Editing the flow shown changes only what was edited.
+    flow.get_by_role("button", name="Remove New client intake").click()
+    flow.get_by_role("button", name="Save intake flow").click()
+    expect(flow.get_by_role("status")).to_have_text("Intake flow saved: 1 form for Prenatal.")
+    with api(owner, app_server.url) as http:
+        flows = {f["group_id"]: f["form_ids"] for f in http.get("/intake-flows").json()["flows"]}
+    assert flows == {None: [intake, old], group_id: [consent]}
+    owner.reload()
+    groups = section(owner, "Groups and sign-up links")
+    groups.get_by_text("Forms for Prenatal").click()
+    expect(flow_titles(groups.get_by_role("form", name="Intake flow for Prenatal"))).to_have_text(
+        ["1. Prenatal consent"])
+

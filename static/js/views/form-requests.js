@@ -183,16 +183,32 @@ export function RequestFormsForm({ clientIds = [], groupId = null, idPrefix, who
     </form>`;
 }
 
-/** The forms a flow requests, in order. There is no way to read a saved flow back yet. */
-export function IntakeFlowEditor({ groupId = null, idPrefix, who }) {
+/** Every intake flow of the practice (owners and admins): group id, or '' for the practice
+ * default, to its form ids. Settings loads it once and hands each editor its own flow. */
+export function loadIntakeFlows() {
+  return get('/intake-flows')
+    .then((r) => new Map(r.flows.map((f) => [f.group_id || '', f.form_ids])));
+}
+
+/** The forms a flow requests, in order, starting from the saved flow. `saved` is that flow's
+ * form ids (`[]`: none saved), `null` while it loads; `loadError` says why it could not load. */
+export function IntakeFlowEditor({
+  groupId = null, idPrefix, who, saved, loadError = '', onSaved,
+}) {
   const forms = useForms();
-  const [flow, setFlow] = useState([]);
+  const [flow, setFlow] = useState(saved || []);
   const [adding, setAdding] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
+  const loaded = Array.isArray(saved);
   const byId = new Map((forms || []).map((f) => [f.id, f]));
   const candidates = (forms || []).filter((f) => !f.archived && !flow.includes(f.id));
+
+  // The saved flow arrives after the first render (or is read again): show it.
+  useEffect(() => {
+    if (loaded) setFlow(saved);
+  }, [loaded ? saved.join(',') : null]);
 
   function move(index, dir) {
     const next = [...flow];
@@ -204,12 +220,15 @@ export function IntakeFlowEditor({ groupId = null, idPrefix, who }) {
 
   async function save(e) {
     e.preventDefault();
+    if (!loaded) return;
     setBusy(true);
     setError('');
     setDone('');
     try {
       const answer = await put('/intake-flows', { group_id: groupId, form_ids: flow });
       const n = answer.flow.form_ids.length;
+      setFlow(answer.flow.form_ids);
+      if (onSaved) onSaved(groupId, answer.flow.form_ids);
       setDone(n ? `Intake flow saved: ${n} ${n === 1 ? 'form' : 'forms'} for ${who}.`
         : `Intake flow turned off for ${who}.`);
     } catch (err) {
@@ -223,14 +242,19 @@ export function IntakeFlowEditor({ groupId = null, idPrefix, who }) {
     <form class="intake-flow" onSubmit=${save} aria-label=${'Intake flow for ' + who}>
       <p class="hint">${groupId
         ? 'Requested by themselves when a client joins this group (added, signed up with its link, or moved in), once per client.'
-        : 'Requested by themselves from every new client who joins without a group (or in a group without a flow of its own).'}${' '}
-        Saving replaces the flow saved before, which Carethread cannot show here yet.</p>
-      ${flow.length === 0 ? html`<p class="muted">No forms in this flow.</p>`
-        : html`<ol class="flow-list" aria-label=${'Forms in the intake flow for ' + who}>
+        : 'Requested by themselves from every new client who joins without a group (or in a group without a flow of its own).'}</p>
+      ${loadError ? html`<p class="error" role="alert">The saved intake flow could not be
+          loaded (${loadError}), so it cannot be changed here now. Reload the page to try again.</p>`
+        : !loaded ? html`<p class="muted">Loading the intake flow…</p>`
+          : flow.length === 0 ? html`<p class="muted">No forms in this flow.</p>`
+            : html`<ol class="flow-list" aria-label=${'Forms in the intake flow for ' + who}>
             ${flow.map((id, i) => {
-              const title = byId.has(id) ? byId.get(id).title : 'A form';
+              const form = byId.get(id);
+              const title = form ? form.title : 'A form';
               return html`<li key=${id}>
-                <span class="flow-title">${i + 1}. ${title}</span>
+                <span class="flow-title">${i + 1}. ${title}${form && form.archived
+                  && html` <span class="muted small">(archived: skipped when the flow runs)</span>`}
+                </span>
                 <span class="row-actions">
                   <button type="button" class="small" disabled=${i === 0}
                     aria-label=${`Move ${title} up`} onClick=${() => move(i, -1)}>Up</button>
@@ -246,13 +270,13 @@ export function IntakeFlowEditor({ groupId = null, idPrefix, who }) {
       <div class="inline-form">
         <div class="field">
           <label for=${`${idPrefix}-flow-add`}>Add a form to the flow</label>
-          <select id=${`${idPrefix}-flow-add`} value=${adding}
+          <select id=${`${idPrefix}-flow-add`} value=${adding} disabled=${!loaded}
             onChange=${(e) => setAdding(e.currentTarget.value)}>
             <option value="">Choose…</option>
             ${candidates.map((f) => html`<option key=${f.id} value=${f.id}>${f.title}</option>`)}
           </select>
         </div>
-        <button type="button" disabled=${!adding} onClick=${() => {
+        <button type="button" disabled=${!adding || !loaded} onClick=${() => {
           setFlow([...flow, adding]);
           setAdding('');
           setDone('');
@@ -260,7 +284,7 @@ export function IntakeFlowEditor({ groupId = null, idPrefix, who }) {
       </div>
       <${ErrorText} error=${error} />
       ${done && html`<p class="success" role="status">${done}</p>`}
-      <button type="submit" class="primary" disabled=${busy}>Save intake flow</button>
+      <button type="submit" class="primary" disabled=${busy || !loaded}>Save intake flow</button>
     </form>`;
 }
 

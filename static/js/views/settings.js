@@ -4,7 +4,7 @@ import { del, get, patch, post } from '../api.js';
 import { loadTeam } from '../chat.js';
 import { html, useEffect, useState } from '../lib.js';
 import { isAdmin, useStore } from '../store.js';
-import { IntakeFlowEditor, RequestFormsForm } from './form-requests.js';
+import { IntakeFlowEditor, RequestFormsForm, loadIntakeFlows } from './form-requests.js';
 import { ErrorText, Field } from './forms.js';
 
 function useSaver() {
@@ -79,7 +79,7 @@ function CopyField({ id, label, value }) {
     </div>`;
 }
 
-function Groups({ admin }) {
+function Groups({ admin, flows }) {
   const [groups, setGroups] = useState(null);
   const [name, setName] = useState('');
   const [kind, setKind] = useState('care');
@@ -109,7 +109,9 @@ function Groups({ admin }) {
                 <div class="group-forms-body">
                   <div>
                     <h3>Intake flow</h3>
-                    <${IntakeFlowEditor} groupId=${g.id} idPrefix=${'g-' + g.id} who=${g.name} />
+                    <${IntakeFlowEditor} groupId=${g.id} idPrefix=${'g-' + g.id} who=${g.name}
+                      saved=${flows.saved && (flows.saved.get(g.id) || [])}
+                      loadError=${flows.error} onSaved=${flows.onSaved} />
                   </div>
                   <div>
                     <h3>Request forms from everyone in ${g.name}</h3>
@@ -234,10 +236,23 @@ function Assignment({ settings, onSaved, admin }) {
     </form>`;
 }
 
+/** The practice's intake flows, read once for every editor on the screen (owners, admins). */
+function useIntakeFlows(admin) {
+  const [saved, setSaved] = useState(null); // group id ('' = default) -> form ids
+  const [error, setError] = useState('');
+  useEffect(() => {
+    if (!admin) return;
+    loadIntakeFlows().then(setSaved).catch((err) => setError(err.detail));
+  }, [admin]);
+  const onSaved = (groupId, formIds) => setSaved((old) => new Map(old).set(groupId || '', formIds));
+  return { saved, error, onSaved };
+}
+
 export function SettingsView() {
   const [settings, setSettings] = useState(null);
   const [error, setError] = useState('');
   const admin = isAdmin();
+  const flows = useIntakeFlows(admin);
   useEffect(() => {
     document.title = 'Settings · Carethread';
     loadTeam().catch(() => {});
@@ -252,12 +267,14 @@ export function SettingsView() {
       ${settings && html`
         <div class="settings-grid">
           <${WelcomeForm} settings=${settings} onSaved=${setSettings} admin=${admin} />
-          <${Groups} admin=${admin} />
+          <${Groups} admin=${admin} flows=${flows} />
           <${Tags} admin=${admin} />
           <${Assignment} settings=${settings} onSaved=${setSettings} admin=${admin} />
           ${admin && html`<section class="card" aria-labelledby="default-flow-heading">
             <h2 id="default-flow-heading">Default intake flow</h2>
-            <${IntakeFlowEditor} groupId=${null} idPrefix="default" who="new clients" />
+            <${IntakeFlowEditor} groupId=${null} idPrefix="default" who="new clients"
+              saved=${flows.saved && (flows.saved.get('') || [])} loadError=${flows.error}
+              onSaved=${flows.onSaved} />
           </section>`}
         </div>`}
       <p class="muted">Team members and bots: see <a href="#/team">Team</a>.</p>
