@@ -622,3 +622,62 @@ def test_the_intake_flow_editors_show_the_saved_flows_after_a_reload(pages, app_
     expect(flow_titles(groups.get_by_role("form", name="Intake flow for Prenatal"))).to_have_text(
         ["1. Prenatal consent"])
 
+
+def test_the_tracking_list_names_clients_and_filters_by_form_on_the_server(
+        pages, app_server):
+    owner = pages.new()
+    sign_up(owner)
+    add_client(owner, "Rita Removed")
+    rita = owner.url.rsplit("/", 1)[-1]
+    add_client(owner, "Sam Staying")
+    sam = owner.url.rsplit("/", 1)[-1]
+    with api(owner, app_server.url) as http:
+        mood = new_form(http, "Mood diary")
+        sleep = new_form(http, "Sleep log")
+        made = http.post("/form-requests", json={"form_ids": [mood, sleep],
+                                                 "client_ids": [rita, sam]})
+        assert made.status_code == 201, made.text
+        # Rita leaves the practice: GET /clients no longer lists her, her requests stay.
+        assert http.delete(f"/team/{rita}").status_code == 200
+        assert all(c["id"] != rita for c in http.get("/clients").json()["clients"])
+
+    nav(owner, "Forms")
+    owner.get_by_role("link", name="Requests").click()
+    rows = owner.get_by_role("list", name="Form requests").locator(".req-row")
+    expect(rows).to_have_count(4)
+    expect(rows.filter(has_text="Rita Removed")).to_have_count(2)
+    expect(rows.filter(has_text="Sam Staying")).to_have_count(2)
+    expect(owner.locator(".req-client", has_text=re.compile("^Client$"))).to_have_count(0)
+    expect(owner.get_by_label("Client", exact=True).locator("option")).to_have_text(
+        ["All clients", "Rita Removed", "Sam Staying"])
+
+    # The form filter asks the server for that form's requests only.
+    with owner.expect_response(lambda r: "/api/v1/form-requests?" in r.url
+                               and f"form_id={sleep}" in r.url) as answer:
+        owner.get_by_label("Form", exact=True).select_option(label="Sleep log")
+    assert {r["form_id"] for r in answer.value.json()["requests"]} == {sleep}
+    expect(rows).to_have_count(2)
+    expect(rows.locator(".req-title")).to_have_text(["Sleep log", "Sleep log"])
+    expect(owner.get_by_role("main").get_by_role("status")).to_have_text(
+        re.compile(r"^2 open\s+\(0 overdue\) · 0 completed$"))
+    # Combined with a client: the client filter still offers every client.
+    owner.get_by_label("Client", exact=True).select_option(label="Rita Removed")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Rita Removed")
+    expect(owner.get_by_label("Client", exact=True).locator("option")).to_have_count(3)
+    owner.get_by_label("Form", exact=True).select_option(label="All forms")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="Mood diary")).to_have_count(1)
+
+    # The builder's "See requests" opens the list filtered by that form.
+    nav(owner, "Forms")
+    owner.get_by_role("list", name="Forms").get_by_role("link", name="Mood diary").click()
+    owner.get_by_role("link", name="See requests").click()
+    expect(owner.get_by_label("Form", exact=True)).to_have_value(mood)
+    expect(rows).to_have_count(2)
+    expect(rows.locator(".req-title")).to_have_text(["Mood diary", "Mood diary"])
+    owner.get_by_role("navigation", name="Forms sections").get_by_role(
+        "link", name="Requests").click()
+    expect(owner.get_by_label("Form", exact=True)).to_have_value("")
+    expect(rows).to_have_count(4)
+

@@ -2,7 +2,7 @@
 // the tracking list (open, completed, overdue) with cancel and remind, a completed response
 // with its score and exports, and intake flows. The client's side is in form-fill.js.
 import { get, post, put } from '../api.js';
-import { html, useEffect, useState } from '../lib.js';
+import { html, useEffect, useRef, useState } from '../lib.js';
 import { isStaff } from '../store.js';
 import { dateOnly, endOfDay, fullTime } from '../util.js';
 import { AnswerList, FillFormView, MyFormsView } from './form-fill.js';
@@ -324,41 +324,57 @@ export function FormRequestsView({ form = '' }) {
   return isStaff() ? html`<${TrackingView} form=${form} />` : html`<${MyFormsView} />`;
 }
 
-/** The tracking list: every request of the practice, filtered by state, client and form. */
+/** The tracking list: every request of the practice, filtered (by the server) by state,
+ * client and form. Rows name their client (`client_name`); the client filter offers every
+ * client seen in a list on this screen, so choosing one does not shrink its own choices. */
 function TrackingView({ form: formFilter = '' }) {
   const [show, setShow] = useState('');
   const [clientId, setClientId] = useState('');
   const [formId, setFormId] = useState(formFilter);
   const [requests, setRequests] = useState(null);
-  const [clients, setClients] = useState([]);
+  const [clients, setClients] = useState(() => new Map()); // client id -> name
   const [error, setError] = useState('');
+  const latest = useRef(0);
   const forms = useForms();
 
   useEffect(() => {
     document.title = 'Form requests · Carethread';
-    get('/clients?limit=500').then((r) => setClients(r.clients)).catch(() => {});
   }, []);
+  // A link to `#/form-requests?form=…` (or the tab, without it) while this screen is open.
+  useEffect(() => {
+    setFormId(formFilter);
+  }, [formFilter]);
 
   function load() {
     const query = new URLSearchParams({ limit: '500' });
     if (show === 'overdue') query.set('overdue', 'true');
     else if (show) query.set('status', show);
     if (clientId) query.set('client_id', clientId);
+    if (formId) query.set('form_id', formId);
+    const mine = ++latest.current;
     return get('/form-requests?' + query)
       .then((r) => {
+        if (mine !== latest.current) return; // a newer filter was chosen meanwhile
         setRequests(r.requests);
+        setClients((old) => {
+          const next = new Map(old);
+          for (const q of r.requests) next.set(q.client_id, q.client_name || 'Client');
+          return next;
+        });
         setError('');
       })
-      .catch((err) => setError(err.detail));
+      .catch((err) => {
+        if (mine === latest.current) setError(err.detail);
+      });
   }
   useEffect(() => {
     load();
-  }, [show, clientId]);
+  }, [show, clientId, formId]);
 
-  const names = new Map(clients.map((c) => [c.id, c.name]));
-  const shown = (requests || []).filter((r) => !formId || r.form_id === formId);
+  const clientOptions = [...clients].sort((x, y) => x[1].localeCompare(y[1]));
+  const shown = requests || [];
   const counts = { open: 0, overdue: 0, completed: 0 };
-  for (const r of requests || []) {
+  for (const r of shown) {
     if (r.status === 'open') counts.open += 1;
     if (requestState(r) === 'overdue') counts.overdue += 1;
     if (r.status === 'completed') counts.completed += 1;
@@ -387,7 +403,8 @@ function TrackingView({ form: formFilter = '' }) {
           <select id="req-client" value=${clientId}
             onChange=${(e) => setClientId(e.currentTarget.value)}>
             <option value="">All clients</option>
-            ${clients.map((c) => html`<option key=${c.id} value=${c.id}>${c.name}</option>`)}
+            ${clientOptions.map(([id, name]) => html`<option key=${id} value=${id}>
+              ${name}</option>`)}
           </select>
         </div>
         <div class="field">
@@ -406,7 +423,7 @@ function TrackingView({ form: formFilter = '' }) {
           ${shown.length === 0 ? html`<p class="muted">No request matches.</p>`
             : html`<ul class="req-list" aria-label="Form requests">
                 ${shown.map((r) => html`<${RequestRow} key=${r.id} request=${r}
-                  clientName=${names.get(r.client_id) || ''} onChanged=${load} />`)}
+                  clientName=${r.client_name || ''} onChanged=${load} />`)}
               </ul>`}`}
     </section>`;
 }
