@@ -5,12 +5,14 @@ errors), completion and score seen live by the team, tracking, intake flows."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
 
 from tests.browser.ui import (
+    PASSWORD,
     accept_invitation,
     add_client,
     api,
@@ -681,3 +683,59 @@ def test_the_tracking_list_names_clients_and_filters_by_form_on_the_server(
     expect(owner.get_by_label("Form", exact=True)).to_have_value("")
     expect(rows).to_have_count(4)
 
+
+def request_link(mailbox: Any, email: str, wait: float = 15) -> str:
+    """The link to a form request in a mail to `email`."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        for mail in mailbox.to(email):
+            for link in mail.links:
+                if "/#/form-requests/" in link:
+                    return link
+        time.sleep(0.05)
+    raise AssertionError(f"no form request link for {email} within {wait}s")
+
+
+def test_the_emailed_link_opens_the_form_with_its_description_before_and_after_login(
+        pages, mailbox, app_server):
+    owner = pages.new()
+    sign_up(owner)
+    email = unique_email("dora")
+    add_client(owner, "Dora Described", email)
+    dora_id = owner.url.rsplit("/", 1)[-1]
+    dora = pages.new()
+    accept_invitation(dora, invitation_link(mailbox, email))
+    description = "<b>Before your visit</b> <script>alert(1)</script>\nIt takes 5 minutes."
+    with api(owner, app_server.url) as http:
+        form = new_form(http, "Visit prep", description=description)
+        made = http.post("/form-requests", json={"form_ids": [form], "client_ids": [dora_id],
+                                                 "notify": True})
+        assert made.status_code == 201, made.text
+        request_id = made.json()["requests"][0]["id"]
+    link = request_link(mailbox, email)
+    assert link == f"{app_server.url}/#/form-requests/{request_id}"
+
+    # Signed in: the link opens the filling screen, the description (as text) on top.
+    dora.goto(link)
+    expect(dora.get_by_role("heading", level=1, name="Visit prep")).to_be_visible()
+    shown = dora.locator(".form-description")
+    expect(shown).to_have_text(description)
+    expect(dora.locator("main b, main script")).to_have_count(0)
+    assert dora.evaluate("() => document.querySelector('.form-description').innerText") == (
+        description)
+    expect(dora.get_by_label("About Visit prep")).to_be_visible()
+
+    # Signed out: the login screen first, then the same form.
+    dora.get_by_role("button", name="Log out").click()
+    expect(dora.get_by_role("heading", name="Log in")).to_be_visible()
+    dora.goto(link)
+    expect(dora.get_by_role("heading", name="Log in")).to_be_visible()
+    dora.get_by_label("Email").fill(email)
+    dora.get_by_label("Password").fill(PASSWORD)
+    dora.get_by_role("button", name="Log in").click()
+    expect(dora.get_by_role("heading", level=1, name="Visit prep")).to_be_visible()
+    expect(dora.locator(".form-description")).to_have_text(description)
+    assert dora.url == link
+    dora.get_by_label("About Visit prep").fill("Ready")
+    dora.get_by_role("button", name="Submit").click()
+    expect(dora.get_by_role("heading", name="Thank you!")).to_be_visible()

@@ -274,6 +274,8 @@ export function FillFormView({ requestId }) {
     } catch (err) {
       setLoadError(err.status === 404
         ? 'This form is not available: it may not be yours, or the link is wrong.'
+          + (s.profiles.length > 1 ? ' If another of your practices sent it, switch to that '
+            + 'practice at the top of the screen, then open the link again.' : '')
         : err.detail);
     }
   }
@@ -433,6 +435,8 @@ export function FillFormView({ requestId }) {
       ${request.status !== 'open'
         ? html`<${Closed} request=${request} justSent=${justSent} back=${back} />`
         : html`
+          ${request.form_description
+            && html`<p class="form-description">${request.form_description}</p>`}
           <p class="muted">${due} Questions marked “required” need an answer.</p>
           <form class="fill-form" onSubmit=${submit} novalidate>
             ${items.filter((item) => shown.has(item.id)).map((item) => {
