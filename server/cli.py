@@ -23,11 +23,11 @@ def _migrate() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="carethread", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="migrate the database, then serve HTTP and WebSocket")
-    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
-    serve.add_argument("--no-migrate", action="store_true", help="skip running migrations")
+    serving = sub.add_parser("serve", help="migrate the database, then serve HTTP and WebSocket")
+    serving.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serving.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serving.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+    serving.add_argument("--no-migrate", action="store_true", help="skip running migrations")
     sub.add_parser("migrate", help="run pending database migrations and exit")
     args = parser.parse_args(argv)
 
@@ -42,18 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         return 0
 
-    import uvicorn
+    from server.serving import serve
 
-    uvicorn.run(
-        "server.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        ws_max_size=settings.max_frame_bytes,
-        ws_per_message_deflate=False,
-        log_level=os.environ.get("LOG_LEVEL", "info").lower(),
-        access_log=os.environ.get("ACCESS_LOG", "0") == "1",
-        lifespan="on",
-    )
+    serve(settings, args.host, args.port, args.workers)
     return 0

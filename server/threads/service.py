@@ -502,10 +502,7 @@ async def post_message(
     if len(body) > max_length:
         raise InvalidInput(f"A message has at most {max_length} characters.",
                            code="message_too_long", extra={"field": "body"})
-    existing = await _existing(tid, identity.user_id, client_id)
-    if existing is not None:
-        await _open_membership(identity, tid)
-        return existing, False
+    # No look-up first: the unique index finds a retry, and most sends are not retries.
     try:
         async with write_transaction():
             # Lock the thread first, so a removal cannot commit between the membership
@@ -514,6 +511,11 @@ async def post_message(
             await _open_membership(identity, tid)
             view = await append_in_transaction(tid, MESSAGE, identity.user_id, body=body,
                                                client_id=client_id)
+    except NotFound:
+        existing = await _existing(tid, identity.user_id, client_id)
+        if existing is None:
+            raise
+        return existing, False  # a retry of a send stored before its author left
     except Exception as exc:
         if not is_unique_violation(exc):
             raise

@@ -159,10 +159,19 @@ class Connection:
                 async with self.lock:
                     await self.write({"type": "pong"})
         except AppError as exc:
-            extra: dict[str, Any] = {"client_id": getattr(frame, "client_id", None)}
-            if hasattr(frame, "thread_id"):
-                extra["thread_id"] = str(frame.thread_id)
-            await self.error(exc.code, exc.detail, **extra)
+            await self.error(exc.code, exc.detail, **self._about(frame))
+        except Exception:
+            # A fault of ours must not end the connection: the client may retry the frame.
+            log.exception("frame %s failed for %s", type(frame).__name__, self.user_id)
+            await self.error("internal_error", "That did not work; try again.",
+                             **self._about(frame))
+
+    @staticmethod
+    def _about(frame: Any) -> dict[str, Any]:
+        extra: dict[str, Any] = {"client_id": getattr(frame, "client_id", None)}
+        if hasattr(frame, "thread_id"):
+            extra["thread_id"] = str(frame.thread_id)
+        return extra
 
     async def _send(self, frame: frames.Send) -> None:
         view, _ = await threads.post_message(
