@@ -1,9 +1,10 @@
 """A model of membership windows, checked by hypothesis against a real server.
 
-Members of one practice join and leave a thread, send over WebSocket and HTTP, drop their
-connection and come back with a `sync` from the last event they saw. The model knows each
-member's windows from the events the API calls returned; every member must see exactly the
-thread's events inside its windows, in increasing seq, once, across all its connections.
+Members of one practice join and leave a thread, send over WebSocket and HTTP (one at a time
+or in concurrent bursts), drop their connection and come back with a `sync` from the last
+event they saw. The model knows each member's windows from the events the API calls returned;
+every member must see exactly the thread's events inside its windows, in increasing seq, once,
+across all its connections, and the missed part of a window by the time `synced` arrives.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 import httpx
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -27,7 +29,7 @@ from hypothesis.stateful import (
 )
 
 from tests.conftest import Server, app_client
-from tests.helpers import Person, all_events, invite_staff, new_practice, say
+from tests.helpers import Person, all_events, invite_staff, new_practice
 from tests.mailbox import Mailbox
 from tests.wsclient import Socket
 
@@ -91,6 +93,7 @@ class MembershipMachine(RuleBasedStateMachine):
         self.members = [Member("owner" if i == 0 else f"provider{i}", p)
                         for i, p in enumerate(self.world.people)]
         self.owner = self.members[0]
+        self.by_id = {m.person.id: m for m in self.members}
         self.broken = False
 
     # --- plumbing ----------------------------------------------------------------------
@@ -110,11 +113,24 @@ class MembershipMachine(RuleBasedStateMachine):
     def last_seq(self) -> int:
         return max(self.log, default=0)
 
-    def record(self, event: dict[str, Any], kind: str) -> int:
-        assert event["thread_id"] == self.tid and event["kind"] == kind, event
-        assert event["seq"] == self.last_seq + 1, (event, self.last_seq)
+    def apply(self, event: dict[str, Any]) -> None:
+        """The model takes in the next event of the log, as an API call returned it."""
+        assert event["thread_id"] == self.tid, event
+        assert event["seq"] == self.last_seq + 1, (event, self.describe())
         self.log[event["seq"]] = event
-        return int(event["seq"])
+        if event["kind"] == "message":
+            author = self.by_id[event["actor_id"]]
+            assert author.inside, f"{author.name} wrote while outside: {event}"
+        elif event["kind"] == "member.added":
+            m = self.by_id[event["data"]["user_id"]]
+            assert not m.inside, event
+            m.windows.append([event["seq"], None])
+        elif event["kind"] == "member.removed":
+            m = self.by_id[event["data"]["user_id"]]
+            assert m.inside, event
+            m.windows[-1][1] = event["seq"]
+        else:
+            raise AssertionError(f"unexpected event {event}")
 
     def draw(self, data: st.DataObject, among: list[Member], label: str) -> Member:
         """One of `among`, drawn by name so that failing examples read well."""
@@ -190,10 +206,70 @@ class MembershipMachine(RuleBasedStateMachine):
         assert resp.status_code == 201, resp.text
         self.tid = str(resp.json()["thread"]["id"])
         [created] = await all_events(self.http, self.owner.person, self.tid)
-        self.record(created, "thread.created")
+        assert created["seq"] == 1 and created["kind"] == "thread.created", created
+        self.log[1] = created
         for m in [self.owner, *invited]:
             m.windows.append([1, None])
         await self.settle()
+
+    # --- operations: one API call each, returning the event it wrote ---------------------
+
+    async def op_add(self, m: Member) -> dict[str, Any]:
+        resp = await self.http.post(f"/threads/{self.tid}/members", json={"user_id": m.person.id},
+                                    headers=self.owner.person.headers)
+        assert resp.status_code == 201, resp.text
+        event = dict(resp.json()["event"])
+        assert event["kind"] == "member.added" and event["data"]["user_id"] == m.person.id
+        return event
+
+    async def op_remove(self, m: Member, leaves: bool) -> dict[str, Any]:
+        by = m if leaves else self.owner
+        resp = await self.http.delete(f"/threads/{self.tid}/members/{m.person.id}",
+                                      headers=by.person.headers)
+        assert resp.status_code == 200, resp.text
+        event = dict(resp.json()["event"])
+        assert event["kind"] == "member.removed" and event["data"]["user_id"] == m.person.id
+        return event
+
+    async def op_send_http(self, m: Member, cid: str, body: str) -> dict[str, Any] | None:
+        """The stored event, or None if the thread was not found for m."""
+        resp = await self.http.post(f"/threads/{self.tid}/messages",
+                                    json={"body": body, "client_id": cid},
+                                    headers=m.person.headers)
+        if resp.status_code == 404:
+            return None
+        assert resp.status_code in (200, 201), resp.text
+        return dict(resp.json()["event"])
+
+    async def op_send_ws(self, m: Member, cid: str, body: str) -> None:
+        assert m.socket is not None
+        await m.socket.send({"type": "send", "thread_id": self.tid, "client_id": cid,
+                             "body": body})
+
+    async def ws_reply(self, m: Member, cid: str) -> dict[str, Any] | None:
+        """The acked event of a send over m's socket, or None if it answered not_found."""
+        assert m.socket is not None
+        reply = await m.socket.until(
+            lambda f: f["type"] in ("ack", "error") and f.get("client_id") == cid,
+            wait=SETTLE_SECONDS)
+        if reply["type"] == "error":
+            assert reply["code"] == "not_found", reply
+            return None
+        return dict(reply["event"])
+
+    async def op_drop(self, m: Member) -> None:
+        assert m.socket is not None
+        sock, m.socket = m.socket, None
+        m.closed.append(sock)
+        await sock.close()
+
+    async def sent(self, m: Member, cid: str, event: dict[str, Any] | None
+                   ) -> dict[str, Any] | None:
+        if event is not None:
+            assert event["kind"] == "message" and event["actor_id"] == m.person.id, event
+            assert event["client_id"] == cid, event
+            m.client_ids.append(cid)
+        return event
 
     # --- membership ----------------------------------------------------------------------
 
@@ -201,33 +277,16 @@ class MembershipMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def add(self, data: st.DataObject) -> None:
         m = self.draw(data, self.providers(inside=False), "added")
-        self.run(self._add(m))
-
-    async def _add(self, m: Member) -> None:
-        resp = await self.http.post(f"/threads/{self.tid}/members", json={"user_id": m.person.id},
-                                    headers=self.owner.person.headers)
-        assert resp.status_code == 201, resp.text
-        event = resp.json()["event"]
-        seq = self.record(event, "member.added")
-        assert event["data"]["user_id"] == m.person.id, event
-        m.windows.append([seq, None])
-        await self.settle()
+        self.run(self._then_settle(self.op_add(m)))
 
     @precondition(lambda self: self.providers(inside=True))
     @rule(data=st.data(), leaves=st.booleans())
     def remove(self, data: st.DataObject, leaves: bool) -> None:
         m = self.draw(data, self.providers(inside=True), "removed")
-        self.run(self._remove(m, leaves))
+        self.run(self._then_settle(self.op_remove(m, leaves)))
 
-    async def _remove(self, m: Member, leaves: bool) -> None:
-        by = m if leaves else self.owner
-        resp = await self.http.delete(f"/threads/{self.tid}/members/{m.person.id}",
-                                      headers=by.person.headers)
-        assert resp.status_code == 200, resp.text
-        event = resp.json()["event"]
-        seq = self.record(event, "member.removed")
-        assert event["data"]["user_id"] == m.person.id, event
-        m.windows[-1][1] = seq
+    async def _then_settle(self, op: Coroutine[Any, Any, dict[str, Any]]) -> None:
+        self.apply(await op)
         await self.settle()
 
     # --- messages ------------------------------------------------------------------------
@@ -239,17 +298,11 @@ class MembershipMachine(RuleBasedStateMachine):
         self.run(self._send_over_socket(m))
 
     async def _send_over_socket(self, m: Member) -> None:
-        assert m.socket is not None
         cid = uuid.uuid4().hex
-        await m.socket.send({"type": "send", "thread_id": self.tid, "client_id": cid,
-                             "body": f"{m.name} over ws"})
-        reply = await m.socket.until(
-            lambda f: f["type"] in ("ack", "error") and f.get("client_id") == cid,
-            wait=SETTLE_SECONDS)
-        assert reply["type"] == "ack", reply
-        self.record(reply["event"], "message")
-        assert reply["event"]["actor_id"] == m.person.id, reply
-        m.client_ids.append(cid)
+        await self.op_send_ws(m, cid, f"{m.name} over ws")
+        event = await self.sent(m, cid, await self.ws_reply(m, cid))
+        assert event is not None, f"{m.name} is a member but the send was refused"
+        self.apply(event)
         await self.settle()
 
     @precondition(lambda self: any(m.inside for m in self.members))
@@ -260,36 +313,28 @@ class MembershipMachine(RuleBasedStateMachine):
 
     async def _send_over_http(self, m: Member) -> None:
         cid = uuid.uuid4().hex
-        event = await say(self.http, m.person, self.tid, f"{m.name} over http", client_id=cid)
-        self.record(event, "message")
-        m.client_ids.append(cid)
+        event = await self.sent(m, cid, await self.op_send_http(m, cid, f"{m.name} over http"))
+        assert event is not None, f"{m.name} is a member but the send was refused"
+        self.apply(event)
         await self.settle()
 
-    @precondition(lambda self: any(m.inside and m.client_ids for m in self.members))
-    @rule(data=st.data(), over_socket=st.booleans())
-    def retry_a_send(self, data: st.DataObject, over_socket: bool) -> None:
-        m = self.draw(data, [m for m in self.members if m.inside and m.client_ids], "retrier")
-        cid = data.draw(st.sampled_from(m.client_ids), label="client_id")
-        self.run(self._retry(m, cid, over_socket and m.socket is not None))
+    @precondition(lambda self: any(m.inside for m in self.members))
+    @rule(data=st.data(), which=st.integers(0, 99), over_socket=st.booleans())
+    def retry_a_send(self, data: st.DataObject, which: int, over_socket: bool) -> None:
+        # Which sends of a burst went through depends on timing: draw nothing that depends on it.
+        m = self.draw(data, [m for m in self.members if m.inside], "retrier")
+        if m.client_ids:
+            cid = m.client_ids[which % len(m.client_ids)]
+            self.run(self._retry(m, cid, over_socket and m.socket is not None))
 
     async def _retry(self, m: Member, cid: str, over_socket: bool) -> None:
         original = next(e for e in self.log.values() if e.get("client_id") == cid)
         if over_socket:
-            assert m.socket is not None
-            await m.socket.send({"type": "send", "thread_id": self.tid, "client_id": cid,
-                                 "body": "again"})
-            reply = await m.socket.until(
-                lambda f: f["type"] in ("ack", "error") and f.get("client_id") == cid,
-                wait=SETTLE_SECONDS)
-            assert reply["type"] == "ack", reply
-            event = reply["event"]
+            await self.op_send_ws(m, cid, "again")
+            event = await self.ws_reply(m, cid)
         else:
-            resp = await self.http.post(f"/threads/{self.tid}/messages",
-                                        json={"body": "again", "client_id": cid},
-                                        headers=m.person.headers)
-            assert resp.status_code in (200, 201), resp.text
-            event = resp.json()["event"]
-        assert compared(event) == compared(original), (event, original)
+            event = await self.op_send_http(m, cid, "again")
+        assert event is not None and compared(event) == compared(original), (event, original)
         await self.settle()
 
     @precondition(lambda self: self.providers(inside=False))
@@ -301,18 +346,81 @@ class MembershipMachine(RuleBasedStateMachine):
     async def _outsider_sends(self, m: Member, over_socket: bool) -> None:
         cid = uuid.uuid4().hex
         if over_socket:
-            assert m.socket is not None
-            await m.socket.send({"type": "send", "thread_id": self.tid, "client_id": cid,
-                                 "body": "let me in"})
-            reply = await m.socket.until(
-                lambda f: f["type"] in ("ack", "error") and f.get("client_id") == cid,
-                wait=SETTLE_SECONDS)
-            assert reply["type"] == "error" and reply["code"] == "not_found", reply
+            await self.op_send_ws(m, cid, "let me in")
+            event = await self.ws_reply(m, cid)
         else:
-            resp = await self.http.post(f"/threads/{self.tid}/messages",
-                                        json={"body": "let me in", "client_id": cid},
-                                        headers=m.person.headers)
-            assert resp.status_code == 404, resp.text
+            event = await self.op_send_http(m, cid, "let me in")
+        assert event is None, f"{m.name} wrote while outside: {event}"
+        await self.settle()
+
+    # --- several at once -----------------------------------------------------------------
+
+    @rule(data=st.data())
+    def burst(self, data: st.DataObject) -> None:
+        """Joins, leaves, sends and dropped connections at the same time, then settle.
+
+        The model still follows: it applies the returned events in seq order. A send by
+        someone whose membership changes in the same burst may or may not be refused.
+        Reconnects stay out of bursts: an event stored between a new connection's `ready`
+        and its `sync` arrives live and then again in the replay, a known hole in guarantee 3
+        that needs a protocol decision (cursors at the handshake, say) before it can be tested.
+        """
+        plan: list[tuple[str, Member, bool]] = []
+        busy: set[str] = set()  # added, removed or dropped in this burst: once each
+        joining: set[str] = set()
+        on_socket: set[str] = set()  # sending over their socket, which stays open
+        for _ in range(data.draw(st.integers(2, 5), label="burst size")):
+            free = [m for m in self.members if m.name not in busy]
+            choices = {
+                "add": [m for m in free[1:] if not m.inside],
+                "remove": [m for m in free[1:] if m.inside],
+                "send": [m for m in self.members if m.inside or m.name in joining],
+                "drop": [m for m in free if m.socket and m.name not in on_socket],
+            }
+            kind = data.draw(st.sampled_from([k for k, v in choices.items() if v]), label="op")
+            m = self.draw(data, choices[kind], kind)
+            flag = data.draw(st.booleans(), label="leaves or over socket")
+            if kind == "send":
+                flag = flag and m.socket is not None and m.name not in busy
+                if flag:
+                    on_socket.add(m.name)
+            else:
+                busy.add(m.name)
+            if kind == "add":
+                joining.add(m.name)
+            plan.append((kind, m, flag))
+        self.run(self._burst(plan))
+
+    async def _burst(self, plan: list[tuple[str, Member, bool]]) -> None:
+        changing = {m.name for kind, m, _ in plan if kind in ("add", "remove")}
+        ws_sends: list[tuple[Member, str]] = []
+
+        async def one(kind: str, m: Member, flag: bool) -> dict[str, Any] | None:
+            if kind == "add":
+                return await self.op_add(m)
+            if kind == "remove":
+                return await self.op_remove(m, leaves=flag)
+            if kind == "drop":
+                await self.op_drop(m)
+                return None
+            cid = uuid.uuid4().hex
+            if flag:
+                ws_sends.append((m, cid))
+                await self.op_send_ws(m, cid, f"{m.name} in a burst over ws")
+                return None
+            event = await self.sent(m, cid, await self.op_send_http(m, cid, "in a burst"))
+            assert event is not None or m.name in changing, f"{m.name}'s send was refused"
+            return event
+
+        results = await asyncio.gather(*(one(*step) for step in plan))
+        events = [e for e in results if e is not None]
+        for m, cid in ws_sends:
+            event = await self.sent(m, cid, await self.ws_reply(m, cid))
+            assert event is not None or m.name in changing, f"{m.name}'s send was refused"
+            if event is not None:
+                events.append(event)
+        for event in sorted(events, key=lambda e: int(e["seq"])):
+            self.apply(event)
         await self.settle()
 
     # --- connections ---------------------------------------------------------------------
@@ -321,13 +429,7 @@ class MembershipMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def disconnect(self, data: st.DataObject) -> None:
         m = self.draw(data, self.connected(), "leaving")
-        self.run(self._disconnect(m))
-
-    async def _disconnect(self, m: Member) -> None:
-        assert m.socket is not None
-        await m.socket.close()
-        m.closed.append(m.socket)
-        m.socket = None
+        self.run(self.op_drop(m))
 
     @precondition(lambda self: self.disconnected())
     @rule(data=st.data())
@@ -391,9 +493,12 @@ class MembershipMachine(RuleBasedStateMachine):
 SETTINGS = settings(
     max_examples=15, stateful_step_count=20, deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
 )
 
 
+# A passing run takes seconds; a failing one may shrink for Hypothesis' five minutes first.
+@pytest.mark.timeout(600)
 def test_members_see_exactly_their_windows_across_reconnects(
     server: Server, mailbox: Mailbox
 ) -> None:
