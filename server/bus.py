@@ -51,6 +51,9 @@ class ConnectionSubscriber(Subscriber):
     """A bounded subscriber that reports overflow instead of dropping silently."""
 
     on_overflow: Callable[[], None] | None = None
+    # Called when the queue is half full: a consumer holding back must start reading.
+    on_pressure: Callable[[], None] | None = None
+    pressure_at: int = 0
 
     async def put(self, item: bytes | None) -> None:
         if item is None:
@@ -65,6 +68,8 @@ class ConnectionSubscriber(Subscriber):
         accepted = super().put_nowait(item)
         if not accepted and item is not None and self.on_overflow is not None:
             self.on_overflow()
+        elif self.on_pressure is not None and self.qsize >= self.pressure_at:
+            self.on_pressure()
         return accepted
 
 
@@ -221,7 +226,8 @@ class Bus:
 
     @contextlib.asynccontextmanager
     async def subscription(
-        self, user_id: uuid.UUID, on_overflow: Callable[[], None]
+        self, user_id: uuid.UUID, on_overflow: Callable[[], None],
+        on_pressure: Callable[[], None] | None = None,
     ) -> AsyncIterator[ConnectionSubscriber]:
         """A bounded subscription to one user's channel for one connection.
 
@@ -234,6 +240,8 @@ class Bus:
             self._channel_refs[channel] += 1
         assert isinstance(subscriber, ConnectionSubscriber)
         subscriber.on_overflow = on_overflow
+        subscriber.on_pressure = on_pressure
+        subscriber.pressure_at = max(1, self._queue_limit // 2)
         self._subscribers.add(subscriber)
         try:
             yield subscriber

@@ -73,6 +73,7 @@ class Settings:
     ws_burst: int = 60
     ws_queue_limit: int = 1000
     ws_liveness_seconds: float = 30
+    ws_sync_grace_seconds: float = 1.0
     form_reminder_days: tuple[float, ...] = (2.0, 5.0)
     form_reminder_poll_seconds: float = 60
 
@@ -158,6 +159,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ws_burst=_int(env, "WS_BURST", 60),
         ws_queue_limit=_int(env, "WS_QUEUE_LIMIT", 1000),
         ws_liveness_seconds=float(env.get("WS_LIVENESS_SECONDS") or 30),
+        ws_sync_grace_seconds=float(env.get("WS_SYNC_GRACE_SECONDS") or 1.0),
         form_reminder_days=_floats(env, "FORM_REMINDER_DAYS", (2.0, 5.0)),
         form_reminder_poll_seconds=float(env.get("FORM_REMINDER_POLL_SECONDS") or 60),
     )

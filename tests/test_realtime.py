@@ -137,9 +137,9 @@ async def test_a_removed_member_gets_the_removal_then_nothing_more(
     await sock.send({"type": "send", "thread_id": tid, "client_id": "x", "body": "still here?"})
     error = await sock.until(lambda f: f["type"] == "error")
     assert error["code"] == "not_found" and error["client_id"] == "x"
-    await sock.send({"type": "sync", "cursors": {tid: 0}})
+    await sock.send({"type": "sync", "cursors": {tid: removal["seq"] - 1}})
     await sock.until(lambda f: f["type"] == "synced")
-    assert max(sock.seqs(tid)) == removal["seq"]
+    assert sock.seqs(tid) == [removal["seq"]]
     assert "private now" not in json.dumps(sock.frames)
     await sock.close()
 
@@ -322,3 +322,36 @@ async def test_a_cursor_from_the_future_does_not_swallow_live_events(
     await say(http, owner, tid, "next")
     assert (await sock.until(is_event("message", tid)))["event"]["seq"] == 2
     await sock.close()
+
+
+async def test_a_sync_right_after_ready_comes_before_live_events(
+    http: httpx.AsyncClient, server: Server
+) -> None:
+    owner = await new_practice(http)
+    tid = await new_thread(http, owner)
+    await say(http, owner, tid, "seen before")                         # 2
+    await say(http, owner, tid, "missed while away")                   # 3
+    sock = await Socket.ready(server.ws_url, owner.token)              # cursor opens at 3
+    await say(http, owner, tid, "arrives between ready and sync")      # 4
+    await sock.send({"type": "sync", "cursors": {tid: 2}})
+    await sock.until(lambda f: f["type"] == "synced")
+    await sock.until(is_event(thread_id=tid, seq=4))
+    await sock.drain()
+    assert sock.seqs(tid) == [3, 4]  # in order, once
+    await sock.close()
+
+
+async def test_a_late_sync_below_what_was_sent_asks_for_a_reconnect(
+    http: httpx.AsyncClient, server: Server
+) -> None:
+    owner = await new_practice(http)
+    tid = await new_thread(http, owner)
+    await say(http, owner, tid, "old")                                 # 2
+    sock = await Socket.ready(server.ws_url, owner.token)
+    await sock.send({"type": "ping"})                                  # live delivery starts
+    await sock.until(lambda f: f["type"] == "pong")
+    await say(http, owner, tid, "live")                                # 3
+    await sock.until(is_event(thread_id=tid, seq=3))
+    await sock.send({"type": "sync", "cursors": {tid: 1}})            # would need 2 after 3
+    assert await sock.closed_with() == 4009
+    assert sock.seqs(tid) == [3]

@@ -51,12 +51,20 @@ class Connection:
         self.refilled = time.monotonic()
         self.rejected = 0
         self.typing_sent: dict[uuid.UUID, float] = {}
+        # Live delivery waits for the client's first frame (or a short grace), so that a
+        # reconnecting client's `sync` comes before any live event: otherwise its replay could
+        # only arrive after later events, out of order.
+        self.started = asyncio.Event()
+        # What this connection actually sent per thread (kept after it forgets a thread).
+        self.first_sent: dict[uuid.UUID, int] = {}
+        self.last_sent: dict[uuid.UUID, int] = {}
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def run(self) -> None:
         bus = bus_module.current()
-        async with bus.subscription(self.user_id, self._on_overflow) as subscriber:
+        async with bus.subscription(self.user_id, self._on_overflow,
+                                    on_pressure=self.started.set) as subscriber:
             self.cursors = await threads.open_cursors(self.user_id)
             await self.write({"type": "ready", "user_id": str(self.user_id)})
             self.tasks = [
@@ -120,6 +128,7 @@ class Connection:
                 return
             raw: Any = message.get("text") or message.get("bytes") or b""
             await self._handle(raw)
+            self.started.set()
 
     def _take_token(self) -> bool:
         now = time.monotonic()
@@ -183,6 +192,13 @@ class Connection:
 
     async def _sync(self, frame: frames.Sync) -> None:
         async with self.lock:
+            behind = [t for t, seq in frame.cursors.items()
+                      if t in self.first_sent and seq < self.first_sent[t] - 1]
+            if behind:
+                # Replaying below what this connection already sent would break seq order.
+                self.close_soon(frames.CLOSE_SYNC_LATE, "sync came after live events; "
+                                "reconnect and send sync first")
+                return
             events, starts, closed = await threads.events_after(
                 self.user_id, frame.cursors, self.staff
             )
@@ -216,9 +232,14 @@ class Connection:
     # --- delivering -----------------------------------------------------------------------
 
     async def _deliver_loop(self, subscriber: Any) -> None:
+        grace_ends = time.monotonic() + self.settings.ws_sync_grace_seconds
         async for payload in subscriber.iter_events():
             kind = payload[:1]
             if kind == b"E":
+                if not self.started.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.started.wait(),
+                                               max(0.0, grace_ends - time.monotonic()))
                 thread_id, seq, frame = bus_module.parse_event_payload(payload)
                 async with self.lock:
                     await self._deliver_live(uuid.UUID(thread_id), seq, frame)
@@ -246,8 +267,7 @@ class Connection:
         if seq > cursor + 1:
             await self._fill(thread_id)
             return
-        await self.write_raw(frame)
-        self.cursors[thread_id] = seq
+        await self._send_event(thread_id, seq, frame)
         if b'"member.removed"' in frame:
             self._forget_if_removed(thread_id, json.loads(frame)["event"])
 
@@ -276,12 +296,18 @@ class Connection:
     async def _deliver_stored(self, events: list[dict[str, Any]], closed: set[uuid.UUID]) -> None:
         for event in events:
             thread_id = uuid.UUID(event["thread_id"])
-            if event["seq"] <= self.cursors.get(thread_id, 0):
+            seq = event["seq"]
+            if seq <= max(self.cursors.get(thread_id, 0), self.last_sent.get(thread_id, 0)):
                 continue
-            await self.write_raw(threads.event_frame(event))
-            self.cursors[thread_id] = event["seq"]
+            await self._send_event(thread_id, seq, threads.event_frame(event))
         for thread_id in closed:
             self.cursors.pop(thread_id, None)
+
+    async def _send_event(self, thread_id: uuid.UUID, seq: int, frame: bytes) -> None:
+        await self.write_raw(frame)
+        self.cursors[thread_id] = seq
+        self.first_sent.setdefault(thread_id, seq)
+        self.last_sent[thread_id] = seq
 
     def _forget_if_removed(self, thread_id: uuid.UUID, event: dict[str, Any]) -> None:
         if event.get("data", {}).get("user_id") == str(self.user_id):

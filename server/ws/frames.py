@@ -57,5 +57,6 @@ def client_id_of(raw: str | bytes) -> str | None:
 CLOSE_UNAUTHENTICATED = 4401  # no, bad or ended session: log in again
 CLOSE_ORIGIN = 4403  # a browser Origin that is not allowed
 CLOSE_TOO_SLOW = 4008  # the client fell too far behind: reconnect and sync
+CLOSE_SYNC_LATE = 4009  # a sync asked for events older than ones already sent: reconnect
 CLOSE_ABUSE = 4429  # far over the frame rate
 CLOSE_TOO_BIG = 1009  # a frame over MAX_FRAME_BYTES (closed by the server's WebSocket layer)
