@@ -9,7 +9,8 @@ This folder is only collected when the command line names it (or a file in it); 
 `.venv/bin/pytest` skips it even without `collect_ignore = ["browser"]` in tests/conftest.py.
 
 Without /usr/bin/chromium the tests skip with the reason; under CI=true they fail instead.
-Set BROWSER_SCREENSHOTS=/some/dir to keep screenshots of the key screens there.
+Screenshots of the key screens go to tests/browser/screenshots/ (BROWSER_SCREENSHOTS=/some/dir
+to put them elsewhere).
 """
 
 from __future__ import annotations
@@ -132,15 +133,17 @@ def pages(browser: Any, app_server: Server) -> Iterator[Pages]:
     assert not opened.dialogs, f"unexpected dialogs: {opened.dialogs}"
 
 
+SCREENSHOTS = HERE / "screenshots"  # named in the README; not committed
+
+
 @pytest.fixture(scope="session")
 def shot() -> Callable[[Any, str], None]:
-    """Save a screenshot when BROWSER_SCREENSHOTS names a folder; do nothing otherwise."""
-    folder = os.environ.get("BROWSER_SCREENSHOTS")
+    """Save a screenshot of a key screen in tests/browser/screenshots/ (or BROWSER_SCREENSHOTS)."""
+    folder = Path(os.environ.get("BROWSER_SCREENSHOTS") or SCREENSHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
 
     def take(page: Any, name: str) -> None:
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(Path(folder) / f"{name}.png"))
+        page.screenshot(path=str(folder / f"{name}.png"))
 
     return take
 
