@@ -411,13 +411,19 @@ def _invalid(errors: list[Any]) -> AppError:
                     status_code=400, extra={"errors": [e.view() for e in errors]})
 
 
-async def save_draft(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
-    """The client's answers so far; types are checked, completeness is not."""
+async def _open_for_client(identity: Identity, request_id: str) -> dict[str, Any]:
+    """The caller's own request, still open: what drafts and submissions need."""
     row, relation = await _request(identity, request_id)
     if relation != "client":
         raise Forbidden("Only the client fills in their form.")
     if row["status"] != OPEN:
         raise Conflict(f"This form request is {row['status']}.", code=f"request_{row['status']}")
+    return row
+
+
+async def save_draft(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
+    """The client's answers so far; types are checked, completeness is not."""
+    row = await _open_for_client(identity, request_id)
     kept, errors = check_answers(await _definition(row), answers, complete=False)
     if errors:
         raise _invalid(errors)
@@ -428,11 +434,7 @@ async def save_draft(identity: Identity, request_id: str, answers: Any) -> dict[
 
 async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
     """Complete the form: every shown required question answered, every answer valid."""
-    row, relation = await _request(identity, request_id)
-    if relation != "client":
-        raise Forbidden("Only the client fills in their form.")
-    if row["status"] != OPEN:
-        raise Conflict(f"This form request is {row['status']}.", code=f"request_{row['status']}")
+    row = await _open_for_client(identity, request_id)
     items = await _definition(row)
     kept, errors = check_answers(items, answers, complete=True)
     if errors:
