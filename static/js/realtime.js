@@ -196,13 +196,15 @@ function onFrame(data) {
 }
 
 async function afterReady(sock) {
+  // `sync` is the first frame: the server holds live events until it, so the replay comes
+  // first and in order (a later sync below what was sent would close the socket with 4009).
+  send({ type: 'sync', cursors: chat.syncCursors() });
   try {
     await chat.loadThreads(); // threads joined while we were away, fresh unread counts
   } catch (error) {
     if (error.status === 401) return; // the session-lost handler takes over
   }
   if (ws !== sock) return;
-  send({ type: 'sync', cursors: chat.syncCursors() });
   clearInterval(pingTimer);
   pingTimer = setInterval(() => {
     if (!send({ type: 'ping' })) return;
