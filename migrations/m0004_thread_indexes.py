@@ -1,7 +1,6 @@
 """The event log's unique and range-scan indexes, and one open membership per thread."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.table import Table
+from server.db import index_migration
 
 ID = "2026-11-26T04:12:39:000000"
 VERSION = "1.38.0"
@@ -25,18 +24,4 @@ INDEXES = {
     ),
 }
 
-
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="carethread", description=DESCRIPTION)
-
-    async def create() -> None:
-        for sql in INDEXES.values():
-            await Table.raw(sql)
-
-    async def drop() -> None:
-        for name in INDEXES:
-            await Table.raw(f"DROP INDEX {name}")
-
-    manager.add_raw(create)
-    manager.add_raw_backwards(drop)
-    return manager
+forwards = index_migration(ID, DESCRIPTION, INDEXES)

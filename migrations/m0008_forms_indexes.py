@@ -1,7 +1,6 @@
 """Forms: one row per (form, version), one run per (flow, client), one flow per group."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.table import Table
+from server.db import index_migration
 
 ID = "2026-11-26T04:50:34:000000"
 VERSION = "1.38.0"
@@ -22,18 +21,4 @@ INDEXES = {
     ),
 }
 
-
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="carethread", description=DESCRIPTION)
-
-    async def create() -> None:
-        for sql in INDEXES.values():
-            await Table.raw(sql)
-
-    async def drop() -> None:
-        for name in INDEXES:
-            await Table.raw(f"DROP INDEX {name}")
-
-    manager.add_raw(create)
-    manager.add_raw_backwards(drop)
-    return manager
+forwards = index_migration(ID, DESCRIPTION, INDEXES)

@@ -125,3 +125,31 @@ def is_unique_violation(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover
         return False
     return isinstance(exc, asyncpg.UniqueViolationError)
+
+
+def index_migration(migration_id: str, description: str, indexes: dict[str, str]) -> Any:
+    """A migration's `forwards` that creates raw-SQL indexes (and drops them going back).
+
+    For what Piccolo's auto migrations cannot express on both engines: composite and partial
+    unique indexes. Its raw steps run before add_table, so these live in migrations of their own.
+    """
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+    from piccolo.table import Table
+
+    async def forwards() -> MigrationManager:
+        manager = MigrationManager(migration_id=migration_id, app_name="carethread",
+                                   description=description)
+
+        async def create() -> None:
+            for sql in indexes.values():
+                await Table.raw(sql)
+
+        async def drop() -> None:
+            for name in indexes:
+                await Table.raw(f"DROP INDEX {name}")
+
+        manager.add_raw(create)
+        manager.add_raw_backwards(drop)
+        return manager
+
+    return forwards
