@@ -18,7 +18,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
 from server import bus as bus_module
-from server import db
+from server import db, uow
 from server.accounts.controller import AccountsController
 from server.auth import current_identity
 from server.errors import EXCEPTION_HANDLERS
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start(settings)
         bus_module.install(runtime.bus)
+        uow.install(wake_mail=runtime.outbox.notify)
         runtime.bus.start()
         runtime.outbox.start()
         reminders.start()

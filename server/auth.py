@@ -8,8 +8,9 @@ from typing import Any
 from litestar import Request, Response
 from litestar.datastructures import Cookie, Headers
 
-from server.accounts.service import Identity, authenticate
+from server.accounts.service import authenticate
 from server.errors import Forbidden, Unauthenticated
+from server.identity import Identity
 from server.runtime import Runtime
 from server.security import hash_token, sign
 from server.settings import Settings

@@ -1,9 +1,10 @@
 """The fan-out path: Litestar channels, one channel per user, in memory or through Redis.
 
 The bus is never the record. Storage is; a connection that misses something on the bus fills
-the gap from storage. What goes over it is bytes, encoded once per event:
+the gap from storage. What goes over it is bytes, built and read only by the codec below:
 
-    E<thread id, 36 chars><seq> <frame json>   a stored thread event
+    E<thread id, 16 bytes><seq, 8 bytes><0, or 1 and a removed user id of 16 bytes><frame json>
+                                               a stored thread event, encoded once
     S<frame json>                              a signal (typing, read), passed through as is
     X<token id or *>                           end the sockets of one token, or all of a user's
     R                                          (local only) the bus came back: check storage
@@ -19,16 +20,18 @@ from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from typing import Any
 
+import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 
+from server import busfaults
 from server.background import BackgroundTask
+from server.events import EventRecord, event_frame
 from server.settings import Settings
 
 log = logging.getLogger("carethread.bus")
 
-RESYNC = b"R"
 PUBLISH_QUEUE_LIMIT = 10_000
 RETRY_PAUSE_SECONDS = 0.5
 
@@ -37,14 +40,67 @@ def user_channel(user_id: uuid.UUID | str) -> str:
     return f"u.{user_id}"
 
 
-def event_payload(thread_id: uuid.UUID | str, seq: int, frame: bytes) -> bytes:
-    return b"E" + str(thread_id).encode() + str(seq).encode() + b" " + frame
+# --- the codec ------------------------------------------------------------------------------
 
 
-def parse_event_payload(payload: bytes) -> tuple[str, int, bytes]:
-    thread_id = payload[1:37].decode()
-    seq_end = payload.index(b" ", 37)
-    return thread_id, int(payload[37:seq_end]), payload[seq_end + 1:]
+class BusEvent(msgspec.Struct, frozen=True):
+    """A stored event on its way to sockets: enough to order it without decoding the frame."""
+
+    thread_id: uuid.UUID
+    seq: int
+    frame: bytes
+    removed_user_id: uuid.UUID | None = None  # set on member.removed
+
+
+class BusSignal(msgspec.Struct, frozen=True):
+    frame: bytes
+
+
+class BusClose(msgspec.Struct, frozen=True):
+    token_id: str  # "*" for every token of the user
+
+
+class BusResync(msgspec.Struct, frozen=True):
+    pass
+
+
+BusMessage = BusEvent | BusSignal | BusClose | BusResync
+
+
+def encode_event(event: EventRecord) -> bytes:
+    removed = b"0"
+    if event.kind == "member.removed" and event.data and not event.staff_only:
+        removed = b"1" + uuid.UUID(event.data["user_id"]).bytes
+    return (b"E" + event.thread_id.bytes + event.seq.to_bytes(8, "big") + removed
+            + event_frame(event))
+
+
+def encode_signal(frame: bytes) -> bytes:
+    return b"S" + frame
+
+
+def encode_close(token_id: uuid.UUID | None) -> bytes:
+    return b"X" + (b"*" if token_id is None else str(token_id).encode())
+
+
+RESYNC = b"R"
+
+
+def decode(payload: bytes) -> BusMessage:
+    kind = payload[:1]
+    if kind == b"E":
+        thread_id = uuid.UUID(bytes=payload[1:17])
+        seq = int.from_bytes(payload[17:25], "big")
+        if payload[25:26] == b"0":
+            return BusEvent(thread_id, seq, payload[26:])
+        return BusEvent(thread_id, seq, payload[42:], uuid.UUID(bytes=payload[25:41]))
+    if kind == b"S":
+        return BusSignal(payload[1:])
+    if kind == b"X":
+        return BusClose(payload[1:].decode())
+    if kind == RESYNC:
+        return BusResync()
+    raise ValueError(f"unknown bus payload {payload[:8]!r}")
 
 
 class ConnectionSubscriber(Subscriber):
@@ -165,6 +221,10 @@ class Bus:
         self._lock = asyncio.Lock()
         self._outbox: asyncio.Queue[tuple[bytes, list[str]]] = asyncio.Queue(PUBLISH_QUEUE_LIMIT)
         self._publisher = BackgroundTask("bus-publisher", self._publish_loop)
+        faults = busfaults.from_env()
+        self._send: busfaults.Publish = (
+            self._wait_published if faults is None
+            else busfaults.FaultyPublisher(faults, self._wait_published))
         backend: Any
         if settings.redis_url:
             from redis.asyncio import Redis
@@ -204,7 +264,7 @@ class Bus:
         while True:
             payload, channels = await self._outbox.get()
             try:
-                await self.plugin.wait_published(payload, channels)
+                await self._send(payload, channels)
             except Exception as exc:
                 log.warning("bus publish failed (%s); dropping queued publishes", exc)
                 while not self._outbox.empty():
@@ -215,6 +275,9 @@ class Bus:
             if dropped:  # local connections heal now; remote ones on their reconnect or gap
                 dropped = False
                 self.resync_all()
+
+    async def _wait_published(self, payload: bytes, channels: list[str]) -> None:
+        await self.plugin.wait_published(payload, channels)
 
     def start(self) -> None:
         self._publisher.start()

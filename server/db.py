@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import io
 import logging
 import sqlite3
@@ -16,7 +15,9 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from server import uow
 from server.settings import Settings
+from server.uow import UnitOfWork
 
 log = logging.getLogger("carethread.db")
 
@@ -41,37 +42,41 @@ def engine() -> Engine[Any]:
 
 
 _sqlite_writer = asyncio.Lock()
-_holds_writer: contextvars.ContextVar[bool] = contextvars.ContextVar("holds_writer",
-                                                                      default=False)
 
 
 @contextlib.asynccontextmanager
-async def write_transaction() -> AsyncIterator[Any]:
-    """A transaction for read-then-write work.
+async def write_transaction() -> AsyncIterator[UnitOfWork]:
+    """A transaction for read-then-write work, yielding its unit of work.
+
+    Effects registered on the unit of work (events to publish, mail to wake, sockets to close,
+    hooks) run after commit, and not at all after a rollback. Nested, it is the outer one.
 
     On SQLite it takes the write lock at BEGIN (IMMEDIATE), and writers of this process queue
     on an asyncio lock first: SQLite's busy handler would otherwise have them sleep and retry,
     which under load is seconds of latency (bench/RESULTS.md: p99 13.4 s -> 1.6 s at 200/s).
     On PostgreSQL it is a plain transaction; rows are locked where it matters.
     """
+    outer = uow.current_or_none()
+    if outer is not None:
+        yield outer
+        return
     db = engine()
-    if not isinstance(db, SQLiteEngine):
-        async with db.transaction() as transaction:
-            yield transaction
-        return
-    if _holds_writer.get():  # nested: the outer one holds the lock and the transaction
-        async with db.transaction(transaction_type=TransactionType.immediate) as transaction:
-            yield transaction
-        return
-    async with _sqlite_writer:
-        token = _holds_writer.set(True)
-        try:
-            async with db.transaction(
+    work = uow.UnitOfWork()
+    token = uow.enter(work)
+    try:
+        if isinstance(db, SQLiteEngine):
+            async with _sqlite_writer, db.transaction(
                 transaction_type=TransactionType.immediate
-            ) as transaction:
-                yield transaction
-        finally:
-            _holds_writer.reset(token)
+            ):
+                yield work
+                await work.prepare()
+        else:
+            async with db.transaction():
+                yield work
+                await work.prepare()
+    finally:
+        uow.leave(token)
+    await work.run_effects()
 
 
 def prepare_sqlite(settings: Settings) -> None:

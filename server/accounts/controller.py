@@ -15,9 +15,9 @@ from litestar.status_codes import (
 )
 
 from server.accounts import service
-from server.accounts.service import Identity
 from server.auth import clear_session_cookies, session_cookies
 from server.errors import NotFound
+from server.identity import Identity
 from server.onboarding import service as onboarding
 from server.runtime import Runtime
 
@@ -139,7 +139,6 @@ class AccountsController(Controller):
         """The same answer for known and unknown emails."""
         await service.forgot_password(runtime.settings, runtime.throttle, data.email,
                                       _address(request))
-        runtime.outbox.notify()
         return {"detail": "If this email has a Carethread login, a reset link is on its way."}
 
     @post("/password/reset", status_code=HTTP_204_NO_CONTENT)
@@ -170,7 +169,6 @@ class AccountsController(Controller):
         user = await service.invite_staff(
             runtime.settings, identity, name=data.name, email=data.email, role=data.role
         )
-        runtime.outbox.notify()
         return {"user": user}
 
     @get("/invitations/{token:str}")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
-from server import bus
+from server import bus, uow
 from server.accounts.tables import (
     Account,
     AuthToken,
@@ -21,15 +20,17 @@ from server.accounts.tables import (
 )
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, Gone, InvalidCredentials, InvalidInput, NotFound
+from server.identity import (  # noqa: F401  (re-exported)
+    ADMIN_ROLES,
+    INVITABLE_ROLES,
+    PROVIDER_ROLES,
+    STAFF_ROLES,
+    Identity,
+)
 from server.mail import service as mail
 from server.security import Passwords, hash_token, new_token
 from server.settings import Settings
 from server.throttle import LoginThrottle
-
-STAFF_ROLES = frozenset({"owner", "admin", "provider", "staff"})
-ADMIN_ROLES = frozenset({"owner", "admin"})
-PROVIDER_ROLES = frozenset({"owner", "admin", "provider"})
-INVITABLE_ROLES = frozenset({"admin", "provider", "staff"})
 
 SESSION = "session"
 BOT = "bot"
@@ -37,28 +38,6 @@ TOUCH_EVERY = timedelta(seconds=60)
 MIN_PASSWORD = 8
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who is calling: the token, and the profile (user) it acts as."""
-
-    token_id: uuid.UUID
-    kind: str
-    user_id: uuid.UUID
-    organization_id: uuid.UUID
-    account_id: uuid.UUID | None
-    role: str
-    name: str
-    expires_at: datetime
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role in ADMIN_ROLES
 
 
 def now() -> datetime:
@@ -300,9 +279,13 @@ async def logout(identity: Identity) -> None:
 
 
 def end_sockets(user_id: uuid.UUID, token_id: uuid.UUID | None = None) -> None:
-    """Close the sockets of one token, or (None) every socket of the user, in every process."""
-    target = "*" if token_id is None else str(token_id)
-    bus.current().publish(b"X" + target.encode(), [user_id])
+    """Close the sockets of one token, or (None) every socket of the user, in every process:
+    after commit inside a write transaction, at once outside one."""
+    work = uow.current_or_none()
+    if work is not None:
+        work.close_sockets(user_id, token_id)
+    else:
+        bus.current().publish(bus.encode_close(token_id), [user_id])
 
 
 async def me(identity: Identity) -> dict[str, Any]:
@@ -680,15 +663,12 @@ async def remove_from_practice(identity: Identity, user_id: uuid.UUID) -> dict[s
             raise Conflict("A practice keeps at least one owner.", code="last_owner")
     from server.threads import service as threads  # threads builds on accounts
 
-    async with write_transaction():
+    async with write_transaction() as work:
         # Detached from its login, so the email can be invited again as someone new.
         await Profile.update({Profile.status: "removed", Profile.account: None}).where(
             Profile.id == user_id)
-        left = [
-            view for thread_id in await threads.open_thread_ids(user_id)
-            if (view := await threads.remove_member_in_transaction(
-                thread_id, user_id, identity.user_id)) is not None
-        ]
+        for thread_id in await threads.open_thread_ids(user_id):
+            await threads.remove_member_in_transaction(thread_id, user_id, identity.user_id)
         await AuthToken.update({AuthToken.revoked_at: now()}).where(
             AuthToken.profile == user_id, AuthToken.revoked_at.is_null()
         )
@@ -696,8 +676,7 @@ async def remove_from_practice(identity: Identity, user_id: uuid.UUID) -> dict[s
             Invitation.profile == user_id, Invitation.used_at.is_null(),
             Invitation.revoked_at.is_null(),
         )
-    end_sockets(user_id)
-    await threads.publish(*left)
+        work.close_sockets(user_id)
     email = None
     if profile["account"] is not None:
         account = await Account.select(Account.email).where(

@@ -11,8 +11,8 @@ from litestar import Controller, get, patch, post, put
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from server.accounts.service import Identity
 from server.forms import service
+from server.identity import Identity
 from server.runtime import Runtime
 
 Items = Annotated[list[dict[str, Any]], msgspec.Meta(max_length=200)]
@@ -103,8 +103,6 @@ class FormRequestsController(Controller):
         requests = await service.request_forms(
             runtime.settings, identity, form_ids=data.form_ids, client_ids=data.client_ids,
             group_id=data.group_id, due_at=data.due_at, notify=data.notify)
-        if data.notify:
-            runtime.outbox.notify()
         return {"requests": requests}
 
     @get("/")
@@ -142,7 +140,6 @@ class FormRequestsController(Controller):
     async def remind(self, request_id: str, identity: Identity, runtime: Runtime
                      ) -> dict[str, Any]:
         result = await service.remind(runtime.settings, identity, request_id)
-        runtime.outbox.notify()
         return result
 
     @get("/{request_id:str}/export")

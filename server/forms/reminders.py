@@ -13,7 +13,6 @@ from server.db import write_transaction
 from server.forms.service import OPEN, send_reminder_in_transaction
 from server.forms.tables import FormRequest
 from server.settings import Settings
-from server.threads import service as threads
 
 log = logging.getLogger("carethread.forms")
 BATCH = 100
@@ -70,7 +69,6 @@ class ReminderJob:
             ).returning(FormRequest.id)
             if not claimed:
                 return False  # completed, cancelled, or another process took this step
-            view = await send_reminder_in_transaction(
+            await send_reminder_in_transaction(
                 self._settings, row, None, manual=False, step=step + 1)
-        await threads.publish(view)
         return True

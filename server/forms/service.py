@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server import clock
-from server.accounts.service import Identity
 from server.accounts.tables import Account, Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from server.events import EventRecord
 from server.forms import fhir
 from server.forms.schema import check_answers, check_definition, score
 from server.forms.tables import (
@@ -27,6 +27,7 @@ from server.forms.tables import (
     IntakeFlow,
     IntakeFlowRun,
 )
+from server.identity import Identity
 from server.mail import service as mail
 from server.onboarding.tables import CareTeamMember, Client, ClientGroup
 from server.settings import Settings
@@ -280,19 +281,16 @@ async def request_forms(
     for client_id in targets:
         if not await _is_care_team(identity, client_id):
             raise Forbidden("Only admins and the client's care team can request forms.")
-    events: list[dict[str, Any]] = []
     created: list[dict[str, Any]] = []
     async with write_transaction():
         for client_id in targets:
             for form in forms:
-                view, row = await _create_request_in_transaction(
+                _, row = await _create_request_in_transaction(
                     settings, form, clients[client_id], identity.user_id, due_at=due_at)
-                events.append(view)
                 created.append(row)
                 if notify:
                     await _notify(settings, clients[client_id], form, identity.name,
                                   request_id=row["id"])
-    await threads.publish(*events)
     return [request_view(r) for r in created]
 
 
@@ -316,7 +314,7 @@ async def _create_request_in_transaction(
     settings: Settings, form: dict[str, Any], client: dict[str, Any],
     requested_by: uuid.UUID | None, *, due_at: datetime | None = None,
     intake_flow: uuid.UUID | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[EventRecord, dict[str, Any]]:
     version = await _version(form["id"], form["current_version"])
     created_at = clock.now()
     schedule = _reminder_times(settings, created_at)
@@ -456,16 +454,15 @@ async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str,
             FormRequest.id)
         if not done:
             raise Conflict("This form request is no longer open.", code="request_closed")
-        events = [await threads.append_in_transaction(
+        await threads.append_in_transaction(
             thread_id, "form.completed", identity.user_id,
             data={"request_id": str(row["id"]), "form_id": str(row["form"]),
-                  "form_title": form["title"]})]
+                  "form_title": form["title"]})
         if total is not None:
-            events.append(await threads.append_in_transaction(
+            await threads.append_in_transaction(
                 thread_id, "form.scored", None,
                 data={"request_id": str(row["id"]), "form_title": form["title"],
-                      "score": total}, audience=threads.STAFF))
-    await threads.publish(*events)
+                      "score": total}, audience=threads.STAFF)
     return {"id": str(row["id"]), "status": COMPLETED}
 
 
@@ -489,10 +486,9 @@ async def cancel(identity: Identity, request_id: str) -> dict[str, Any]:
             FormRequest.id)
         if not done:
             raise Conflict("This form request is no longer open.", code="request_closed")
-        view = await threads.append_in_transaction(
+        await threads.append_in_transaction(
             await _care_thread(row["client"]), "form.cancelled", identity.user_id,
             data={"request_id": str(row["id"]), "form_title": form["title"]})
-    await threads.publish(view)
     return {"id": str(row["id"]), "status": CANCELLED}
 
 
@@ -504,15 +500,14 @@ async def remind(settings: Settings, identity: Identity, request_id: str) -> dic
     if row["status"] != OPEN:
         raise Conflict("This form request is no longer open.", code="request_closed")
     async with write_transaction():
-        view = await send_reminder_in_transaction(settings, row, identity.user_id, manual=True)
-    await threads.publish(view)
+        await send_reminder_in_transaction(settings, row, identity.user_id, manual=True)
     return {"id": str(row["id"]), "reminded": True}
 
 
 async def send_reminder_in_transaction(
     settings: Settings, row: dict[str, Any], actor: uuid.UUID | None, *, manual: bool,
     step: int | None = None,
-) -> dict[str, Any]:
+) -> EventRecord:
     form = await Form.select().where(Form.id == row["form"]).first()
     assert form is not None
     client = (await Client.select(Client.id, Client.care_thread).where(
@@ -641,22 +636,19 @@ async def run_intake_flow(settings: Settings, client_id: uuid.UUID, flow: dict[s
                                          Form.archived.eq(False)).first()
         if form is not None:
             forms.append(form)
-    events: list[dict[str, Any]] = []
     try:
         async with write_transaction():
             await IntakeFlowRun.insert(IntakeFlowRun(flow=flow["id"], client=client_id,
                                                      created_at=clock.now()))
             for form in forms:
-                view, _ = await _create_request_in_transaction(
+                await _create_request_in_transaction(
                     settings, form, client, None, intake_flow=flow["id"])
-                events.append(view)
             for form in forms[:1]:
                 await _notify(settings, client, form, "Your practice")
     except Exception as exc:
         if is_unique_violation(exc):
             return  # it ran before: once is the rule
         raise
-    await threads.publish(*events)
 
 
 def hooks_for(settings: Settings) -> tuple[Any, Any]:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from server import uow
 from server.mail.tables import OutboxEmail
 
 
 async def enqueue(to_address: str, subject: str, body: str) -> None:
-    """Store the message; the sender delivers it after commit, retrying until it goes."""
+    """Store the message; the sender is woken after commit and retries until it goes."""
     await OutboxEmail.insert(
         OutboxEmail(to_address=to_address, subject=subject, body=body)
     )
+    work = uow.current_or_none()
+    if work is not None:
+        work.wake_mail()
+    else:  # stored at once (autocommit)
+        uow.wake_mail_now()

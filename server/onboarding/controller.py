@@ -11,8 +11,8 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from server.accounts.service import Identity
 from server.auth import session_cookies
+from server.identity import Identity
 from server.onboarding import groups, importer, service
 from server.runtime import Runtime
 
@@ -99,7 +99,6 @@ class ClientsController(Controller):
             primary_provider_id=data.primary_provider_id, care_team_ids=data.care_team_ids,
             group_id=data.group_id, tag_ids=data.tag_ids, send_invite=data.send_invite,
         ))
-        runtime.outbox.notify()
         return {"client": client}
 
     @get("/")
@@ -133,8 +132,6 @@ class ClientsController(Controller):
         result = await importer.import_clients(
             runtime.settings, identity, body, dry_run=dry_run, send_invites=send_invites
         )
-        if not dry_run:
-            runtime.outbox.notify()
         status = HTTP_201_CREATED if (not dry_run and not result["errors"]) else HTTP_200_OK
         return Response(result, status_code=status)
 
@@ -149,7 +146,6 @@ class ClientsController(Controller):
         """Edit details, care team, group, tags or email (a new email gets a new invitation)."""
         client = await service.update_client(runtime.settings, identity, client_id,
                                              **_given(data))
-        runtime.outbox.notify()
         return {"client": client}
 
     @post("/{client_id:str}/invitations", status_code=HTTP_201_CREATED)
@@ -158,7 +154,6 @@ class ClientsController(Controller):
     ) -> dict[str, Any]:
         """A new invitation email; every earlier link of this client stops working."""
         await service.resend_invitation(runtime.settings, identity, client_id)
-        runtime.outbox.notify()
         return {"client": await service.get_client(identity, client_id)}
 
     @post("/{client_id:str}/password-reset", status_code=HTTP_202_ACCEPTED)
@@ -167,7 +162,6 @@ class ClientsController(Controller):
     ) -> dict[str, Any]:
         """Email the client a password-reset link."""
         await service.reset_client_password(runtime.settings, identity, client_id)
-        runtime.outbox.notify()
         return {"detail": "A password-reset email is on its way to the client."}
 
 

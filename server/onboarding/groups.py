@@ -6,10 +6,10 @@ import secrets
 import uuid
 from typing import Any
 
-from server.accounts.service import Identity
 from server.accounts.tables import Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.identity import Identity
 from server.onboarding.tables import Client, ClientGroup, ClientTag, Tag
 from server.settings import Settings
 from server.threads import service as threads
@@ -134,7 +134,6 @@ async def delete_group(identity: Identity, group_id: str) -> None:
                 audience=threads.STAFF,
             ))
         await ClientGroup.delete().where(ClientGroup.id == row["id"])
-    await threads.publish(*events)
 
 
 def tag_view(row: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from datetime import date
 from typing import Any
 
 from server.accounts import service as accounts
-from server.accounts.service import PROVIDER_ROLES, Identity
 from server.accounts.tables import Account, Profile
 from server.db import write_transaction
 from server.errors import AppError, Forbidden, InvalidInput
+from server.identity import PROVIDER_ROLES, Identity
 from server.onboarding import service
 from server.onboarding.tables import ClientGroup, Tag
 from server.settings import Settings

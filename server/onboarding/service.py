@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from server.accounts import service as accounts
-from server.accounts.service import PROVIDER_ROLES, STAFF_ROLES, Identity
 from server.accounts.tables import Account, Invitation, Organization, Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.events import EventRecord
+from server.identity import PROVIDER_ROLES, STAFF_ROLES, Identity
 from server.onboarding import hooks
 from server.onboarding.tables import (
     CareTeamMember,
@@ -171,7 +172,7 @@ class NewClient:
     """What creating one client wrote: its id and the events to publish after commit."""
 
     client_id: uuid.UUID
-    events: list[dict[str, Any]]
+    events: list[EventRecord]
     invited_email: str | None = None
     group_id: uuid.UUID | None = None
 
@@ -195,7 +196,6 @@ async def add_client(
 
 
 async def after_commit(created: list[NewClient]) -> None:
-    await threads.publish(*[e for c in created for e in c.events])
     for c in created:
         await hooks.new_client(c.client_id, c.group_id)
         if c.group_id is not None:
@@ -317,7 +317,7 @@ async def create_client_in_transaction(
 async def _invite_in_transaction(
     settings: Settings, identity: Identity, client_id: uuid.UUID, account_id: uuid.UUID,
     email: str, thread_id: uuid.UUID, practice_name: str, *, resend: bool = False,
-) -> dict[str, Any]:
+) -> EventRecord:
     await accounts.send_invitation(
         settings, profile_id=client_id, account_id=account_id, email=email,
         organization_name=practice_name, inviter_name=identity.name, role="client",
@@ -524,7 +524,7 @@ async def update_client(
         if wanted != current_tags:
             tag_change = (wanted - current_tags, current_tags - wanted)
 
-    events: list[dict[str, Any]] = []
+    events: list[EventRecord] = []
     try:
         async with write_transaction():
             if profile_updates:
@@ -544,7 +544,6 @@ async def update_client(
             raise Conflict("This email already belongs to someone in this practice.",
                            code="email_taken") from exc
         raise
-    await threads.publish(*events)
     if new_email is not None:
         await accounts.revoke_profile_sessions(cid)
         accounts.end_sockets(cid)
@@ -592,7 +591,7 @@ async def _plan_team_change(
 
 async def _apply_team_change(
     identity: Identity, row: dict[str, Any], change: TeamChange
-) -> list[dict[str, Any]]:
+) -> list[EventRecord]:
     cid, thread_id = row["id"], row["care_thread"]
     await Client.update({Client.primary_provider: change.primary}).where(Client.id == cid)
     await CareTeamMember.delete().where(CareTeamMember.client == cid)
@@ -624,7 +623,7 @@ async def _apply_team_change(
 
 async def _move_group_in_transaction(
     identity: Identity, row: dict[str, Any], group: dict[str, Any] | None
-) -> dict[str, Any]:
+) -> EventRecord:
     await Client.update({Client.client_group: group["id"] if group else None}).where(
         Client.id == row["id"])
     return await threads.append_in_transaction(
@@ -638,7 +637,7 @@ async def _move_group_in_transaction(
 
 async def _apply_tags(
     identity: Identity, row: dict[str, Any], added: set[uuid.UUID], removed: set[uuid.UUID]
-) -> dict[str, Any]:
+) -> EventRecord:
     if removed:
         await ClientTag.delete().where(ClientTag.client == row["id"],
                                        ClientTag.tag.is_in(list(removed)))
@@ -653,7 +652,7 @@ async def _apply_tags(
 
 async def _change_email_in_transaction(
     settings: Settings, identity: Identity, row: dict[str, Any], new_email: str
-) -> list[dict[str, Any]]:
+) -> list[EventRecord]:
     """The profile moves to the login of the new email; a new invitation goes there and every
     earlier link dies. Other practices of the old login are untouched."""
     cid, thread_id = row["id"], row["care_thread"]
@@ -692,11 +691,10 @@ async def resend_invitation(settings: Settings, identity: Identity, client_id: s
         raise Conflict("This client already set a password; send a password reset instead.",
                        code="invitation_accepted")
     async with write_transaction():
-        view = await _invite_in_transaction(
+        await _invite_in_transaction(
             settings, identity, row["id"], row["profile"]["account"], email, row["care_thread"],
             await _organization_name(identity.organization_id), resend=True,
         )
-    await threads.publish(view)
 
 
 async def reset_client_password(settings: Settings, identity: Identity, client_id: str) -> None:
@@ -711,11 +709,10 @@ async def reset_client_password(settings: Settings, identity: Identity, client_i
     async with write_transaction():
         await accounts.send_password_reset(settings, row["profile"]["account"], email,
                                            requested_by=identity.name)
-        view = await threads.append_in_transaction(
+        await threads.append_in_transaction(
             row["care_thread"], "password_reset.sent", identity.user_id,
             data={"email": email}, audience=threads.STAFF,
         )
-    await threads.publish(view)
 
 
 # --- invitations accepted and group links ------------------------------------------------------
@@ -735,9 +732,8 @@ async def accept_invitation(
         if row is not None:
             async with write_transaction():
                 await Client.update({Client.invite_state: "accepted"}).where(Client.id == cid)
-                view = await threads.append_in_transaction(
+                await threads.append_in_transaction(
                     row["care_thread"], "invite.accepted", cid, data={"user_id": str(cid)})
-            await threads.publish(view)
     return session, user
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from server.accounts.service import Identity
+from server.events import EventRecord
+from server.identity import Identity
 from server.runtime import Runtime
 from server.threads import service
 
@@ -38,23 +39,45 @@ class ReadIn(msgspec.Struct):
     seq: Annotated[int, msgspec.Meta(ge=0)]
 
 
+class ThreadOut(msgspec.Struct):
+    thread: service.ThreadView
+
+
+class ThreadsOut(msgspec.Struct):
+    threads: list[service.ThreadView]
+
+
+class EventsOut(msgspec.Struct):
+    events: list[EventRecord]
+    more: bool
+
+
+class EventOut(msgspec.Struct):
+    event: EventRecord
+
+
+class ReadOut(msgspec.Struct):
+    thread_id: str
+    last_read_seq: int
+
+
 class ThreadsController(Controller):
     path = "/api/v1/threads"
     tags = ["threads"]
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, data: CreateThreadIn, identity: Identity) -> dict[str, Any]:
+    async def create(self, data: CreateThreadIn, identity: Identity) -> ThreadOut:
         """Start a thread with members of the caller's practice; the caller is a member."""
-        return {"thread": await service.create_thread(identity, data.member_ids, data.title)}
+        return ThreadOut(await service.create_thread(identity, data.member_ids, data.title))
 
     @get("/")
-    async def list(self, identity: Identity) -> dict[str, Any]:
+    async def list(self, identity: Identity) -> ThreadsOut:
         """The caller's threads, newest activity first, with last_seq and unread."""
-        return {"threads": await service.list_threads(identity)}
+        return ThreadsOut(await service.list_threads(identity))
 
     @get("/{thread_id:str}")
-    async def show(self, thread_id: str, identity: Identity) -> dict[str, Any]:
-        return {"thread": await service.get_thread(identity, thread_id)}
+    async def show(self, thread_id: str, identity: Identity) -> ThreadOut:
+        return ThreadOut(await service.get_thread(identity, thread_id))
 
     @get("/{thread_id:str}/events")
     async def events(
@@ -64,38 +87,38 @@ class ThreadsController(Controller):
         after: Annotated[int | None, Parameter(ge=0)] = None,
         before: Annotated[int | None, Parameter(ge=1)] = None,
         limit: Annotated[int, Parameter(ge=1, le=service.MAX_PAGE)] = 50,
-    ) -> dict[str, Any]:
+    ) -> EventsOut:
         """A page of events in ascending seq: after `after`, or the newest before `before`."""
         events, more = await service.history(
             identity, thread_id, after=after, before=before, limit=limit
         )
-        return {"events": events, "more": more}
+        return EventsOut(events, more)
 
     @post("/{thread_id:str}/messages", status_code=HTTP_201_CREATED)
     async def post_message(
         self, thread_id: str, data: MessageIn, identity: Identity, runtime: Runtime
-    ) -> dict[str, Any]:
+    ) -> EventOut:
         """Send a message; the same client_id again returns the event already stored."""
         event, _ = await service.post_message(
             identity, thread_id, body=data.body, client_id=data.client_id,
             max_length=runtime.settings.max_message_length,
         )
-        return {"event": event}
+        return EventOut(event)
 
     @post("/{thread_id:str}/members", status_code=HTTP_201_CREATED)
     async def add_member(
         self, thread_id: str, data: AddMemberIn, identity: Identity
-    ) -> dict[str, Any]:
-        return {"event": await service.add_member(identity, thread_id, str(data.user_id))}
+    ) -> EventOut:
+        return EventOut(await service.add_member(identity, thread_id, str(data.user_id)))
 
     @delete("/{thread_id:str}/members/{user_id:str}", status_code=HTTP_200_OK)
     async def remove_member(
         self, thread_id: str, user_id: str, identity: Identity
-    ) -> dict[str, Any]:
-        return {"event": await service.remove_member(identity, thread_id, user_id)}
+    ) -> EventOut:
+        return EventOut(await service.remove_member(identity, thread_id, user_id))
 
     @post("/{thread_id:str}/read", status_code=HTTP_200_OK)
-    async def read(self, thread_id: str, data: ReadIn, identity: Identity) -> dict[str, Any]:
+    async def read(self, thread_id: str, data: ReadIn, identity: Identity) -> ReadOut:
         """Move the caller's read position forward; other members hear of it."""
         position, others = await service.mark_read(identity, thread_id, data.seq)
         service.publish_signal(
@@ -103,4 +126,4 @@ class ThreadsController(Controller):
              "seq": position},
             [*others, identity.user_id],
         )
-        return {"thread_id": thread_id, "last_read_seq": position}
+        return ReadOut(thread_id, position)

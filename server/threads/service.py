@@ -6,7 +6,6 @@ another practice, or one the caller is not a member of, is simply not found.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -15,24 +14,32 @@ from typing import Any
 import msgspec
 
 from server import bus as bus_module
-from server.accounts.service import STAFF_ROLES, Identity
+from server import uow
 from server.accounts.tables import Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.events import ALL, STAFF, EventRecord, event_frame, from_row
+from server.identity import STAFF_ROLES, Identity
 from server.threads.tables import Event, Member, Thread
 
 MESSAGE = "message"
-ALL = "all"
-STAFF = "staff"
+__all__ = ["ALL", "STAFF", "EventRecord", "event_frame"]
 # Who receives and reads staff-only events: the practice's team and its bots, never clients.
 STAFF_AUDIENCE_ROLES = STAFF_ROLES | {"bot"}
 # Kinds that do not count as unread: the log's own bookkeeping.
-QUIET_KINDS = frozenset({"thread.created", "member.added", "member.removed"})
+MEMBER_ADDED = "member.added"
+MEMBER_REMOVED = "member.removed"
+QUIET_KINDS = frozenset({"thread.created", MEMBER_ADDED, MEMBER_REMOVED})
 MAX_PAGE = 200
 MAX_MEMBERS = 100
 SYNC_BATCH = 50
 
-_encode = msgspec.json.Encoder().encode
+
+_json_encode = msgspec.json.Encoder().encode
+
+
+def _json_text(value: Any) -> str:
+    return _json_encode(value).decode()
 
 
 def now() -> datetime:
@@ -48,31 +55,38 @@ def parse_id(raw: str | uuid.UUID, what: str = "thread") -> uuid.UUID:
         raise NotFound(f"No such {what}.") from None
 
 
-def event_view(row: dict[str, Any]) -> dict[str, Any]:
-    data = row["data"]
-    if isinstance(data, str):
-        data = json.loads(data)
-    view: dict[str, Any] = {
-        "id": str(row["id"]),
-        "thread_id": str(row["thread"]),
-        "seq": row["seq"],
-        "kind": row["kind"],
-        "actor_id": str(row["actor"]) if row["actor"] else None,
-        "created_at": row["created_at"],
-    }
-    if row["body"] is not None:
-        view["body"] = row["body"]
-    if data is not None:
-        view["data"] = data
-    if row["client_id"] is not None:
-        view["client_id"] = row["client_id"]
-    if row.get("audience", "all") != "all":
-        view["audience"] = row["audience"]
-    return view
+def event_view(row: dict[str, Any]) -> EventRecord:
+    return from_row(row)
 
 
-def event_frame(view: dict[str, Any]) -> bytes:
-    return _encode({"type": "event", "event": view})
+# --- views ---------------------------------------------------------------------------------
+
+
+class ThreadMember(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    role: str
+    last_read_seq: int
+
+
+class Person(msgspec.Struct):
+    name: str
+    role: str
+
+
+class ThreadView(msgspec.Struct, omit_defaults=True):
+    """A thread as its member sees it; `people` (everyone ever a member) on a single thread."""
+
+    id: uuid.UUID
+    title: str | None
+    kind: str
+    created_at: datetime
+    last_seq: int
+    last_read_seq: int
+    unread: int
+    members: list[ThreadMember]
+    last_message: EventRecord | None
+    people: dict[str, Person] | None = None
 
 
 # --- authorization ---------------------------------------------------------------------------
@@ -140,25 +154,54 @@ def in_windows(seq: int, windows: Sequence[tuple[int, int | None]]) -> bool:
 
 
 async def current_member_ids(thread_id: uuid.UUID) -> list[uuid.UUID]:
-    return [profile for profile, _ in await _current_members(thread_id)]
+    return list(await _current_members(thread_id))
 
 
-async def _current_members(thread_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+async def _current_members(thread_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """Current members and their practice roles (profile -> role)."""
     rows = await Member.select(Member.profile, Member.profile.role.as_alias("role")).where(
         Member.thread == thread_id, Member.left_seq.is_null()
     )
-    return [(r["profile"], r["role"]) for r in rows]
+    return {r["profile"]: r["role"] for r in rows}
 
 
-async def recipients(view: dict[str, Any]) -> list[uuid.UUID]:
+async def members_in_transaction(
+    work: uow.UnitOfWork, thread_id: uuid.UUID
+) -> dict[uuid.UUID, str]:
+    """The thread's current members as this transaction sees them, read once per thread."""
+    members = work.thread_members.get(thread_id)
+    if members is None:
+        members = work.thread_members[thread_id] = await _current_members(thread_id)
+    return members
+
+
+def recipients_of(event: EventRecord, members: dict[uuid.UUID, str]) -> list[uuid.UUID]:
     """Who hears of an event: current members (staff only for staff events), and a removed
     member of its own removal."""
-    staff_only = view.get("audience", ALL) == STAFF
-    ids = [p for p, role in await _current_members(parse_id(view["thread_id"]))
+    staff_only = event.staff_only
+    ids = [p for p, role in members.items()
            if not staff_only or role in STAFF_AUDIENCE_ROLES]
-    if view["kind"] == "member.removed" and not staff_only:
-        ids.append(uuid.UUID(view["data"]["user_id"]))
+    if event.kind == MEMBER_REMOVED and not staff_only and event.data:
+        ids.append(uuid.UUID(event.data["user_id"]))
     return ids
+
+
+async def _publish_on_commit(work: uow.UnitOfWork) -> None:
+    """Before commit: compute each event's recipients from the membership this transaction
+    sees (one query for the threads it has not read yet), and queue the fan-out."""
+    missing = {e.thread_id for e in work.events} - set(work.thread_members)
+    if missing:
+        rows = await Member.select(
+            Member.thread, Member.profile, Member.profile.role.as_alias("role")
+        ).where(Member.thread.is_in(list(missing)), Member.left_seq.is_null())
+        for tid in missing:
+            work.thread_members[tid] = {}
+        for r in rows:
+            work.thread_members[r["thread"]][r["profile"]] = r["role"]
+    for event in work.events:
+        work.publish(bus_module.encode_event(event),
+                     recipients_of(event, work.thread_members[event.thread_id]))
+    work.events.clear()
 
 
 async def _profiles_in_org(identity: Identity, ids: Iterable[uuid.UUID]) -> list[dict[str, Any]]:
@@ -191,56 +234,43 @@ async def lock_thread(thread_id: uuid.UUID) -> None:
 async def append_in_transaction(
     thread_id: uuid.UUID, kind: str, actor_id: uuid.UUID | None, *, body: str | None = None,
     data: dict[str, Any] | None = None, client_id: str | None = None, audience: str = ALL,
-) -> dict[str, Any]:
-    """Bump last_seq and insert, inside the caller's write transaction; publish after commit."""
-    bumped = await (
-        Thread.update({Thread.last_seq: Thread.last_seq + 1})
-        .where(Thread.id == thread_id)
-        .returning(Thread.last_seq)
-    )
+    organization_id: uuid.UUID | None = None,
+) -> EventRecord:
+    """Bump last_seq and insert, inside the caller's write transaction; the unit of work
+    publishes the event after commit. With `organization_id`, a thread of another practice is
+    not found."""
+    work = uow.current()
+    bump = Thread.update({Thread.last_seq: Thread.last_seq + 1}).where(Thread.id == thread_id)
+    if organization_id is not None:
+        bump = bump.where(Thread.organization == organization_id)
+    bumped = await bump.returning(Thread.last_seq)
     if not bumped:
         raise NotFound("No such thread.")
-    row = {
-        "id": uuid.uuid4(),
-        "thread": thread_id,
-        "seq": bumped[0]["last_seq"],
-        "kind": kind,
-        "actor": actor_id,
-        "body": body,
-        "data": json.dumps(data) if data is not None else None,
-        "client_id": client_id,
-        "audience": audience,
-        "created_at": now(),
-    }
-    await Event.insert(Event(**row))
-    return event_view({**row, "data": data})
-
-
-def _publish(view: dict[str, Any], to: Iterable[uuid.UUID]) -> None:
-    payload = bus_module.event_payload(view["thread_id"], view["seq"], event_frame(view))
-    bus_module.current().publish(payload, to)
-
-
-async def publish(*views: dict[str, Any]) -> None:
-    """Fan out events after their transaction committed; storage heals whatever this misses."""
-    for view in views:
-        _publish(view, await recipients(view))
+    event = EventRecord(
+        id=uuid.uuid4(), thread_id=thread_id, seq=bumped[0]["last_seq"], kind=kind,
+        actor_id=actor_id, created_at=now(), body=body, data=data, client_id=client_id,
+        audience=audience,
+    )
+    await Event.insert(Event(
+        id=event.id, thread=thread_id, seq=event.seq, kind=kind, actor=actor_id, body=body,
+        data=None if data is None else _json_text(data), client_id=client_id,
+        audience=audience, created_at=event.created_at,
+    ))
+    work.events.append(event)
+    work.before_commit("threads.publish", _publish_on_commit)
+    return event
 
 
 async def append_system_event(
     thread_id: uuid.UUID, kind: str, *, data: dict[str, Any] | None = None,
     body: str | None = None, actor_id: uuid.UUID | None = None, audience: str = ALL,
-) -> dict[str, Any]:
-    """For other domains (onboarding, forms, jobs): write a `system` or domain event.
-
-    Inside a transaction of your own, use `append_in_transaction` and `publish` after commit.
-    """
+) -> EventRecord:
+    """For other domains (onboarding, forms, jobs): write a `system` or domain event in a
+    transaction of its own (or the caller's, when one is open)."""
     async with write_transaction():
-        view = await append_in_transaction(
+        return await append_in_transaction(
             thread_id, kind, actor_id, body=body, data=data, audience=audience
         )
-    await publish(view)
-    return view
 
 
 # --- threads ---------------------------------------------------------------------------------
@@ -248,7 +278,7 @@ async def append_system_event(
 
 async def create_thread(
     identity: Identity, member_ids: Sequence[uuid.UUID], title: str | None
-) -> dict[str, Any]:
+) -> ThreadView:
     """A new thread whose log starts with `thread.created`; the caller is always a member."""
     title = " ".join(title.split()) if title else None
     others = {m for m in member_ids if m != identity.user_id}
@@ -260,10 +290,9 @@ async def create_thread(
         raise NotFound("No such user in this practice.")
     members = [identity.user_id, *sorted(others)]
     async with write_transaction():
-        thread_id, view = await create_thread_in_transaction(
+        thread_id, _ = await create_thread_in_transaction(
             identity.organization_id, identity.user_id, members, title
         )
-    await publish(view)
     threads = await _thread_views(identity, [thread_id])
     return threads[0]
 
@@ -271,7 +300,7 @@ async def create_thread(
 async def create_thread_in_transaction(
     organization_id: uuid.UUID, creator_id: uuid.UUID | None, member_ids: Sequence[uuid.UUID],
     title: str | None, kind: str = "chat",
-) -> tuple[uuid.UUID, dict[str, Any]]:
+) -> tuple[uuid.UUID, EventRecord]:
     """A thread whose log starts with `thread.created`; members' windows open at seq 1."""
     thread_id = uuid.uuid4()
     await Thread.insert(Thread(
@@ -282,33 +311,34 @@ async def create_thread_in_transaction(
         thread_id, "thread.created", creator_id,
         data={"title": title, "member_ids": [str(m) for m in member_ids]},
     )
-    await Member.insert(*[
-        Member(thread=thread_id, profile=m, role="owner" if m == creator_id else "member",
-               joined_seq=view["seq"], joined_at=now(), last_read_seq=0)
-        for m in member_ids
-    ])
+    if member_ids:
+        await Member.insert(*[
+            Member(thread=thread_id, profile=m, role="owner" if m == creator_id else "member",
+                   joined_seq=view.seq, joined_at=now(), last_read_seq=0)
+            for m in member_ids
+        ])
     return thread_id, view
 
 
-async def list_threads(identity: Identity) -> list[dict[str, Any]]:
+async def list_threads(identity: Identity) -> list[ThreadView]:
     rows = await Member.select(Member.thread).where(
         Member.profile == identity.user_id, Member.left_seq.is_null()
     )
     return await _thread_views(identity, [r["thread"] for r in rows])
 
 
-async def get_thread(identity: Identity, thread_id: str) -> dict[str, Any]:
+async def get_thread(identity: Identity, thread_id: str) -> ThreadView:
     """One thread, with `people`: everyone who was ever a member, for naming past authors."""
     tid = parse_id(thread_id)
     await _read_windows(identity, tid)
     view = (await _thread_views(identity, [tid]))[0]
     rows = await Member.select(Member.profile, Member.profile.name.as_alias("name"),
                                Member.profile.role.as_alias("role")).where(Member.thread == tid)
-    view["people"] = {str(r["profile"]): {"name": r["name"], "role": r["role"]} for r in rows}
+    view.people = {str(r["profile"]): Person(name=r["name"], role=r["role"]) for r in rows}
     return view
 
 
-async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list[ThreadView]:
     """Threads with members, last_seq, unread and the latest message, in a few queries."""
     if not thread_ids:
         return []
@@ -329,22 +359,18 @@ async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list
     views = []
     for t in threads:
         me = mine.get(t["id"], {"last_read_seq": 0})  # an admin reading a care thread
-        views.append({
-            "id": str(t["id"]),
-            "title": t["title"],
-            "kind": t["kind"],
-            "created_at": t["created_at"],
-            "last_seq": t["last_seq"],
-            "last_read_seq": me["last_read_seq"],
-            "unread": unread.get(t["id"], 0),
-            "members": [
-                {"id": str(m["profile"]), "name": m["name"], "role": m["user_role"],
-                 "last_read_seq": m["last_read_seq"]}
+        views.append(ThreadView(
+            id=t["id"], title=t["title"], kind=t["kind"], created_at=t["created_at"],
+            last_seq=t["last_seq"], last_read_seq=me["last_read_seq"],
+            unread=unread.get(t["id"], 0),
+            members=[
+                ThreadMember(id=m["profile"], name=m["name"], role=m["user_role"],
+                             last_read_seq=m["last_read_seq"])
                 for m in by_thread.get(t["id"], [])
             ],
-            "last_message": latest.get(t["id"]),
-        })
-    views.sort(key=lambda v: (v["last_message"] or {}).get("created_at") or v["created_at"],
+            last_message=latest.get(t["id"]),
+        ))
+    views.sort(key=lambda v: v.last_message.created_at if v.last_message else v.created_at,
                reverse=True)
     return views
 
@@ -379,9 +405,9 @@ async def _unread_counts(
 
 async def _latest_messages(
     thread_ids: list[uuid.UUID], mine: dict[uuid.UUID, dict[str, Any]]
-) -> dict[uuid.UUID, dict[str, Any]]:
+) -> dict[uuid.UUID, EventRecord]:
     """The newest message of each thread, for previews in a thread list."""
-    latest: dict[uuid.UUID, dict[str, Any]] = {}
+    latest: dict[uuid.UUID, EventRecord] = {}
     for start in range(0, len(thread_ids), SYNC_BATCH):
         batch = thread_ids[start:start + SYNC_BATCH]
         placeholders = ", ".join("{}" for _ in batch)
@@ -407,7 +433,7 @@ async def _latest_messages(
 async def history(
     identity: Identity, thread_id: str, *, after: int | None = None, before: int | None = None,
     limit: int = 50,
-) -> tuple[list[dict[str, Any]], bool]:
+) -> tuple[list[EventRecord], bool]:
     """A page of the caller's visible events in ascending seq, and whether more lie beyond.
 
     With `after`, the page starts just after it (reading forward); with `before` (or neither),
@@ -446,7 +472,7 @@ def _within(windows: Sequence[tuple[int, int | None]]) -> Any:
 
 async def events_after(
     user_id: uuid.UUID, cursors: dict[uuid.UUID, int], staff: bool = True
-) -> tuple[list[dict[str, Any]], dict[uuid.UUID, int], set[uuid.UUID]]:
+) -> tuple[list[EventRecord], dict[uuid.UUID, int], set[uuid.UUID]]:
     """What a connection missed: the user's visible events after each cursor.
 
     A thread counts while the user is a member, or when they were removed after the cursor
@@ -473,7 +499,7 @@ async def events_after(
         tid: min(max(cursors[tid], windows[tid][0][0] - 1), last_seqs[tid]) for tid in windows
     }
     behind = [tid for tid, last in last_seqs.items() if last > starts[tid]]
-    events: list[dict[str, Any]] = []
+    events: list[EventRecord] = []
     for offset in range(0, len(behind), SYNC_BATCH):
         batch = behind[offset:offset + SYNC_BATCH]
         condition: Any = None
@@ -494,7 +520,7 @@ async def events_after(
 async def post_message(
     identity: Identity, thread_id: str | uuid.UUID, *, body: str, client_id: str,
     max_length: int,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[EventRecord, bool]:
     """Store a message once per client_id; a retry returns the event already stored."""
     tid = parse_id(thread_id)
     if not body.strip():
@@ -504,13 +530,16 @@ async def post_message(
                            code="message_too_long", extra={"field": "body"})
     # No look-up first: the unique index finds a retry, and most sends are not retries.
     try:
-        async with write_transaction():
-            # Lock the thread first, so a removal cannot commit between the membership
-            # check and the append (the message would land after the removal).
-            await lock_thread(tid)
-            await _open_membership(identity, tid)
-            view = await append_in_transaction(tid, MESSAGE, identity.user_id, body=body,
-                                               client_id=client_id)
+        async with write_transaction() as work:
+            # The bump takes the thread's row lock first (SQLite's IMMEDIATE transaction
+            # already serializes writers), so a removal cannot commit between the membership
+            # check and the append. The membership read is also the recipients' list.
+            view = await append_in_transaction(
+                tid, MESSAGE, identity.user_id, body=body, client_id=client_id,
+                organization_id=identity.organization_id,
+            )
+            if identity.user_id not in await members_in_transaction(work, tid):
+                raise NotFound("No such thread.")
     except NotFound:
         existing = await _existing(tid, identity.user_id, client_id)
         if existing is None:
@@ -523,13 +552,12 @@ async def post_message(
         if existing is None:
             raise
         return existing, False
-    await publish(view)
     return view, True
 
 
 async def _existing(
     thread_id: uuid.UUID, actor_id: uuid.UUID, client_id: str
-) -> dict[str, Any] | None:
+) -> EventRecord | None:
     row = await Event.select().where(
         Event.thread == thread_id, Event.actor == actor_id, Event.client_id == client_id
     ).first()
@@ -543,7 +571,7 @@ async def _refuse_care_thread(thread_id: uuid.UUID) -> None:
                        "care team on the client instead.", code="managed_by_care_team")
 
 
-async def add_member(identity: Identity, thread_id: str, user_id: str) -> dict[str, Any]:
+async def add_member(identity: Identity, thread_id: str, user_id: str) -> EventRecord:
     tid = parse_id(thread_id)
     uid = parse_id(user_id, "user")
     await _open_membership(identity, tid)
@@ -566,23 +594,23 @@ async def add_member(identity: Identity, thread_id: str, user_id: str) -> dict[s
         if is_unique_violation(exc):
             raise InvalidInput("That user is already a member.", code="already_member") from exc
         raise
-    await publish(view)
     return view
 
 
 async def add_member_in_transaction(
     thread_id: uuid.UUID, user_id: uuid.UUID, actor_id: uuid.UUID | None
-) -> dict[str, Any]:
+) -> EventRecord:
     """Open a membership window at a new `member.added` event."""
-    view = await append_in_transaction(thread_id, "member.added", actor_id,
+    view = await append_in_transaction(thread_id, MEMBER_ADDED, actor_id,
                                        data={"user_id": str(user_id)})
     await Member.insert(Member(thread=thread_id, profile=user_id, role="member",
-                               joined_seq=view["seq"], joined_at=now(),
-                               last_read_seq=view["seq"] - 1))
+                               joined_seq=view.seq, joined_at=now(),
+                               last_read_seq=view.seq - 1))
+    uow.current().thread_members.pop(thread_id, None)  # recipients: read again before commit
     return view
 
 
-async def remove_member(identity: Identity, thread_id: str, user_id: str) -> dict[str, Any]:
+async def remove_member(identity: Identity, thread_id: str, user_id: str) -> EventRecord:
     """Staff remove anyone; anyone may leave. The removed member sees the removal, then nothing."""
     tid = parse_id(thread_id)
     uid = parse_id(user_id, "user")
@@ -596,24 +624,24 @@ async def remove_member(identity: Identity, thread_id: str, user_id: str) -> dic
         view = await remove_member_in_transaction(tid, uid, identity.user_id)
         if view is None:
             raise NotFound("That user is not a member of this thread.")
-    await publish(view)
     return view
 
 
 async def remove_member_in_transaction(
     thread_id: uuid.UUID, user_id: uuid.UUID, actor_id: uuid.UUID | None
-) -> dict[str, Any] | None:
+) -> EventRecord | None:
     """Close the open window at a new `member.removed` event; None if there is none."""
     target = await Member.select(Member.id).where(
         Member.thread == thread_id, Member.profile == user_id, Member.left_seq.is_null()
     ).first()
     if target is None:
         return None
-    view = await append_in_transaction(thread_id, "member.removed", actor_id,
+    view = await append_in_transaction(thread_id, MEMBER_REMOVED, actor_id,
                                        data={"user_id": str(user_id)})
-    await Member.update({Member.left_seq: view["seq"], Member.left_at: now()}).where(
+    await Member.update({Member.left_seq: view.seq, Member.left_at: now()}).where(
         Member.id == target["id"]
     )
+    uow.current().thread_members.pop(thread_id, None)  # recipients: read again before commit
     return view
 
 
@@ -661,7 +689,7 @@ async def join_cursor(user_id: uuid.UUID, thread_id: uuid.UUID) -> int | None:
 
 
 def signal_frame(frame: dict[str, Any]) -> bytes:
-    return b"S" + _encode(frame)
+    return bus_module.encode_signal(_json_encode(frame))
 
 
 def publish_signal(frame: dict[str, Any], recipients: Iterable[uuid.UUID]) -> None:

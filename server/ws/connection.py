@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import uuid
@@ -21,8 +20,10 @@ import msgspec
 from litestar import WebSocket
 
 from server import bus as bus_module
-from server.accounts.service import Identity, token_is_live
+from server.accounts.service import token_is_live
 from server.errors import AppError
+from server.events import EventRecord, ack_frame, event_frame
+from server.identity import Identity
 from server.runtime import Runtime
 from server.threads import service as threads
 from server.ws import frames
@@ -183,12 +184,12 @@ class Connection:
         return extra
 
     async def _send(self, frame: frames.Send) -> None:
-        view, _ = await threads.post_message(
+        event, _ = await threads.post_message(
             self.identity, frame.thread_id, body=frame.body, client_id=frame.client_id,
             max_length=self.settings.max_message_length,
         )
         async with self.lock:
-            await self.write({"type": "ack", "client_id": frame.client_id, "event": view})
+            await self.write_raw(ack_frame(frame.client_id, event))
 
     async def _sync(self, frame: frames.Sync) -> None:
         async with self.lock:
@@ -234,28 +235,27 @@ class Connection:
     async def _deliver_loop(self, subscriber: Any) -> None:
         grace_ends = time.monotonic() + self.settings.ws_sync_grace_seconds
         async for payload in subscriber.iter_events():
-            kind = payload[:1]
-            if kind == b"E":
+            message = bus_module.decode(payload)
+            if isinstance(message, bus_module.BusEvent):
                 if not self.started.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.started.wait(),
                                                max(0.0, grace_ends - time.monotonic()))
-                thread_id, seq, frame = bus_module.parse_event_payload(payload)
                 async with self.lock:
-                    await self._deliver_live(uuid.UUID(thread_id), seq, frame)
-            elif kind == b"S":
+                    await self._deliver_live(message)
+            elif isinstance(message, bus_module.BusSignal):
                 async with self.lock:
-                    await self.write_raw(payload[1:])
-            elif kind == b"X":
-                target = payload[1:].decode()
-                if target in ("*", str(self.identity.token_id)):
+                    await self.write_raw(message.frame)
+            elif isinstance(message, bus_module.BusClose):
+                if message.token_id in ("*", str(self.identity.token_id)):
                     self.close_soon(frames.CLOSE_UNAUTHENTICATED, "session ended")
                     return
-            elif payload == bus_module.RESYNC:
+            else:
                 async with self.lock:
                     await self._resync()
 
-    async def _deliver_live(self, thread_id: uuid.UUID, seq: int, frame: bytes) -> None:
+    async def _deliver_live(self, message: bus_module.BusEvent) -> None:
+        thread_id, seq = message.thread_id, message.seq
         cursor = self.cursors.get(thread_id)
         if cursor is None:
             cursor = await threads.join_cursor(self.user_id, thread_id)
@@ -267,9 +267,9 @@ class Connection:
         if seq > cursor + 1:
             await self._fill(thread_id)
             return
-        await self._send_event(thread_id, seq, frame)
-        if b'"member.removed"' in frame:
-            self._forget_if_removed(thread_id, json.loads(frame)["event"])
+        await self._send_event(thread_id, seq, message.frame)
+        if message.removed_user_id == self.user_id:
+            self.cursors.pop(thread_id, None)
 
     async def _fill(self, thread_id: uuid.UUID) -> None:
         """The bus skipped something: send what storage has after the cursor."""
@@ -293,13 +293,12 @@ class Connection:
                 del self.cursors[thread_id]
         await self._deliver_stored(events, closed)
 
-    async def _deliver_stored(self, events: list[dict[str, Any]], closed: set[uuid.UUID]) -> None:
+    async def _deliver_stored(self, events: list[EventRecord], closed: set[uuid.UUID]) -> None:
         for event in events:
-            thread_id = uuid.UUID(event["thread_id"])
-            seq = event["seq"]
+            thread_id, seq = event.thread_id, event.seq
             if seq <= max(self.cursors.get(thread_id, 0), self.last_sent.get(thread_id, 0)):
                 continue
-            await self._send_event(thread_id, seq, threads.event_frame(event))
+            await self._send_event(thread_id, seq, event_frame(event))
         for thread_id in closed:
             self.cursors.pop(thread_id, None)
 
@@ -308,10 +307,6 @@ class Connection:
         self.cursors[thread_id] = seq
         self.first_sent.setdefault(thread_id, seq)
         self.last_sent[thread_id] = seq
-
-    def _forget_if_removed(self, thread_id: uuid.UUID, event: dict[str, Any]) -> None:
-        if event.get("data", {}).get("user_id") == str(self.user_id):
-            self.cursors.pop(thread_id, None)
 
 
 def _is_disconnect(exc: BaseException) -> bool:

@@ -6,8 +6,9 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 
-from server.accounts.service import Identity, authenticate
+from server.accounts.service import authenticate
 from server.auth import SESSION_COOKIE, bearer_token
+from server.identity import Identity
 from server.runtime import Runtime
 from server.settings import Settings
 from server.ws import frames

@@ -1,0 +1,83 @@
+"""The thread event as one typed record, from the database row to the wire.
+
+An event is encoded to JSON once (`encoded`); the `event` frame, the `ack` frame and every bus
+payload reuse those bytes, so fan-out to many members and sockets costs no re-encoding.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+ALL = "all"
+STAFF = "staff"
+
+
+class EventRecord(msgspec.Struct, omit_defaults=True, dict=True):
+    """`{id, thread_id, seq, kind, actor_id, created_at, body?, data?, client_id?}`.
+
+    `audience` appears only for staff-only events. `dict=True` lets a record carry its encoded
+    JSON (see `encoded`) without it becoming a field.
+    """
+
+    id: uuid.UUID
+    thread_id: uuid.UUID
+    seq: int
+    kind: str
+    actor_id: uuid.UUID | None
+    created_at: datetime
+    body: str | None = None
+    data: dict[str, Any] | None = None
+    client_id: str | None = None
+    audience: str = ALL
+
+    @property
+    def staff_only(self) -> bool:
+        return self.audience == STAFF
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+def encoded(event: EventRecord) -> bytes:
+    """The event's JSON, computed once per record."""
+    cached: bytes | None = event.__dict__.get("_json")
+    if cached is None:
+        cached = _encode(event)
+        event.__dict__["_json"] = cached
+    return cached
+
+
+def event_frame(event: EventRecord) -> bytes:
+    return b'{"type":"event","event":' + encoded(event) + b"}"
+
+
+def ack_frame(client_id: str, event: EventRecord) -> bytes:
+    return (b'{"type":"ack","client_id":' + _encode(client_id) + b',"event":'
+            + encoded(event) + b"}")
+
+
+def from_row(row: dict[str, Any]) -> EventRecord:
+    """A `thread_event` row (Piccolo select or raw SQL) as a record."""
+    data = row["data"]
+    if isinstance(data, str):
+        data = json.loads(data)
+    thread = row["thread"]
+    actor = row["actor"]
+    return EventRecord(
+        id=row["id"] if isinstance(row["id"], uuid.UUID) else uuid.UUID(str(row["id"])),
+        thread_id=thread if isinstance(thread, uuid.UUID) else uuid.UUID(str(thread)),
+        seq=row["seq"],
+        kind=row["kind"],
+        actor_id=None if actor is None else (
+            actor if isinstance(actor, uuid.UUID) else uuid.UUID(str(actor))),
+        created_at=row["created_at"],
+        body=row["body"],
+        data=data,
+        client_id=row["client_id"],
+        audience=row.get("audience") or ALL,
+    )
