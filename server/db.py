@@ -17,6 +17,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from server import uow
 from server.settings import Settings
+from server.sqlite_engine import PooledSQLiteEngine
 from server.uow import UnitOfWork
 
 log = logging.getLogger("carethread.db")
@@ -28,7 +29,7 @@ def make_engine(settings: Settings) -> Engine[Any]:
     if settings.is_sqlite:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        return PooledSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     return PostgresEngine(config={"dsn": settings.database_url}, extensions=())
 
 
@@ -41,9 +42,6 @@ def engine() -> Engine[Any]:
     return found
 
 
-_sqlite_writer = asyncio.Lock()
-
-
 @contextlib.asynccontextmanager
 async def write_transaction() -> AsyncIterator[UnitOfWork]:
     """A transaction for read-then-write work, yielding its unit of work.
@@ -51,9 +49,10 @@ async def write_transaction() -> AsyncIterator[UnitOfWork]:
     Effects registered on the unit of work (events to publish, mail to wake, sockets to close,
     hooks) run after commit, and not at all after a rollback. Nested, it is the outer one.
 
-    On SQLite it takes the write lock at BEGIN (IMMEDIATE), and writers of this process queue
-    on an asyncio lock first: SQLite's busy handler would otherwise have them sleep and retry,
-    which under load is seconds of latency (bench/RESULTS.md: p99 13.4 s -> 1.6 s at 200/s).
+    On SQLite it takes the write lock at BEGIN (IMMEDIATE) on the one writer connection, and
+    writers of this process queue on its asyncio lock first (server/sqlite_engine.py): SQLite's
+    busy handler would otherwise have them sleep and retry, which under load is seconds of
+    latency (bench/RESULTS.md: p99 13.4 s -> 1.6 s at 200/s).
     On PostgreSQL it is a plain transaction; rows are locked where it matters.
     """
     outer = uow.current_or_none()
@@ -65,9 +64,7 @@ async def write_transaction() -> AsyncIterator[UnitOfWork]:
     token = uow.enter(work)
     try:
         if isinstance(db, SQLiteEngine):
-            async with _sqlite_writer, db.transaction(
-                transaction_type=TransactionType.immediate
-            ):
+            async with db.transaction(transaction_type=TransactionType.immediate):
                 yield work
                 await work.prepare()
         else:
@@ -119,6 +116,8 @@ async def stop(settings: Settings) -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+    elif isinstance(db, PooledSQLiteEngine):
+        await asyncio.to_thread(db.close)
 
 
 def is_unique_violation(exc: BaseException) -> bool:
