@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from piccolo.engine.postgres import PostgresEngine
 
 from server import bus as bus_module
 from server import uow
 from server.accounts.tables import Profile
-from server.db import is_unique_violation, write_transaction
+from server.db import engine, is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.events import ALL, STAFF, EventRecord, event_frame, from_row
 from server.identity import STAFF_ROLES, Identity
@@ -159,10 +160,21 @@ async def current_member_ids(thread_id: uuid.UUID) -> list[uuid.UUID]:
 
 async def _current_members(thread_id: uuid.UUID) -> dict[uuid.UUID, str]:
     """Current members and their practice roles (profile -> role)."""
-    rows = await Member.select(Member.profile, Member.profile.role.as_alias("role")).where(
-        Member.thread == thread_id, Member.left_seq.is_null()
-    )
-    return {r["profile"]: r["role"] for r in rows}
+    found = _transaction_connection()
+    if found is None:
+        rows = await Member.select(Member.profile, Member.profile.role.as_alias("role")).where(
+            Member.thread == thread_id, Member.left_seq.is_null()
+        )
+        return {r["profile"]: r["role"] for r in rows}
+    postgres, conn = found
+    if postgres:
+        return {r["profile"]: r["role"] for r in await conn.fetch(_PG_MEMBERS, thread_id)}
+    return {_as_uuid(r["profile"]): r["role"]
+            for r in await conn.run(_SQLITE_MEMBERS, [thread_id])}
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 async def members_in_transaction(
@@ -240,25 +252,69 @@ async def append_in_transaction(
     publishes the event after commit. With `organization_id`, a thread of another practice is
     not found."""
     work = uow.current()
-    bump = Thread.update({Thread.last_seq: Thread.last_seq + 1}).where(Thread.id == thread_id)
-    if organization_id is not None:
-        bump = bump.where(Thread.organization == organization_id)
-    bumped = await bump.returning(Thread.last_seq)
-    if not bumped:
-        raise NotFound("No such thread.")
     event = EventRecord(
-        id=uuid.uuid4(), thread_id=thread_id, seq=bumped[0]["last_seq"], kind=kind,
-        actor_id=actor_id, created_at=now(), body=body, data=data, client_id=client_id,
-        audience=audience,
+        id=uuid.uuid4(), thread_id=thread_id, seq=0, kind=kind, actor_id=actor_id,
+        created_at=now(), body=body, data=data, client_id=client_id, audience=audience,
     )
-    await Event.insert(Event(
-        id=event.id, thread=thread_id, seq=event.seq, kind=kind, actor=actor_id, body=body,
-        data=None if data is None else _json_text(data), client_id=client_id,
-        audience=audience, created_at=event.created_at,
-    ))
+    seq = await _bump_and_insert(event, organization_id)
+    if seq is None:
+        raise NotFound("No such thread.")
+    event.seq = seq
     work.events.append(event)
     work.before_commit("threads.publish", _publish_on_commit)
     return event
+
+
+# The hot path in plain SQL on the transaction's own connection: no query building per event,
+# and on PostgreSQL the bump and the insert are one statement (asyncpg prepares it once per
+# connection). The bump comes first, so it holds the thread's row lock for the rest.
+_PG_APPEND = """
+WITH bump AS (
+    UPDATE thread SET last_seq = last_seq + 1
+    WHERE id = $1 AND ($2::uuid IS NULL OR organization = $2) RETURNING last_seq
+)
+INSERT INTO thread_event (id, thread, seq, kind, actor, body, data, client_id, audience,
+                          created_at)
+SELECT $3, $1, last_seq, $4, $5, $6, $7::json, $8, $9, $10 FROM bump
+RETURNING seq
+"""
+_SQLITE_BUMP = ("UPDATE thread SET last_seq = last_seq + 1 WHERE id = ? "
+                "AND (? IS NULL OR organization = ?) RETURNING last_seq")
+_SQLITE_INSERT = ("INSERT INTO thread_event (id, thread, seq, kind, actor, body, data, "
+                  "client_id, audience, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_PG_MEMBERS = ("SELECT m.profile AS profile, p.role AS role FROM thread_member m "
+               "JOIN profile p ON p.id = m.profile WHERE m.thread = $1 AND m.left_seq IS NULL")
+_SQLITE_MEMBERS = _PG_MEMBERS.replace("$1", "?")
+
+
+def _transaction_connection() -> tuple[bool, Any] | None:
+    """(is PostgreSQL, connection) of the transaction in progress, or None outside one."""
+    db = engine()
+    current = db.current_transaction.get()
+    if current is None:
+        return None
+    return isinstance(db, PostgresEngine), current.connection
+
+
+async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None) -> int | None:
+    found = _transaction_connection()
+    assert found is not None, "append_in_transaction needs write_transaction()"
+    postgres, conn = found
+    data = None if event.data is None else _json_text(event.data)
+    if postgres:
+        seq: int | None = await conn.fetchval(
+            _PG_APPEND, event.thread_id, organization_id, event.id, event.kind,
+            event.actor_id, event.body, data, event.client_id, event.audience,
+            event.created_at)
+        return seq
+    rows = await conn.run(_SQLITE_BUMP, [event.thread_id, organization_id, organization_id])
+    if not rows:
+        return None
+    seq = rows[0]["last_seq"]
+    await conn.run(_SQLITE_INSERT, [
+        event.id, event.thread_id, seq, event.kind, event.actor_id, event.body, data,
+        event.client_id, event.audience, event.created_at])
+    return seq
 
 
 async def append_system_event(
