@@ -100,6 +100,50 @@ async def _issue_token(
     return token
 
 
+async def login_for_email(email: str, password_hash: str | None = None) -> uuid.UUID:
+    """The login of an email, created (without a password unless one is given) when new.
+    For other domains, inside their transaction: onboarding adds clients this way."""
+    account = await account_by_email(email)
+    if account is not None:
+        return uuid.UUID(str(account["id"]))
+    row = Account(email=email, password_hash=password_hash, created_at=now())
+    await row.save()
+    return uuid.UUID(str(row.id))
+
+
+async def create_login(email: str, password_hash: str) -> uuid.UUID:
+    """A new login with a password (a sign-up); a taken email is a unique violation."""
+    row = Account(email=email, password_hash=password_hash, created_at=now())
+    await row.save()
+    return uuid.UUID(str(row.id))
+
+
+async def create_profile(
+    organization_id: uuid.UUID, account_id: uuid.UUID | None, name: str, role: str, *,
+    active: bool,
+) -> uuid.UUID:
+    """A person in a practice (a user); `invited` until they set a password."""
+    profile = Profile(organization=organization_id, account=account_id, name=name, role=role,
+                      status="active" if active else "invited", created_at=now())
+    await profile.save()
+    return uuid.UUID(str(profile.id))
+
+
+async def rename_profile(profile_id: uuid.UUID, name: str) -> None:
+    await Profile.update({Profile.name: name}).where(Profile.id == profile_id)
+
+
+async def move_profile_to_login(profile_id: uuid.UUID, account_id: uuid.UUID) -> None:
+    """The profile now signs in with another login (a changed email): it is invited there
+    again and every earlier invitation link dies."""
+    await Profile.update({Profile.account: account_id, Profile.status: "invited"}).where(
+        Profile.id == profile_id)
+    await Invitation.update({Invitation.revoked_at: now()}).where(
+        Invitation.profile == profile_id, Invitation.used_at.is_null(),
+        Invitation.revoked_at.is_null(),
+    )
+
+
 async def account_by_email(email: str) -> dict[str, Any] | None:
     return await Account.select().where(Account.email == email).first()
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from server.accounts import service as accounts
-from server.accounts.tables import Account, Invitation, Organization, Profile
+from server.accounts.tables import Account, Organization, Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.events import EventRecord
@@ -255,19 +255,9 @@ async def create_client_in_transaction(
     """Write one client inside the caller's transaction; events are published by the caller."""
     org_id = identity.organization_id
     if p.email and account_id is None:
-        account = await accounts.account_by_email(p.email)
-        if account is None:
-            row = Account(email=p.email, password_hash=None, created_at=now())
-            await row.save()
-            account_id = row.id
-        else:
-            account_id = account["id"]
-    profile = Profile(
-        organization=org_id, account=account_id, name=p.name, role="client",
-        status="active" if active else "invited", created_at=now(),
-    )
-    await profile.save()
-    client_id = profile.id
+        account_id = await accounts.login_for_email(p.email)
+    client_id = await accounts.create_profile(org_id, account_id, p.name, "client",
+                                              active=active)
     members = [client_id, p.primary_id, *p.care_team]
     # A sign-up through a group link has no team member behind it: the system writes.
     creator = identity.user_id if identity.role != "client" else None
@@ -383,9 +373,8 @@ async def list_clients(
         sql.append("AND c.id IN (SELECT client FROM client_tag WHERE tag = {})")
         args.append(tag_id)
     if incomplete_intake is not None:
-        # Intake requests live with forms; this filter reads their table directly.
-        open_intake = ("SELECT client FROM form_request WHERE status = 'open' "
-                       "AND intake_flow IS NOT NULL")
+        from server.forms.service import OPEN_INTAKE_CLIENTS_SQL as open_intake
+
         sql.append(f"AND c.id {'IN' if incomplete_intake else 'NOT IN'} ({open_intake})")
     sql.append("ORDER BY c.created_at DESC LIMIT {} OFFSET {}")
     args += [limit, offset]
@@ -492,9 +481,9 @@ async def update_client(
     await _require_editor(identity, row)
     cid = row["id"]
     updates: dict[Any, Any] = {}
-    profile_updates: dict[Any, Any] = {}
+    new_name: str | None = None
     if name is not UNSET:
-        profile_updates[Profile.name] = accounts.clean_name(name)
+        new_name = accounts.clean_name(name)
     if phone is not UNSET:
         updates[Client.phone] = phone
     if date_of_birth is not UNSET:
@@ -527,8 +516,8 @@ async def update_client(
     events: list[EventRecord] = []
     try:
         async with write_transaction():
-            if profile_updates:
-                await Profile.update(profile_updates).where(Profile.id == cid)
+            if new_name is not None:
+                await accounts.rename_profile(cid, new_name)
             if updates:
                 await Client.update(updates).where(Client.id == cid)
             if team_change is not None:
@@ -656,20 +645,9 @@ async def _change_email_in_transaction(
     """The profile moves to the login of the new email; a new invitation goes there and every
     earlier link dies. Other practices of the old login are untouched."""
     cid, thread_id = row["id"], row["care_thread"]
-    account = await accounts.account_by_email(new_email)
-    if account is None:
-        created = Account(email=new_email, password_hash=None, created_at=now())
-        await created.save()
-        account_id = created.id
-    else:
-        account_id = account["id"]
+    account_id = await accounts.login_for_email(new_email)
     old_email = await _email_of(row["profile"])
-    await Profile.update({Profile.account: account_id, Profile.status: "invited"}).where(
-        Profile.id == cid)
-    await Invitation.update({Invitation.revoked_at: now()}).where(
-        Invitation.profile == cid, Invitation.used_at.is_null(),
-        Invitation.revoked_at.is_null(),
-    )
+    await accounts.move_profile_to_login(cid, account_id)
     changed = await threads.append_in_transaction(
         thread_id, "client.email_changed", identity.user_id,
         data={"from": old_email, "to": new_email}, audience=threads.STAFF,
@@ -780,8 +758,7 @@ async def join_by_link(
             if await accounts.account_by_email(email):
                 raise email_in_use
             primary = await _assign_provider_in_transaction(org_id)
-            account = Account(email=email, password_hash=password_hash, created_at=now())
-            await account.save()
+            account_id = await accounts.create_login(email, password_hash)
             system = Identity(
                 token_id=uuid.uuid4(), kind="system", user_id=primary["id"],
                 organization_id=org_id, account_id=None, role="client", name=primary["name"],
@@ -792,8 +769,8 @@ async def join_by_link(
                 primary["id"], primary["name"], [], group, [],
             )
             created = await create_client_in_transaction(
-                settings, system, prepared, active=True, account_id=account.id)
-            token = await accounts.issue_session(settings, created.client_id, account.id)
+                settings, system, prepared, active=True, account_id=account_id)
+            token = await accounts.issue_session(settings, created.client_id, account_id)
     except Exception as exc:
         if is_unique_violation(exc):
             raise email_in_use from exc
