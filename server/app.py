@@ -12,6 +12,7 @@ from litestar import Litestar, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.response import File
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
@@ -50,6 +51,9 @@ MAX_BODY_BYTES = 256 * 1024
 
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# The API browser (/schema) loads its script from here, not from a CDN: it works offline.
+APIDOCS_DIR = Path(__file__).resolve().parent / "apidocs"
+APIDOCS_PATH = "/schema-assets"
 # Screens of the web client that a link in an email can open; all serve the same page.
 WEB_ENTRY_PATHS = ["/", "/accept-invite", "/reset-password", "/join/{code:str}"]
 
@@ -126,6 +130,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
         GroupsController, TagsController, PracticeController, FormsController,
         FormRequestsController, IntakeController,
+        create_static_files_router(path=APIDOCS_PATH, directories=[APIDOCS_DIR],
+                                   include_in_schema=False),
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [
@@ -145,6 +151,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         plugins=[runtime.bus.plugin],
         state=State({"runtime": runtime}),
-        openapi_config=OpenAPIConfig(title="Carethread", version="1.0.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Carethread", version="1.0.0", path="/schema",
+            render_plugins=[RedocRenderPlugin(
+                path="/redoc", js_url=f"{APIDOCS_PATH}/redoc.standalone.js", google_fonts=False,
+                favicon="<link rel='icon' type='image/svg+xml' href='/static/icon.svg'>",
+            )],
+        ),
         request_max_body_size=MAX_BODY_BYTES,
+        # Logging is configured once, by `carethread serve` (server/logs.py): Litestar's own
+        # config would install a second format on the root logger. Errors are logged by
+        # server/errors.py.
+        logging_config=None,
     )

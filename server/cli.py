@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import logging.config
 import os
 import sys
 
+from server import logs
 from server.settings import SettingsError, get_settings
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _migrate() -> None:
@@ -28,10 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     serving.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serving.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
     serving.add_argument("--no-migrate", action="store_true", help="skip running migrations")
+    serving.add_argument("--access-log", action="store_true",
+                         default=os.environ.get("ACCESS_LOG", "0") == "1",
+                         help="log every HTTP request (also ACCESS_LOG=1)")
     sub.add_parser("migrate", help="run pending database migrations and exit")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format=LOG_FORMAT)
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    logging.config.dictConfig(logs.config(level))
     try:
         settings = get_settings()
         if args.command == "migrate" or not args.no_migrate:
@@ -44,5 +47,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from server.serving import serve
 
-    serve(settings, args.host, args.port, args.workers)
+    serve(settings, args.host, args.port, args.workers, level=level,
+          access_log=args.access_log)
     return 0

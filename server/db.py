@@ -89,14 +89,30 @@ async def migrate(settings: Settings) -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     prepare_sqlite(settings)
+    before = await _applied_migrations()
     out = io.StringIO()
     with redirect_stdout(out):
         result = await run_forwards(app_name="carethread")
-    for line in out.getvalue().splitlines():
+    for line in out.getvalue().splitlines():  # Piccolo's own chatter: for debugging only
         if line.strip():
-            log.info("migrate: %s", line.strip())
+            log.debug("migrate: %s", line.strip())
     if not result.success:
         raise RuntimeError(f"migration failed: {result.message}")
+    total = await _applied_migrations()
+    where = settings.sqlite_path if settings.is_sqlite else "PostgreSQL"
+    if total > before:
+        log.info("database %s: applied %d new migrations, up to date (%d in all)",
+                 where, total - before, total)
+    else:
+        log.info("database %s: up to date (%d migrations)", where, total)
+
+
+async def _applied_migrations() -> int:
+    from piccolo.apps.migrations.tables import Migration
+
+    if not await Migration.table_exists():
+        return 0
+    return await Migration.count().where(Migration.app_name == "carethread")
 
 
 async def start(settings: Settings) -> None:

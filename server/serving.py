@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import os
+import logging
 import socket
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from server import logs
 from server.settings import Settings
+
+log = logging.getLogger("carethread")
 
 
 class TCPConfig(uvicorn.Config):
@@ -24,7 +27,29 @@ class TCPConfig(uvicorn.Config):
         return sock
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+def address(host: str, port: int) -> str:
+    """Where a browser on this machine reaches the server."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+class ReadyServer(uvicorn.Server):
+    """Says where to go once the app has started (uvicorn's own line names no next step)."""
+
+    url = ""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            log.info("Carethread is running at %s: open it in a browser and create your "
+                     "practice (Ctrl+C stops it)", self.url)
+
+
+def serve(settings: Settings, host: str, port: int, workers: int, *, level: str = "INFO",
+          access_log: bool = False) -> None:
     config = TCPConfig(
         "server.app:create_app",
         factory=True,
@@ -33,11 +58,18 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         workers=workers,
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,  # costs hundreds of KB per connection
-        log_level=os.environ.get("LOG_LEVEL", "info").lower(),
-        access_log=os.environ.get("ACCESS_LOG", "0") == "1",
+        log_config=logs.config(level),
+        log_level=level.lower(),
+        access_log=access_log,
         lifespan="on",
     )
+    url = address(host, port)
     if config.workers > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        sock = config.bind_socket()
+        log.info("Carethread is running at %s with %d workers: open it in a browser and "
+                 "create your practice (Ctrl+C stops it)", url, config.workers)
+        Multiprocess(config, sockets=[sock]).run()
     else:
-        uvicorn.Server(config).run()
+        server = ReadyServer(config)
+        server.url = url
+        server.run()

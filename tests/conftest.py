@@ -29,6 +29,16 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ASYNCIO_INI = ("asyncio_mode", "asyncio_default_fixture_loop_scope",
+               "asyncio_default_test_loop_scope")
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """The browser run disables pytest-asyncio (`-p no:asyncio`); its options in pyproject.toml
+    are then declared here, so pytest does not warn about them as unknown."""
+    if pluginmanager.is_blocked("asyncio"):
+        for name in ASYNCIO_INI:
+            parser.addini(name, "pytest-asyncio's (disabled in this run)")
 
 
 def need(service: str, reason: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -13,6 +15,8 @@ from server.runtime import Runtime
 from server.settings import Settings
 from server.ws import frames
 from server.ws.connection import Connection
+
+log = logging.getLogger("carethread.ws")
 
 
 def origin_allowed(settings: Settings, origin: str | None) -> bool:
@@ -54,4 +58,11 @@ async def ws_endpoint(socket: WebSocket[Any, Any, Any], runtime: Runtime) -> Non
         )
         await socket.close(code=close_code, reason=error_code)
         return
-    await Connection(socket, identity, runtime).run()
+    # One line when a socket opens and one when it closes (uvicorn's are dropped: server/logs.py).
+    opened = time.monotonic()
+    log.debug("socket open: user %s", identity.user_id)
+    try:
+        await Connection(socket, identity, runtime).run()
+    finally:
+        log.debug("socket closed: user %s after %.1f s", identity.user_id,
+                  time.monotonic() - opened)
