@@ -31,7 +31,7 @@ async def test_a_thousand_rows_with_mixed_errors(
                     headers=owner.headers)
     rows = [{
         "name": f"Client {i}", "email": f"import-{i}-{owner.id[:8]}@example.org",
-        "phone": "555-0100", "date_of_birth": "1985-06-15", "group": "Imported",
+        "phone": "(415) 555-0132", "date_of_birth": "1985-06-15", "group": "Imported",
         "tags": "imported; batch-1", "primary_provider_email": provider.email or "",
     } for i in range(1000)]
     bad = {

@@ -29,7 +29,7 @@ async def test_invite_set_password_first_login_welcome_and_chat(
                                       "You can message me securely here.")
     email = unique_email("client")
     client = await add_client(http, provider, name="Robin Hart", email=email,
-                              phone="+1 555 0100", date_of_birth="1990-04-01",
+                              phone="+1 415 555 0132", date_of_birth="1990-04-01",
                               timezone="America/Chicago")
     assert client["primary_provider"]["id"] == provider.id  # defaults to the adder
     assert client["invitation"] == "sent" and client["status"] == "invited"

@@ -207,6 +207,20 @@ class AccountsController(Controller):
             raise NotFound("No such user in this practice.") from None
         return {"user": await service.remove_from_practice(identity, uid)}
 
+    @post("/team/{user_id:str}/invitations", status_code=HTTP_201_CREATED)
+    async def resend_team_invitation(
+        self, user_id: str, identity: Identity, runtime: Runtime
+    ) -> dict[str, Any]:
+        """Owners and admins send a team member who has not joined a new invitation email;
+        every earlier link of theirs stops working."""
+        try:
+            uid = uuid.UUID(user_id)
+        except ValueError:
+            raise NotFound("No such team member in this practice.") from None
+        user = await service.resend_staff_invitation(runtime.settings, identity, uid)
+        runtime.outbox.notify()
+        return {"user": user}
+
     @post("/bots", status_code=HTTP_201_CREATED)
     async def create_bot(
         self, data: CreateBotIn, identity: Identity, runtime: Runtime

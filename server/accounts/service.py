@@ -684,6 +684,36 @@ async def list_team(identity: Identity) -> list[dict[str, Any]]:
     return [user_view(r, r["email"]) for r in rows]
 
 
+async def resend_staff_invitation(
+    settings: Settings, identity: Identity, user_id: uuid.UUID
+) -> dict[str, Any]:
+    """An owner or admin sends a team member who has not joined yet a new link; every earlier
+    link of theirs stops working."""
+    if not identity.is_admin:
+        raise Forbidden("Only owners and admins can invite team members.")
+    async with write_transaction():
+        profile = await Profile.select(
+            *Profile.all_columns(), Profile.account.email.as_alias("email")
+        ).where(
+            Profile.id == user_id,
+            Profile.organization == identity.organization_id,
+            Profile.role.is_in(list(INVITABLE_ROLES)),
+            Profile.status != "removed",
+        ).first()
+        if profile is None:
+            raise NotFound("No such team member in this practice.")
+        if profile["status"] != "invited":
+            raise Conflict(f"{profile['name']} has already joined.", code="already_joined")
+        org = await Organization.select(Organization.name).where(
+            Organization.id == identity.organization_id).first()
+        assert org is not None
+        await send_invitation(
+            settings, profile_id=user_id, account_id=profile["account"], email=profile["email"],
+            organization_name=org["name"], inviter_name=identity.name, role=profile["role"],
+        )
+    return user_view(profile, profile["email"])
+
+
 async def remove_from_practice(identity: Identity, user_id: uuid.UUID) -> dict[str, Any]:
     """An owner or admin removes someone: their tokens die and their sockets close at once."""
     if not identity.is_admin:

@@ -164,6 +164,11 @@ async def _check(
         phone = row.get("phone") or None
         if phone and len(phone) > 40:
             fail("phone", "At most 40 characters.")
+        elif phone:
+            try:
+                phone = service.check_phone(phone)
+            except InvalidInput as exc:
+                fail("phone", exc.detail)
         birth: date | None = None
         if row.get("date_of_birth"):
             try:

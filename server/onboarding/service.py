@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import phonenumbers
+
 from server.accounts import service as accounts
 from server.accounts.tables import Account, Organization, Profile
 from server.db import is_unique_violation, write_transaction
@@ -29,7 +31,7 @@ from server.onboarding.tables import (
     Tag,
 )
 from server.security import Passwords
-from server.settings import Settings
+from server.settings import Settings, get_settings
 from server.threads import service as threads
 from server.throttle import LoginThrottle
 
@@ -66,6 +68,23 @@ def check_timezone(tz: str | None) -> str | None:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"Unknown time zone {tz!r}.", extra={"field": "timezone"}) from None
     return tz
+
+
+def check_phone(raw: str | None, region: str | None = None) -> str | None:
+    """A phone number in E.164 (+15551234567), or a clear refusal. A number written without
+    its country code is read as one of PHONE_REGION's."""
+    if raw is None or not raw.strip():
+        return None
+    region = region or get_settings().phone_region
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise InvalidInput("That is not a phone number we can reach. Write it with its country "
+                           "code, like +1 415 555 0132.", code="invalid_phone",
+                           extra={"field": "phone"})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def check_birth_date(value: date | None) -> date | None:
@@ -148,13 +167,22 @@ def render_welcome(template: str, *, client_name: str, practice_name: str,
     return template
 
 
+# What a new practice's welcome message says (on by default; owners change it in Settings).
+DEFAULT_WELCOME = (
+    "Hi {client_first_name}, welcome to {practice_name}! I'm {provider_first_name}, and this is "
+    "where you can message me and the team whenever you need us. We'll reply as soon as we can."
+)
+
+
 async def practice_settings(organization_id: uuid.UUID) -> dict[str, Any]:
     row = await PracticeSettings.select().where(
         PracticeSettings.organization == organization_id).first()
     if row is not None:
         return row
     try:
-        await PracticeSettings.insert(PracticeSettings(organization=organization_id))
+        # Practices older than the default got their row (welcome off) in m0031.
+        await PracticeSettings.insert(PracticeSettings(
+            organization=organization_id, welcome_enabled=True, welcome_text=DEFAULT_WELCOME))
     except Exception as exc:
         if not is_unique_violation(exc):
             raise
@@ -220,6 +248,7 @@ async def _prepare(identity: Identity, data: ClientInput) -> PreparedClient:
     email = accounts.normalize_email(data.email) if data.email else None
     check_timezone(data.timezone)
     check_birth_date(data.date_of_birth)
+    data.phone = check_phone(data.phone)
     primary_id = data.primary_provider_id
     if primary_id is None:
         if identity.role not in PROVIDER_ROLES:
@@ -485,7 +514,7 @@ async def update_client(
     if name is not UNSET:
         new_name = accounts.clean_name(name)
     if phone is not UNSET:
-        updates[Client.phone] = phone
+        updates[Client.phone] = check_phone(phone)
     if date_of_birth is not UNSET:
         updates[Client.date_of_birth] = check_birth_date(date_of_birth)
     if timezone is not UNSET:

@@ -6,14 +6,14 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from server.events import EventRecord
 from server.identity import Identity
 from server.runtime import Runtime
-from server.threads import service
+from server.threads import chat, service
 
 Title = Annotated[str, msgspec.Meta(max_length=200)]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -29,6 +29,11 @@ class CreateThreadIn(msgspec.Struct):
 class MessageIn(msgspec.Struct):
     body: Body
     client_id: ClientId
+    reply_to: uuid.UUID | None = None  # the id of a message this one quotes
+
+
+class ReactionIn(msgspec.Struct):
+    emoji: Annotated[str, msgspec.Meta(max_length=16)]
 
 
 class AddMemberIn(msgspec.Struct):
@@ -101,9 +106,28 @@ class ThreadsController(Controller):
         """Send a message; the same client_id again returns the event already stored."""
         event, _ = await service.post_message(
             identity, thread_id, body=data.body, client_id=data.client_id,
-            max_length=runtime.settings.max_message_length,
+            max_length=runtime.settings.max_message_length, reply_to=data.reply_to,
         )
         return EventOut(event)
+
+    @post("/{thread_id:str}/messages/{event_id:str}/reactions", status_code=HTTP_201_CREATED)
+    async def react(
+        self, thread_id: str, event_id: str, data: ReactionIn, identity: Identity
+    ) -> Response[dict[str, Any]]:
+        """React to a message: a `reaction` event; the same reaction again answers 200 with
+        the one standing."""
+        event, created = await chat.react(identity, thread_id, event_id, data.emoji)
+        return Response({"event": event},
+                        status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+    @delete("/{thread_id:str}/messages/{event_id:str}/reactions/{emoji:str}",
+            status_code=HTTP_200_OK)
+    async def unreact(
+        self, thread_id: str, event_id: str, emoji: str, identity: Identity
+    ) -> dict[str, Any]:
+        """Take back one's own reaction: a `reaction` event with `removed: true`."""
+        event, _ = await chat.react(identity, thread_id, event_id, emoji, remove=True)
+        return {"event": event}
 
     @post("/{thread_id:str}/members", status_code=HTTP_201_CREATED)
     async def add_member(

@@ -87,6 +87,7 @@ class ThreadView(msgspec.Struct, omit_defaults=True):
     unread: int
     members: list[ThreadMember]
     last_message: EventRecord | None
+    last_event: EventRecord | None  # a message or a card: what a thread list previews
     people: dict[str, Person] | None = None
 
 
@@ -412,6 +413,9 @@ async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list
             mine[m["thread"]] = m
     unread = await _unread_counts(identity.user_id, mine, sees_staff_events(identity))
     latest = await _latest_messages(thread_ids, mine)
+    from server.threads.chat import latest_visible
+
+    latest_events = await latest_visible(thread_ids, mine, sees_staff_events(identity))
     views = []
     for t in threads:
         me = mine.get(t["id"], {"last_read_seq": 0})  # an admin reading a care thread
@@ -425,6 +429,7 @@ async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list
                 for m in by_thread.get(t["id"], [])
             ],
             last_message=latest.get(t["id"]),
+            last_event=latest_events.get(t["id"]),  # a message or a card: the preview
         ))
     views.sort(key=lambda v: v.last_message.created_at if v.last_message else v.created_at,
                reverse=True)
@@ -434,10 +439,13 @@ async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list
 async def _unread_counts(
     user_id: uuid.UUID, mine: dict[uuid.UUID, dict[str, Any]], staff: bool
 ) -> dict[uuid.UUID, int]:
-    """Events by others after my read position (and since I joined), bookkeeping aside."""
+    """Events by others after my read position (and since I joined) that a person would call
+    new: messages and the cards meant for them (server/threads/chat.py)."""
     if not mine:
         return {}
-    quiet = ", ".join(f"'{k}'" for k in sorted(QUIET_KINDS))
+    from server.threads.chat import unread_kinds_sql
+
+    counted = unread_kinds_sql(staff)
     counts: dict[uuid.UUID, int] = {}
     ids = list(mine)
     for start in range(0, len(ids), SYNC_BATCH):
@@ -449,7 +457,7 @@ async def _unread_counts(
             "AND m.left_seq IS NULL "
             f"WHERE e.thread IN ({placeholders}) AND e.seq > m.last_read_seq "
             "AND e.seq >= m.joined_seq AND (e.actor IS NULL OR e.actor <> m.profile) "
-            f"AND e.kind NOT IN ({quiet}) "
+            f"AND e.kind IN ({counted}) "
             + ("" if staff else "AND e.audience = 'all' ")
             + "GROUP BY e.thread",
             user_id, *batch,
@@ -575,7 +583,7 @@ async def events_after(
 
 async def post_message(
     identity: Identity, thread_id: str | uuid.UUID, *, body: str, client_id: str,
-    max_length: int,
+    max_length: int, reply_to: uuid.UUID | None = None,
 ) -> tuple[EventRecord, bool]:
     """Store a message once per client_id; a retry returns the event already stored."""
     tid = parse_id(thread_id)
@@ -590,9 +598,14 @@ async def post_message(
             # The bump takes the thread's row lock first (SQLite's IMMEDIATE transaction
             # already serializes writers), so a removal cannot commit between the membership
             # check and the append. The membership read is also the recipients' list.
+            data = None
+            if reply_to is not None:  # quotes a message this member can see (chat.py)
+                from server.threads.chat import reply_data
+
+                data = await reply_data(identity, tid, reply_to)
             view = await append_in_transaction(
                 tid, MESSAGE, identity.user_id, body=body, client_id=client_id,
-                organization_id=identity.organization_id,
+                organization_id=identity.organization_id, data=data,
             )
             if identity.user_id not in await members_in_transaction(work, tid):
                 raise NotFound("No such thread.")

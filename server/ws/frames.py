@@ -15,6 +15,7 @@ class Send(msgspec.Struct, tag="send", tag_field="type", forbid_unknown_fields=F
     thread_id: uuid.UUID
     client_id: ClientId
     body: str
+    reply_to: uuid.UUID | None = None
 
 
 class Sync(msgspec.Struct, tag="sync", tag_field="type"):
