@@ -5,8 +5,30 @@ import * as outbox from './outbox.js';
 import { emit, isStaff, state } from './store.js';
 import { humanize } from './util.js';
 
-// Event kinds that do not count as unread (docs/api.md §3).
-const QUIET = new Set(['thread.created', 'member.added', 'member.removed']);
+// What counts as unread (docs/api.md, "Unread"; the server's server/threads/chat.py): messages
+// and the cards meant for the person reading, never bookkeeping, reactions or system lines.
+const UNREAD_KINDS = new Set(['message']);
+const UNREAD_KINDS_CLIENT = new Set([
+  'form.requested', 'form.reminded', 'task.assigned', 'document.shared', 'care_plan.shared',
+  'program.module', 'appointment.booked', 'appointment.cancelled', 'appointment.rescheduled',
+]);
+const UNREAD_KINDS_TEAM = new Set([
+  'form.completed', 'task.completed', 'journal.entry', 'appointment.booked',
+  'appointment.cancelled', 'appointment.rescheduled',
+]);
+// Not shown as the latest thing in a chat list's preview.
+const NOT_PREVIEWED = new Set([
+  'thread.created', 'member.added', 'member.removed', 'reaction', 'message.edited',
+  'message.deleted',
+]);
+
+export function countsAsUnread(kind) {
+  return UNREAD_KINDS.has(kind) || (isStaff() ? UNREAD_KINDS_TEAM : UNREAD_KINDS_CLIENT).has(kind);
+}
+
+export function previewable(kind) {
+  return !NOT_PREVIEWED.has(kind);
+}
 const PAGE = 50;
 const TYPING_SHOWN_MS = 6000;
 
@@ -64,7 +86,9 @@ export function otherMembers(thread) {
 }
 
 export function lastActivity(thread) {
-  return (thread.last_message && thread.last_message.created_at) || thread.created_at || '';
+  const latest = [thread.last_event, thread.last_message].filter(Boolean)
+    .map((e) => e.created_at).sort().pop();
+  return latest || thread.created_at || '';
 }
 
 export function sortedThreads() {
@@ -237,8 +261,11 @@ export function applyEvent(ev) {
   if (ev.kind === 'message' && (!thread.last_message || ev.seq > thread.last_message.seq)) {
     thread.last_message = ev;
   }
+  if (previewable(ev.kind) && (!thread.last_event || ev.seq > thread.last_event.seq)) {
+    thread.last_event = ev;
+  }
   const mine = state.me && ev.actor_id === state.me.id;
-  if (fresh && !mine && !QUIET.has(ev.kind)) {
+  if (fresh && !mine && countsAsUnread(ev.kind)) {
     if (reading(ev.thread_id)) markRead(ev.thread_id);
     else thread.unread = (thread.unread || 0) + 1;
   }
@@ -319,6 +346,26 @@ setInterval(() => {
   }
   if (changed) emit();
 }, 1000);
+
+/** Reactions on each message: event id -> [[emoji, [user ids]]], in the order first used. */
+export function reactionsByMessage(events) {
+  const byMessage = new Map();
+  for (const ev of events) {
+    if (ev.kind !== 'reaction' || !ev.data || !ev.data.event_id) continue;
+    let emojis = byMessage.get(ev.data.event_id);
+    if (!emojis) byMessage.set(ev.data.event_id, (emojis = new Map()));
+    let who = emojis.get(ev.data.emoji);
+    if (!who) emojis.set(ev.data.emoji, (who = new Set()));
+    if (ev.data.removed) who.delete(ev.actor_id);
+    else who.add(ev.actor_id);
+  }
+  const out = new Map();
+  for (const [id, emojis] of byMessage) {
+    const list = [...emojis].filter(([, who]) => who.size > 0).map(([e, who]) => [e, [...who]]);
+    if (list.length) out.set(id, list);
+  }
+  return out;
+}
 
 function names(ids) {
   return (ids || []).map(nameOf).join(', ');

@@ -32,7 +32,7 @@ const SCREENS = {
     () => true],
   // The team reads the response; the client fills the form in.
   'form-request': [({ params }) => html`<${FormRequestView} key=${params.requestId}
-    requestId=${params.requestId} />`, () => true],
+    requestId=${params.requestId} thread=${params.thread || ''} />`, () => true],
   team: [() => html`<${TeamView} />`, isStaff],
   settings: [() => html`<${SettingsView} />`, isStaff],
 };

@@ -42,11 +42,12 @@ export function forget() {
   }
 }
 
-export function add(threadId, body) {
+export function add(threadId, body, replyTo = null) {
   const item = {
     client_id: uuid(), thread_id: threadId, body, created_at: new Date().toISOString(),
     state: 'pending', sentAt: 0,
   };
+  if (replyTo) item.reply_to = replyTo;
   state.outbox.push(item);
   save();
   emit();

@@ -239,7 +239,10 @@ function onError(frame) {
 }
 
 function sendItem(item) {
-  if (send({ type: 'send', thread_id: item.thread_id, client_id: item.client_id, body: item.body })) {
+  const frame = { type: 'send', thread_id: item.thread_id, client_id: item.client_id,
+    body: item.body };
+  if (item.reply_to) frame.reply_to = item.reply_to;
+  if (send(frame)) {
     item.sentAt = Date.now();
   }
 }
@@ -258,8 +261,8 @@ function resendStale() {
   }
 }
 
-export function sendMessage(threadId, body) {
-  const item = outbox.add(threadId, body);
+export function sendMessage(threadId, body, replyTo = null) {
+  const item = outbox.add(threadId, body, replyTo);
   if (synced) sendItem(item);
 }
 

@@ -3,13 +3,18 @@
 import { del, get, post } from '../api.js';
 import {
   describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, otherMembers,
-  remember, rememberPeople, sortedThreads, threadTitle, typingNames,
+  reactionsByMessage, remember, rememberPeople, sortedThreads, threadTitle, typingNames,
 } from '../chat.js';
+import { linkify } from '../linkify.js';
+import { navigate } from '../router.js';
 import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
 import * as outbox from '../outbox.js';
 import { retryMessage, sendMessage, sendTyping } from '../realtime.js';
 import { emit, isStaff, state, useStore } from '../store.js';
 import { FORM_KINDS, FormEventItem, formOutcomes } from './form-cards.js';
+import { Checklist } from './checklist.js';
+import { RequestFormsForm } from './form-requests.js';
+import { Avatar } from './people.js';
 import {
   ROLE_LABELS, clockTime, codePoints, dayKey, dayLabel, fullTime, shortWhen,
 } from '../util.js';
@@ -17,11 +22,30 @@ import {
 const MAX_MESSAGE = 16000;
 
 function preview(thread) {
-  const m = thread.last_message;
+  // The latest thing a member sees in the chat: a message, or a card (a form request…).
+  const candidates = [thread.last_event, thread.last_message].filter(Boolean)
+    .sort((a, b) => b.seq - a.seq);
+  const m = candidates[0];
   if (!m) return 'No messages yet';
+  if (m.kind !== 'message') return describe(m);
   const mine = state.me && m.actor_id === state.me.id;
   const who = mine ? 'You: ' : (thread.members || []).length > 2 ? `${nameOf(m.actor_id)}: ` : '';
   return who + (m.body || '');
+}
+
+/** The client whose care chat this is (their profile id is their client id). */
+function careClient(thread) {
+  if (!thread || thread.kind !== 'care') return null;
+  return (thread.members || []).find((m) => m.role === 'client') || null;
+}
+
+function threadAvatar(thread) {
+  const others = otherMembers(thread);
+  const client = careClient(thread);
+  if (thread.kind === 'care' && !isStaff()) return { name: state.organization.name, id: thread.id };
+  if (client) return client;
+  if (others.length === 1) return others[0];
+  return { name: threadTitle(thread), id: thread.id };
 }
 
 function ThreadItem({ thread, active }) {
@@ -31,8 +55,10 @@ function ThreadItem({ thread, active }) {
       <a href=${'#/threads/' + encodeURIComponent(thread.id)} data-thread-id=${thread.id}
         class=${'thread-item' + (active ? ' active' : '') + (unread ? ' has-unread' : '')}
         aria-current=${active ? 'page' : undefined}>
+        <${Avatar} ...${threadAvatar(thread)} />
+        <span class="ti-text">
         <span class="ti-top">
-          <span class="ti-title">${threadTitle(thread)}</span>
+          <span class="ti-title" title=${threadTitle(thread)}>${threadTitle(thread)}</span>
           <time class="ti-when" datetime=${lastActivity(thread)}>
             ${shortWhen(lastActivity(thread))}</time>
         </span>
@@ -40,6 +66,7 @@ function ThreadItem({ thread, active }) {
           <span class="ti-preview">${preview(thread)}</span>
           ${unread > 0 && html`<span class="badge" data-unread=${unread}
             aria-label=${`${unread} unread`}>${unread}</span>`}
+        </span>
         </span>
       </a>
     </li>`;
@@ -54,6 +81,7 @@ function ThreadList({ activeId }) {
         <h1 id="threads-heading">Chats</h1>
         ${isStaff() && html`<a class="button small" href="#/new">New chat</a>`}
       </div>
+      <${Checklist} />
       ${!s.threadsLoaded
         ? html`<p class="muted pad">Loading conversations…</p>`
         : threads.length === 0
@@ -93,19 +121,86 @@ function seenMarkers(thread, threadId, events) {
   return bySeq;
 }
 
-function MessageItem({ ev, seen }) {
+const EMOJI = ['👍', '❤️', '😂', '😮', '😢', '🙏', '✅'];
+
+function excerpt(text, n = 120) {
+  const t = String(text || '').replace(/\s+/g, ' ').trim();
+  return t.length > n ? t.slice(0, n - 1) + '…' : t;
+}
+
+/** The message a reply quotes, from the events held (an older one may not be loaded). */
+function Quote({ original, onJump }) {
+  if (!original) {
+    return html`<p class="quote quote-missing">Reply to an earlier message</p>`;
+  }
+  return html`<button type="button" class="quote" onClick=${() => onJump(original.seq)}
+    aria-label=${`Reply to ${nameOf(original.actor_id)}: ${excerpt(original.body, 60)}`}>
+    <span class="quote-author">${nameOf(original.actor_id)}</span>
+    <span class="quote-text">${original.body == null ? 'Message deleted' : excerpt(original.body)}</span>
+  </button>`;
+}
+
+async function toggleReaction(ev, emoji, mineAlready) {
+  const path = `/threads/${encodeURIComponent(ev.thread_id)}/messages/`
+    + `${encodeURIComponent(ev.id)}/reactions`;
+  try {
+    if (mineAlready) await del(`${path}/${encodeURIComponent(emoji)}`);
+    else await post(path, { emoji });
+  } catch {
+    // offline or gone: the chip stays as the server has it
+  }
+}
+
+function Reactions({ ev, reactions }) {
+  if (!reactions || !reactions.length) return null;
+  const me = state.me && state.me.id;
+  return html`<ul class="reactions" aria-label="Reactions">${reactions.map(([emoji, who]) => {
+    const mine = who.includes(me);
+    const names = who.map(nameOf).join(', ');
+    return html`<li key=${emoji}><button type="button"
+      class=${'reaction' + (mine ? ' mine' : '')} aria-pressed=${mine ? 'true' : 'false'}
+      title=${names} aria-label=${`${emoji} ${who.length}: ${names}`}
+      onClick=${() => toggleReaction(ev, emoji, mine)}>
+      <span aria-hidden="true">${emoji}</span> <span class="count">${who.length}</span>
+    </button></li>`;
+  })}</ul>`;
+}
+
+function MessageItem({ ev, seen, original, reactions, canAct, onReply, onJump }) {
   const mine = state.me && ev.actor_id === state.me.id;
   const staffOnly = ev.audience === 'staff';
+  const [picking, setPicking] = useState(false);
+  const author = nameOf(ev.actor_id);
+  const mineReacted = new Set((reactions || []).filter(([, who]) => who.includes(state.me.id))
+    .map(([e]) => e));
   return html`
     <li class=${'msg' + (mine ? ' mine' : '') + (staffOnly ? ' staff-only' : '')}
-      data-seq=${ev.seq} data-kind="message">
-      <div class="bubble">
-        <p class="meta"><span class="author">${nameOf(ev.actor_id)}</span>
-          ${ev.data && ev.data.automated && html`<span class="automated">Automated</span>`}
-          ${staffOnly && html`<span class="team-only">Team only</span>`}
-          <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
-            ${clockTime(ev.created_at)}</time></p>
-        <p class="body">${ev.body}</p>
+      data-seq=${ev.seq} data-kind="message" data-event-id=${ev.id}>
+      ${!mine && html`<${Avatar} name=${state.names.get(ev.actor_id) || author}
+        id=${ev.actor_id} size="sm" />`}
+      <div class="msg-main">
+        <div class="bubble">
+          <p class="meta"><span class="author" title=${author}>${author}</span>
+            ${ev.data && ev.data.automated && html`<span class="automated">Automated</span>`}
+            ${staffOnly && html`<span class="team-only">Team only</span>`}
+            <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
+              ${clockTime(ev.created_at)}</time></p>
+          ${ev.data && ev.data.reply_to && html`<${Quote} original=${original} onJump=${onJump} />`}
+          <p class="body">${linkify(ev.body)}</p>
+        </div>
+        <${Reactions} ev=${ev} reactions=${reactions} />
+        ${canAct && html`<div class="msg-actions">
+          <button type="button" class="link small" onClick=${() => onReply(ev)}
+            aria-label=${`Reply to ${author}`}>Reply</button>
+          <button type="button" class="link small" aria-expanded=${picking}
+            onClick=${() => setPicking(!picking)}
+            aria-label=${`React to ${author}’s message`}>React</button>
+          ${picking && html`<span class="emoji-picker" role="group" aria-label="Choose a reaction">
+            ${EMOJI.map((e) => html`<button type="button" key=${e} class="emoji"
+              aria-pressed=${mineReacted.has(e) ? 'true' : 'false'}
+              onClick=${() => { setPicking(false); toggleReaction(ev, e, mineReacted.has(e)); }}>
+              ${e}</button>`)}</span>`}
+        </div>`}
       </div>
       ${seen && html`<p class="seen">Seen by ${seen.join(', ')}</p>`}
     </li>`;
@@ -141,7 +236,7 @@ function PendingItem({ item }) {
     </li>`;
 }
 
-function EventList({ threadId, thread, stick }) {
+function EventList({ threadId, thread, stick, canAct, onReply }) {
   const s = useStore();
   const l = logOf(threadId);
   const scroller = useRef(null);
@@ -154,6 +249,16 @@ function EventList({ threadId, thread, stick }) {
   const pending = outbox.forThread(threadId).filter((i) => !stored.has(i.client_id));
   const seen = seenMarkers(thread, threadId, events);
   const outcomes = formOutcomes(events);
+  const reactions = reactionsByMessage(events);
+  const byId = new Map(events.map((e) => [e.id, e]));
+  const jump = (seq) => {
+    const el = scroller.current && scroller.current.querySelector(`[data-seq="${seq}"]`);
+    if (el) {
+      el.scrollIntoView({ block: 'center' });
+      el.classList.add('flash');
+      setTimeout(() => el.classList.remove('flash'), 1200);
+    }
+  };
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -188,9 +293,13 @@ function EventList({ threadId, thread, stick }) {
     }
   };
   for (const ev of events) {
+    if (ev.kind === 'reaction') continue; // shown on the message it reacts to
     separator(ev.created_at);
     if (ev.kind === 'message') {
-      items.push(html`<${MessageItem} key=${'e' + ev.seq} ev=${ev} seen=${seen.get(ev.seq)} />`);
+      items.push(html`<${MessageItem} key=${'e' + ev.seq} ev=${ev} seen=${seen.get(ev.seq)}
+        original=${ev.data && ev.data.reply_to ? byId.get(ev.data.reply_to) : null}
+        reactions=${reactions.get(ev.id)} canAct=${canAct} onReply=${onReply}
+        onJump=${jump} />`);
     } else if (FORM_KINDS.has(ev.kind)) {
       items.push(html`<${FormEventItem} key=${'e' + ev.seq} ev=${ev}
         outcome=${outcomes.get(ev.data && ev.data.request_id)} />`);
@@ -227,7 +336,7 @@ function TypingLine({ threadId }) {
 
 const drafts = new Map();
 
-function Composer({ threadId, onSent }) {
+function Composer({ threadId, onSent, replyTo, onCancelReply }) {
   const [text, setText] = useState(() => drafts.get(threadId) || '');
   const [error, setError] = useState('');
   const input = useRef(null);
@@ -251,14 +360,24 @@ function Composer({ threadId, onSent }) {
       return;
     }
     setError('');
-    sendMessage(threadId, body);
+    sendMessage(threadId, body, replyTo ? replyTo.id : null);
+    if (onCancelReply) onCancelReply();
     setText('');
     drafts.delete(threadId);
     onSent();
     requestAnimationFrame(resize);
   }
 
+  useEffect(() => {
+    if (replyTo && input.current) input.current.focus();
+  }, [replyTo]);
+
   return html`
+    ${replyTo && html`<div class="replying" role="status">
+      <span>Replying to <strong>${nameOf(replyTo.actor_id)}</strong>:
+        <span class="quote-text">${excerpt(replyTo.body, 80)}</span></span>
+      <button type="button" class="link small" onClick=${onCancelReply}>Cancel reply</button>
+    </div>`}
     <form class="composer" onSubmit=${(e) => { e.preventDefault(); submit(); }}>
       <label for="composer-input" class="visually-hidden">Message</label>
       <textarea id="composer-input" ref=${input} rows="1" value=${text}
@@ -271,6 +390,7 @@ function Composer({ threadId, onSent }) {
           resize();
         }}
         onKeyDown=${(e) => {
+          if (e.key === 'Escape' && replyTo && onCancelReply) onCancelReply();
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
             e.preventDefault();
             submit();
@@ -366,6 +486,8 @@ function ThreadView({ threadId }) {
   const l = logOf(threadId);
   const stick = useRef(true);
   const [showMembers, setShowMembers] = useState(false);
+  const [showRequest, setShowRequest] = useState(false);
+  const [replyTo, setReplyTo] = useState(null);
 
   useEffect(() => {
     if (!s.threadsLoaded || outside || outsideError) return;
@@ -408,25 +530,40 @@ function ThreadView({ threadId }) {
         : 'This conversation does not exist, or you are not in it.'}</p></section>`;
   }
   const others = thread ? otherMembers(thread) : [];
+  const client = isStaff() ? careClient(thread) : null;
+  const title = threadTitle(thread);
+  const withText = others.length ? 'With ' + others.map((m) => m.name).join(', ') : 'Only you';
   return html`
     <section class="thread-view" aria-labelledby="thread-title">
       <div class="thread-head">
         <a class="back" href="#/">Chats</a>
+        ${thread && html`<${Avatar} ...${threadAvatar(thread)} />`}
         <div class="thread-head-text">
-          <h2 id="thread-title">${threadTitle(thread)}</h2>
-          ${thread && html`<p class="thread-members">${others.length
-            ? 'With ' + others.map((m) => m.name).join(', ') : 'Only you'}</p>`}
+          <h2 id="thread-title" title=${title}>${client
+            ? html`<a href=${'#/clients/' + encodeURIComponent(client.id)}
+                title=${`${client.name}: open the client’s profile`}>${title}</a>`
+            : title}</h2>
+          ${thread && html`<p class="thread-members" title=${withText}>${withText}</p>`}
         </div>
+        ${member && client && html`<button type="button" class="small request-toggle"
+          aria-expanded=${showRequest} aria-controls=${'request-' + threadId}
+          onClick=${() => setShowRequest(!showRequest)}>Request a form</button>`}
         ${member && html`<button type="button" class="small members-toggle"
           aria-expanded=${showMembers} aria-controls=${'members-' + threadId}
           onClick=${() => setShowMembers(!showMembers)}>Members</button>`}
       </div>
+      ${member && client && showRequest && html`<div class="request-panel" id=${'request-' + threadId}>
+        <${RequestFormsForm} clientIds=${[client.id]} idPrefix=${'chat-' + threadId}
+          who=${client.name} onDone=${() => { stick.current = true; }} />
+      </div>`}
       ${member && showMembers && html`<${MembersPanel} thread=${member} />`}
       ${l.error && l.error !== 'not_found' && html`<p class="error pad" role="alert">${l.error}</p>`}
-      <${EventList} threadId=${threadId} thread=${thread} stick=${stick} />
+      <${EventList} threadId=${threadId} thread=${thread} stick=${stick} canAct=${Boolean(member)}
+        onReply=${setReplyTo} />
       ${member ? html`
         <${TypingLine} threadId=${threadId} />
-        <${Composer} key=${threadId} threadId=${threadId}
+        <${Composer} key=${threadId} threadId=${threadId} replyTo=${replyTo}
+          onCancelReply=${() => setReplyTo(null)}
           onSent=${() => { stick.current = true; }} />`
         : thread && html`<p class="outside-note" role="note">You are not in this conversation:
           you can read it, but not write in it or see new messages live.</p>`}
@@ -434,6 +571,13 @@ function ThreadView({ threadId }) {
 }
 
 export function ChatsView({ threadId }) {
+  const s = useStore();
+  const only = !threadId && !isStaff() && s.threadsLoaded && s.threads.size === 1
+    ? [...s.threads.keys()][0] : null;
+  useEffect(() => {
+    // A client with one conversation has nothing to choose: open it.
+    if (only) navigate('#/threads/' + encodeURIComponent(only), { replace: true });
+  }, [only]);
   return html`
     <div class=${'chats' + (threadId ? ' has-thread' : '')}>
       <${ThreadList} activeId=${threadId} />

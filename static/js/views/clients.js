@@ -7,6 +7,7 @@ import { navigate } from '../router.js';
 import { isAdmin, useStore } from '../store.js';
 import { ClientForms } from './form-requests.js';
 import { ErrorText, Field, errorField } from './forms.js';
+import { Avatar } from './people.js';
 
 const PROVIDER_ROLES = new Set(['owner', 'admin', 'provider']);
 const TEAM_ROLES = new Set(['owner', 'admin', 'provider', 'staff']);
@@ -130,6 +131,7 @@ export function ClientsView() {
               ${clients.map((c) => html`
                 <li key=${c.id}>
                   <a class="client-row" href=${'#/clients/' + encodeURIComponent(c.id)}>
+                    <${Avatar} name=${c.name} id=${c.id} />
                     <span class="client-main">
                       <span class="client-name">${c.name}</span>
                       <span class="muted">${c.email || 'No email'}</span>
@@ -147,12 +149,39 @@ export function ClientsView() {
     </section>`;
 }
 
+/** Today as YYYY-MM-DD here: the latest date of birth there can be. */
+function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-`
+    + String(d.getDate()).padStart(2, '0');
+}
+
+/** What is wrong with a typed phone number before the server (which keeps it as E.164, e.g.
+ * +14155550132) reads it; '' when it may be one. */
+export function phoneProblem(text) {
+  const t = String(text || '').trim();
+  if (!t) return '';
+  const digits = t.replace(/\D/g, '');
+  if (!/^\+?[\d\s().\-/]+$/.test(t) || digits.length < 7 || digits.length > 15) {
+    return 'Write the phone number in digits, with its country code, like +1 415 555 0132.';
+  }
+  return '';
+}
+
+function birthProblem(value) {
+  if (!value) return '';
+  if (value > today()) return 'A date of birth cannot be in the future.';
+  if (value < '1900-01-01') return 'That date of birth is not plausible.';
+  return '';
+}
+
 export function AddClientView() {
   const s = useStore();
   const [groups, tags] = useGroupsAndTags();
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [phone, setPhone] = useState('');
+  const [birth, setBirth] = useState('');
   const [primary, setPrimary] = useState(PROVIDER_ROLES.has(s.role) ? s.me.id : '');
   const [careTeam, setCareTeam] = useState([]);
   const [groupId, setGroupId] = useState('');
@@ -172,6 +201,12 @@ export function AddClientView() {
 
   async function submit(e) {
     e.preventDefault();
+    const local = phoneProblem(phone) ? { detail: phoneProblem(phone), field: 'phone' }
+      : birthProblem(birth) ? { detail: birthProblem(birth), field: 'date_of_birth' } : null;
+    if (local) {
+      setError(local);
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -179,6 +214,7 @@ export function AddClientView() {
         name,
         email: email.trim() || null,
         phone: phone.trim() || null,
+        date_of_birth: birth || null,
         primary_provider_id: chosenPrimary || null,
         care_team_ids: careTeam.filter((id) => id !== chosenPrimary),
         group_id: groupId || null,
@@ -204,7 +240,11 @@ export function AddClientView() {
           onInput=${setEmail} required=${false} autocomplete="off" invalid=${bad === 'email'}
           hint="Without an email the client cannot log in; you can add one later." />
         <${Field} label="Phone (optional)" name="client-phone" type="tel" value=${phone}
-          onInput=${setPhone} required=${false} autocomplete="off" maxLength=${40} />
+          onInput=${setPhone} required=${false} autocomplete="off" maxLength=${40}
+          invalid=${bad === 'phone'} hint="With the country code, like +1 415 555 0132." />
+        <${Field} label="Date of birth (optional)" name="client-birth" type="date" value=${birth}
+          onInput=${setBirth} required=${false} max=${today()} min="1900-01-01"
+          invalid=${bad === 'date_of_birth'} />
         <${Select} label="Primary provider" id="client-primary" value=${chosenPrimary}
           onChange=${setPrimary}>
           ${providers.map((u) => html`<option key=${u.id} value=${u.id}>${u.name}</option>`)}
@@ -233,12 +273,19 @@ function DetailsForm({ client, onSaved }) {
   const [name, setName] = useState(client.name);
   const [email, setEmail] = useState(client.email || '');
   const [phone, setPhone] = useState(client.phone || '');
+  const [birth, setBirth] = useState(client.date_of_birth || '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
 
   async function submit(e) {
     e.preventDefault();
+    const local = phoneProblem(phone) || birthProblem(birth);
+    if (local) {
+      setDone('');
+      setError(local);
+      return;
+    }
     setBusy(true);
     setError('');
     setDone('');
@@ -246,8 +293,10 @@ function DetailsForm({ client, onSaved }) {
     if (name !== client.name) changes.name = name;
     if (email.trim() && email.trim() !== (client.email || '')) changes.email = email.trim();
     if (phone.trim() !== (client.phone || '')) changes.phone = phone.trim() || null;
+    if (birth !== (client.date_of_birth || '')) changes.date_of_birth = birth || null;
     try {
       const { client: saved } = await patch('/clients/' + encodeURIComponent(client.id), changes);
+      setPhone(saved.phone || ''); // as the server keeps it: +14155550132
       setDone(changes.email ? 'Saved. A new invitation went to the new email.' : 'Saved.');
       onSaved(saved);
     } catch (err) {
@@ -266,7 +315,10 @@ function DetailsForm({ client, onSaved }) {
         required=${false} autocomplete="off"
         hint="Changing the email sends a new invitation there; earlier links stop working." />
       <${Field} label="Phone" name="edit-phone" type="tel" value=${phone} onInput=${setPhone}
-        required=${false} autocomplete="off" maxLength=${40} />
+        required=${false} autocomplete="off" maxLength=${40}
+        hint="With the country code, like +1 415 555 0132." />
+      <${Field} label="Date of birth" name="edit-birth" type="date" value=${birth}
+        onInput=${setBirth} required=${false} max=${today()} min="1900-01-01" />
       <${ErrorText} error=${error} />
       ${done && html`<p class="success" role="status">${done}</p>`}
       <button type="submit" class="primary" disabled=${busy}>Save details</button>
@@ -402,7 +454,7 @@ export function ClientView({ clientId }) {
       <p><a href="#/clients">Clients</a></p>
       <div class="page-head">
         <div>
-          <h1 id="client-heading">${client.name}</h1>
+          <h1 id="client-heading" title=${client.name}>${client.name}</h1>
           <p class="muted">${client.email || 'No email'} ·
             <span class=${'pill state-' + client.invitation}>
               ${INVITATION_LABELS[client.invitation] || client.invitation}</span>

@@ -2,10 +2,11 @@
 // type, options with scores, required flags, "show when" conditions, order, versions).
 import { ApiError, get, patch, post } from '../api.js';
 import {
-  CHOICE_TYPES, CONDITION_TYPES, ITEM_TYPES, TYPE_LABELS, itemErrorText,
+  CHOICE_TYPES, CONDITION_TYPES, ITEM_TYPES, TYPE_LABELS, itemErrorText, visibleIds,
 } from '../formlogic.js';
 import { html, useEffect, useRef, useState } from '../lib.js';
 import { navigate } from '../router.js';
+import { Question } from './form-fill.js';
 import { ErrorText } from './forms.js';
 
 const MAX_IMPORT_BYTES = 1024 * 1024;
@@ -450,6 +451,28 @@ function ItemEditor({ item, index, items, update, move, remove, focusText }) {
     </li>`;
 }
 
+/** The form as the client will see it, from the questions being edited (answers here go
+ * nowhere). */
+function Preview({ draft }) {
+  const [values, setValues] = useState({});
+  const built = toItems(draft.items).items;
+  const shown = visibleIds(built, values);
+  return html`
+    <section class="card preview" aria-labelledby="preview-heading">
+      <p class="muted small" id="preview-heading">Preview: what the client will see</p>
+      <div class="fill">
+        <h2 class="preview-title">${draft.title || 'Untitled form'}</h2>
+        ${draft.description && html`<p class="description">${draft.description}</p>`}
+      </div>
+      ${built.length === 0 ? html`<p class="muted">No questions yet.</p>`
+        : html`<div class="fill questions">${built.map((item, index) => shown.has(item.id)
+          && html`<${Question} key=${item.id} item=${item} index=${'preview-' + index}
+            value=${values[item.id]} error=${null}
+            onChange=${(v) => setValues({ ...values, [item.id]: v })} />`)}</div>`}
+      <button type="button" class="primary" disabled>Send answers</button>
+    </section>`;
+}
+
 export function FormBuilderView({ formId }) {
   const [form, setForm] = useState(null); // as stored (null while new or loading)
   const [draft, setDraft] = useState(formId ? null : { title: '', description: '', items: [] });
@@ -459,6 +482,7 @@ export function FormBuilderView({ formId }) {
   const [error, setError] = useState('');
   const [problems, setProblems] = useState([]);
   const [done, setDone] = useState('');
+  const [previewing, setPreviewing] = useState(false);
   const moved = useRef(null);
   const problemsRef = useRef(null);
 
@@ -586,14 +610,19 @@ export function FormBuilderView({ formId }) {
           ${form && html`<p class="muted">Version ${form.version}${form.archived
             ? ' · Archived' : ''}</p>`}
         </div>
-        ${form && html`<div class="actions">
+        <div class="actions">
+          <button type="button" class="small preview-toggle" aria-pressed=${previewing}
+            onClick=${() => setPreviewing(!previewing)}>
+            ${previewing ? 'Back to editing' : 'Preview'}</button>
+        ${form && html`
           <a class="button small" href=${`/api/v1/forms/${encodeURIComponent(form.id)}/fhir`}
             download=${`questionnaire-${form.id}.json`}>Download as FHIR Questionnaire</a>
           <button type="button" class="small" disabled=${busy}
-            onClick=${() => archive(!form.archived)}>${form.archived ? 'Unarchive' : 'Archive'}</button>
-        </div>`}
+            onClick=${() => archive(!form.archived)}>${form.archived ? 'Unarchive' : 'Archive'}</button>`}
+        </div>
       </div>
-      <form onSubmit=${save} novalidate>
+      ${previewing && html`<${Preview} draft=${draft} />`}
+      <form onSubmit=${save} novalidate hidden=${previewing}>
         <div class="field">
           <label for="form-title">Title</label>
           <input id="form-title" value=${draft.title} maxLength="200" autocomplete="off"

@@ -23,8 +23,10 @@ export function formOutcomes(events) {
   return outcomes;
 }
 
-function requestLink(id) {
-  return '#/form-requests/' + encodeURIComponent(id);
+/** The request's screen; it leads back to this chat. */
+function requestLink(id, threadId) {
+  return '#/form-requests/' + encodeURIComponent(id)
+    + (threadId ? '?thread=' + encodeURIComponent(threadId) : '');
 }
 
 function When({ ev }) {
@@ -48,7 +50,7 @@ function RequestCard({ ev, outcome }) {
         <p><span class="sys-text">${asker || 'The intake flow'} requested <${Title} data=${data} /></span>
           ${due && html`<span class="muted"> · ${due}</span>`}
           ${outcome === 'completed'
-            ? html` · <a href=${requestLink(data.request_id)}>View answers</a>`
+            ? html` · <a href=${requestLink(data.request_id, ev.thread_id)}>View answers</a>`
             : outcome === 'cancelled' ? html` · <span>Cancelled</span>`
               : html` · <span>Waiting for the client</span>`}
           <${When} ev=${ev} /></p>
@@ -67,7 +69,7 @@ function RequestCard({ ev, outcome }) {
           ? html`<p class="form-card-done">Done — thank you!</p>`
           : outcome === 'cancelled'
             ? html`<p class="muted">Cancelled by your care team.</p>`
-            : html`<a class="button primary" href=${requestLink(data.request_id)}>Open form</a>`}
+            : html`<a class="button primary" href=${requestLink(data.request_id, ev.thread_id)}>Open form</a>`}
       </article>
     </li>`;
 }
@@ -82,7 +84,7 @@ export function FormEventItem({ ev, outcome }) {
     case 'form.completed':
       body = staff
         ? html`${nameOf(ev.actor_id)} completed <${Title} data=${data} />${' — '}<a
-            href=${requestLink(data.request_id)}>view answers</a>`
+            href=${requestLink(data.request_id, ev.thread_id)}>view answers</a>`
         : html`Thank you for filling in <${Title} data=${data} />. Your care team has your answers.`;
       break;
     case 'form.scored':
@@ -94,7 +96,7 @@ export function FormEventItem({ ev, outcome }) {
     case 'form.reminded':
       if (!staff) {
         body = html`Reminder: please fill in <${Title} data=${data} />${outcome ? ''
-          : html` — <a href=${requestLink(data.request_id)}>open form</a>`}`;
+          : html` — <a href=${requestLink(data.request_id, ev.thread_id)}>open form</a>`}`;
       } else if (data.manual) {
         body = html`${nameOf(ev.actor_id)} sent a reminder about <${Title} data=${data} />`;
       } else {

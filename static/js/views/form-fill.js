@@ -69,7 +69,18 @@ function rangeHint(item) {
   return '';
 }
 
-function Question({ item, index, value, error, onChange }) {
+/** Characters used of a text answer's limit: shown once it matters, an error past it (the
+ * browser's maxlength would cut a long paste silently). */
+function LengthLine({ id, value, max }) {
+  const used = [...String(value || '')].length;
+  if (!max || used < max * 0.8) return null;
+  const over = used > max;
+  return html`<p class=${'hint counter' + (over ? ' over' : '')} id=${id} aria-live="polite">
+    ${over ? `${used - max} characters over the limit of ${max}: shorten the answer.`
+      : `${used} of ${max} characters`}</p>`;
+}
+
+export function Question({ item, index, value, error, onChange }) {
   const id = `fq-${index}`;
   const errId = `${id}-error`;
   const hintId = `${id}-hint`;
@@ -88,17 +99,20 @@ function Question({ item, index, value, error, onChange }) {
       return wrap(html`
         <${Label} item=${item} forId=${id} />
         <input id=${id} type=${item.type === 'date' ? 'date' : 'text'} value=${value || ''}
-          maxLength=${item.max_length} aria-required=${item.required ? 'true' : undefined}
-          aria-invalid=${invalid} aria-describedby=${describe(false)}
+          aria-required=${item.required ? 'true' : undefined}
+          aria-invalid=${invalid} aria-describedby=${describe(Boolean(item.max_length))}
           onInput=${(e) => onChange(e.currentTarget.value)} />
+        ${item.type !== 'date' && html`<${LengthLine} id=${hintId} value=${value}
+          max=${item.max_length} />`}
         ${errorLine}`);
     case 'long_text':
       return wrap(html`
         <${Label} item=${item} forId=${id} />
-        <textarea id=${id} rows="4" value=${value || ''} maxLength=${item.max_length}
+        <textarea id=${id} rows="4" value=${value || ''}
           aria-required=${item.required ? 'true' : undefined} aria-invalid=${invalid}
-          aria-describedby=${describe(false)}
+          aria-describedby=${describe(Boolean(item.max_length))}
           onInput=${(e) => onChange(e.currentTarget.value)}></textarea>
+        <${LengthLine} id=${hintId} value=${value} max=${item.max_length} />
         ${errorLine}`);
     case 'number': {
       const hint = rangeHint(item);
@@ -234,7 +248,7 @@ function Closed({ request, justSent, back }) {
     </div>`;
 }
 
-export function FillFormView({ requestId }) {
+export function FillFormView({ requestId, thread = '' }) {
   const s = useStore();
   const [request, setRequest] = useState(null);
   const [loadError, setLoadError] = useState('');
@@ -412,7 +426,7 @@ export function FillFormView({ requestId }) {
     }
   }
 
-  const back = careThreadLink(s);
+  const back = thread ? '#/threads/' + encodeURIComponent(thread) : careThreadLink(s);
   if (!request) {
     return html`<section class="page narrow fill"><p><a href=${back}>Back to chat</a></p>
       ${loadError ? html`<p class="error" role="alert">${loadError}</p>`

@@ -151,8 +151,8 @@ export function RequestFormsForm({ clientIds = [], groupId = null, idPrefix, who
     <form class="request-forms" onSubmit=${submit} novalidate
       aria-label=${'Request forms from ' + who}>
       ${forms === null ? html`<p class="muted">Loading forms…</p>`
-        : live.length === 0 ? html`<p class="muted">No forms to request yet:
-            <a href="#/forms/new">build one</a> or import one.</p>`
+        : live.length === 0 ? html`<p class="muted">No forms to request yet: <a
+            href="#/forms/new">build one</a> or import one.</p>`
           : html`
             <fieldset>
               <legend>Forms to request</legend>
@@ -428,7 +428,14 @@ function TrackingView({ form: formFilter = '' }) {
     </section>`;
 }
 
-function StaffResponseView({ requestId }) {
+/** Where the answers page leads back to: the chat it was opened from, or the request list. */
+function BackLink({ thread }) {
+  return thread
+    ? html`<p><a class="back-link" href=${'#/threads/' + encodeURIComponent(thread)}>Back to the chat</a></p>`
+    : html`<p><a class="back-link" href="#/form-requests">Form requests</a></p>`;
+}
+
+function StaffResponseView({ requestId, thread }) {
   const [request, setRequest] = useState(null);
   const [client, setClient] = useState(null);
   const [error, setError] = useState('');
@@ -447,7 +454,7 @@ function StaffResponseView({ requestId }) {
   }, [requestId]);
 
   if (!request) {
-    return html`<section class="page"><p><a href="#/form-requests">Form requests</a></p>
+    return html`<section class="page"><${BackLink} thread=${thread} />
       ${error ? html`<p class="error" role="alert">${error}</p>`
         : html`<p class="muted">Loading…</p>`}</section>`;
   }
@@ -455,7 +462,7 @@ function StaffResponseView({ requestId }) {
   const exportPath = `/api/v1/form-requests/${encodeURIComponent(request.id)}/export`;
   return html`
     <section class="page narrow response" aria-labelledby="response-heading">
-      <p><a href="#/form-requests">Form requests</a></p>
+      <${BackLink} thread=${thread} />
       <div class="page-head">
         <div>
           <h1 id="response-heading">${request.form_title}</h1>
@@ -489,8 +496,8 @@ function StaffResponseView({ requestId }) {
 }
 
 /** A request by id: the team reads the response; the client fills the form in. */
-export function FormRequestView({ requestId }) {
+export function FormRequestView({ requestId, thread = '' }) {
   return isStaff()
-    ? html`<${StaffResponseView} requestId=${requestId} />`
-    : html`<${FillFormView} requestId=${requestId} />`;
+    ? html`<${StaffResponseView} requestId=${requestId} thread=${thread} />`
+    : html`<${FillFormView} requestId=${requestId} thread=${thread} />`;
 }

@@ -14,7 +14,7 @@ export function useId(prefix) {
 
 export function Field({
   label, name, type = 'text', value, onInput, autocomplete, required = true, hint,
-  invalid = false, minLength, maxLength, autofocus = false, inputRef,
+  invalid = false, minLength, maxLength, autofocus = false, inputRef, min, max,
 }) {
   const id = useId(name);
   const hintId = hint ? id + '-hint' : undefined;
@@ -24,7 +24,7 @@ export function Field({
       <input id=${id} name=${name} type=${type} value=${value}
         onInput=${(e) => onInput(e.currentTarget.value)}
         autocomplete=${autocomplete} required=${required} minLength=${minLength}
-        maxLength=${maxLength} aria-invalid=${invalid ? 'true' : undefined}
+        maxLength=${maxLength} min=${min} max=${max} aria-invalid=${invalid ? 'true' : undefined}
         aria-describedby=${hintId} autofocus=${autofocus} ref=${inputRef} />
       ${hint && html`<p class="hint" id=${hintId}>${hint}</p>`}
     </div>`;

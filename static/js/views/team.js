@@ -6,6 +6,7 @@ import { html, useEffect, useState } from '../lib.js';
 import { isAdmin, useStore } from '../store.js';
 import { ROLE_LABELS } from '../util.js';
 import { ErrorText, Field } from './forms.js';
+import { Avatar } from './people.js';
 
 function InviteForm() {
   const [name, setName] = useState('');
@@ -115,6 +116,22 @@ function BotForm() {
 function Member({ user, me, admin }) {
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState('');
+  const [resent, setResent] = useState('');
+  const [resending, setResending] = useState(false);
+  async function resend() {
+    setError('');
+    setResent('');
+    setResending(true);
+    try {
+      await post('/team/' + encodeURIComponent(user.id) + '/invitations', {});
+      setResent(`New invitation sent to ${user.email}. Earlier links no longer work.`);
+    } catch (err) {
+      setError(err.code === 'already_joined' ? `${user.name} has already joined.` : err.detail);
+      if (err.code === 'already_joined') await loadTeam();
+    } finally {
+      setResending(false);
+    }
+  }
   async function remove() {
     setError('');
     try {
@@ -128,13 +145,18 @@ function Member({ user, me, admin }) {
   const canRemove = admin && user.id !== me.id;
   return html`
     <li class="member">
+      <${Avatar} name=${user.name} id=${user.id} />
       <div class="member-text">
-        <span class="member-name">${user.name}${user.id === me.id ? ' (you)' : ''}</span>
+        <span class="member-name" title=${user.name}>${user.name}${user.id === me.id ? ' (you)' : ''}</span>
         <span class="muted">${ROLE_LABELS[user.role] || user.role}${
           user.status === 'invited' ? ' · invitation sent' : ''}${
           user.email ? ' · ' + user.email : ''}</span>
         ${error && html`<span class="error" role="alert">${error}</span>`}
+        ${resent && html`<span class="success" role="status">${resent}</span>`}
       </div>
+      ${admin && user.status === 'invited' && !confirming && html`<button type="button"
+        class="quiet" disabled=${resending} aria-label=${'Resend invitation to ' + user.name}
+        onClick=${resend}>Resend invitation</button>`}
       ${canRemove && (confirming
         ? html`<div class="confirm" role="group" aria-label=${'Remove ' + user.name}>
             <span>Remove ${user.name}?</span>
