@@ -108,7 +108,13 @@ export function totalUnread() {
 function setThread(thread) {
   const known = state.threads.get(thread.id);
   remember(thread.members);
-  if (known) Object.assign(known, thread);
+  if (known && (known.last_seq || 0) > (thread.last_seq || 0)) {
+    // An answer older than events already applied live: keep what they brought.
+    const { unread, last_seq: lastSeq, last_message: lastMessage, last_event: lastEvent,
+      last_read_seq: lastRead } = known;
+    Object.assign(known, thread, { unread, last_seq: lastSeq, last_message: lastMessage,
+      last_event: lastEvent, last_read_seq: lastRead });
+  } else if (known) Object.assign(known, thread);
   else state.threads.set(thread.id, { ...thread });
 }
 

@@ -233,7 +233,7 @@ export function AddClientView() {
     <section class="page narrow" aria-labelledby="add-client-heading">
       <p><a href="#/clients">Clients</a></p>
       <h1 id="add-client-heading">Add client</h1>
-      <form onSubmit=${submit}>
+      <form onSubmit=${submit} novalidate>
         <${Field} label="Name" name="client-name" value=${name} onInput=${setName}
           maxLength=${200} autocomplete="off" invalid=${bad === 'name'} />
         <${Field} label="Email (optional)" name="client-email" type="email" value=${email}
@@ -307,7 +307,7 @@ function DetailsForm({ client, onSaved }) {
   }
 
   return html`
-    <form class="card" onSubmit=${submit} aria-labelledby="details-heading">
+    <form class="card" onSubmit=${submit} aria-labelledby="details-heading" novalidate>
       <h2 id="details-heading">Details</h2>
       <${Field} label="Name" name="edit-name" value=${name} onInput=${setName}
         maxLength=${200} autocomplete="off" />
