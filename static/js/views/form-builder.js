@@ -469,7 +469,7 @@ function Preview({ draft }) {
           && html`<${Question} key=${item.id} item=${item} index=${'preview-' + index}
             value=${values[item.id]} error=${null}
             onChange=${(v) => setValues({ ...values, [item.id]: v })} />`)}</div>`}
-      <button type="button" class="primary" disabled>Send answers</button>
+      <button type="button" class="primary preview-submit" disabled>Submit</button>
     </section>`;
 }
 
