@@ -101,8 +101,9 @@ async def migrate(settings: Settings) -> None:
     total = await _applied_migrations()
     where = settings.sqlite_path if settings.is_sqlite else "PostgreSQL"
     if total > before:
-        log.info("database %s: applied %d new migrations, up to date (%d in all)",
-                 where, total - before, total)
+        ran = total - before
+        log.info("database %s: applied %d new migration%s, up to date (%d in all)",
+                 where, ran, "" if ran == 1 else "s", total)
     else:
         log.info("database %s: up to date (%d migrations)", where, total)
 

@@ -29,9 +29,9 @@ UNREAD_KINDS_TEAM = frozenset({
     "form.completed", "task.completed", "journal.entry", "appointment.booked",
     "appointment.cancelled", "appointment.rescheduled",
 })
-# What a thread list may show as the latest thing in a chat: everything a member sees in it
-# but the log's bookkeeping and reactions.
-NOT_PREVIEWED = service.QUIET_KINDS | {REACTION, "message.edited", "message.deleted"}
+# What a thread list shows as the latest thing in a chat: a message or a card (for anyone:
+# the team sees the cards meant for the client too), never bookkeeping or system lines.
+PREVIEWED = UNREAD_KINDS | UNREAD_KINDS_CLIENT | UNREAD_KINDS_TEAM | {"form.cancelled"}
 
 
 def unread_kinds(staff: bool) -> frozenset[str]:
@@ -128,7 +128,7 @@ async def latest_visible(
     """The newest event of each thread that a member would see as news (a message or a card),
     for thread-list previews."""
     latest: dict[uuid.UUID, dict[str, Any]] = {}
-    hidden = _sql_list(NOT_PREVIEWED)
+    shown = _sql_list(PREVIEWED)
     audience = "" if staff else "AND audience = 'all' "
     for start in range(0, len(thread_ids), service.SYNC_BATCH):
         batch = thread_ids[start:start + service.SYNC_BATCH]
@@ -136,7 +136,7 @@ async def latest_visible(
         rows = await Event.raw(
             "SELECT e.* FROM thread_event e JOIN ("
             "SELECT thread, MAX(seq) AS seq FROM thread_event "
-            f"WHERE kind NOT IN ({hidden}) {audience}AND thread IN ({placeholders}) "
+            f"WHERE kind IN ({shown}) {audience}AND thread IN ({placeholders}) "
             "GROUP BY thread) last ON last.thread = e.thread AND last.seq = e.seq",
             *batch,
         )

@@ -16,18 +16,16 @@ const UNREAD_KINDS_TEAM = new Set([
   'form.completed', 'task.completed', 'journal.entry', 'appointment.booked',
   'appointment.cancelled', 'appointment.rescheduled',
 ]);
-// Not shown as the latest thing in a chat list's preview.
-const NOT_PREVIEWED = new Set([
-  'thread.created', 'member.added', 'member.removed', 'reaction', 'message.edited',
-  'message.deleted',
-]);
+// What a chat list previews: a message or a card, never bookkeeping or system lines.
+const PREVIEWED = new Set([...UNREAD_KINDS, ...UNREAD_KINDS_CLIENT, ...UNREAD_KINDS_TEAM,
+  'form.cancelled']);
 
 export function countsAsUnread(kind) {
   return UNREAD_KINDS.has(kind) || (isStaff() ? UNREAD_KINDS_TEAM : UNREAD_KINDS_CLIENT).has(kind);
 }
 
 export function previewable(kind) {
-  return !NOT_PREVIEWED.has(kind);
+  return PREVIEWED.has(kind);
 }
 const PAGE = 50;
 const TYPING_SHOWN_MS = 6000;

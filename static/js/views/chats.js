@@ -570,14 +570,20 @@ function ThreadView({ threadId }) {
     </section>`;
 }
 
+// A client with one conversation has nothing to choose: it opens on arrival (once, so "Chats"
+// still goes back to the list on a phone).
+let openedOnArrival = false;
+
 export function ChatsView({ threadId }) {
   const s = useStore();
-  const only = !threadId && !isStaff() && s.threadsLoaded && s.threads.size === 1
-    ? [...s.threads.keys()][0] : null;
+  const only = !threadId && !openedOnArrival && !isStaff() && s.threadsLoaded
+    && s.threads.size === 1 ? [...s.threads.keys()][0] : null;
   useEffect(() => {
-    // A client with one conversation has nothing to choose: open it.
-    if (only) navigate('#/threads/' + encodeURIComponent(only), { replace: true });
-  }, [only]);
+    if (threadId) openedOnArrival = true;
+    if (!only) return;
+    openedOnArrival = true;
+    navigate('#/threads/' + encodeURIComponent(only), { replace: true });
+  }, [only, threadId]);
   return html`
     <div class=${'chats' + (threadId ? ' has-thread' : '')}>
       <${ThreadList} activeId=${threadId} />
