@@ -217,9 +217,7 @@ class AccountsController(Controller):
             uid = uuid.UUID(user_id)
         except ValueError:
             raise NotFound("No such team member in this practice.") from None
-        user = await service.resend_staff_invitation(runtime.settings, identity, uid)
-        runtime.outbox.notify()
-        return {"user": user}
+        return {"user": await service.resend_staff_invitation(runtime.settings, identity, uid)}
 
     @post("/bots", status_code=HTTP_201_CREATED)
     async def create_bot(

@@ -8,9 +8,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from server.accounts.service import Identity
 from server.db import write_transaction
 from server.errors import InvalidInput, NotFound
+from server.events import EventRecord
+from server.identity import Identity
 from server.threads import service
 from server.threads.tables import Event
 
@@ -80,7 +81,7 @@ def _check_emoji(emoji: str) -> str:
 
 
 async def _standing(thread_id: uuid.UUID, actor_id: uuid.UUID, event_id: uuid.UUID,
-                    emoji: str, after_seq: int) -> dict[str, Any] | None:
+                    emoji: str, after_seq: int) -> EventRecord | None:
     """This person's reaction (message, emoji) if it still stands: the latest word on it."""
     rows = await Event.select().where(
         Event.thread == thread_id, Event.kind == REACTION, Event.actor == actor_id,
@@ -89,14 +90,14 @@ async def _standing(thread_id: uuid.UUID, actor_id: uuid.UUID, event_id: uuid.UU
     standing = None
     for row in rows:
         view = service.event_view(row)
-        data = view.get("data") or {}
+        data = view.data or {}
         if data.get("event_id") == str(event_id) and data.get("emoji") == emoji:
             standing = None if data.get("removed") else view
     return standing
 
 
 async def react(identity: Identity, thread_id: str, event_id: str, emoji: str, *,
-                remove: bool = False) -> tuple[dict[str, Any], bool]:
+                remove: bool = False) -> tuple[EventRecord, bool]:
     """Add (or take back) a reaction to a message: an event of kind `reaction` with
     `data: {event_id, emoji}` (and `removed: true` when taken back). Members only, like
     sending; a reaction is its author's alone to take back. Reacting twice answers the
@@ -104,7 +105,7 @@ async def react(identity: Identity, thread_id: str, event_id: str, emoji: str, *
     tid = service.parse_id(thread_id)
     target_id = service.parse_id(event_id, "message")
     _check_emoji(emoji)
-    async with write_transaction():
+    async with write_transaction():  # the unit of work publishes the reaction after commit
         await service.lock_thread(tid)
         await service._open_membership(identity, tid)
         target = await _visible_message(identity, tid, target_id)
@@ -118,16 +119,15 @@ async def react(identity: Identity, thread_id: str, event_id: str, emoji: str, *
             data["removed"] = True
         view = await service.append_in_transaction(
             tid, REACTION, identity.user_id, data=data, audience=target["audience"])
-    await service.publish(view)
     return view, True
 
 
 async def latest_visible(
     thread_ids: list[uuid.UUID], mine: dict[uuid.UUID, dict[str, Any]], staff: bool
-) -> dict[uuid.UUID, dict[str, Any]]:
+) -> dict[uuid.UUID, EventRecord]:
     """The newest event of each thread that a member would see as news (a message or a card),
     for thread-list previews."""
-    latest: dict[uuid.UUID, dict[str, Any]] = {}
+    latest: dict[uuid.UUID, EventRecord] = {}
     shown = _sql_list(PREVIEWED)
     audience = "" if staff else "AND audience = 'all' "
     for start in range(0, len(thread_ids), service.SYNC_BATCH):

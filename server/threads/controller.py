@@ -113,21 +113,21 @@ class ThreadsController(Controller):
     @post("/{thread_id:str}/messages/{event_id:str}/reactions", status_code=HTTP_201_CREATED)
     async def react(
         self, thread_id: str, event_id: str, data: ReactionIn, identity: Identity
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[EventOut]:
         """React to a message: a `reaction` event; the same reaction again answers 200 with
         the one standing."""
         event, created = await chat.react(identity, thread_id, event_id, data.emoji)
-        return Response({"event": event},
+        return Response(EventOut(event),
                         status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @delete("/{thread_id:str}/messages/{event_id:str}/reactions/{emoji:str}",
             status_code=HTTP_200_OK)
     async def unreact(
         self, thread_id: str, event_id: str, emoji: str, identity: Identity
-    ) -> dict[str, Any]:
+    ) -> EventOut:
         """Take back one's own reaction: a `reaction` event with `removed: true`."""
         event, _ = await chat.react(identity, thread_id, event_id, emoji, remove=True)
-        return {"event": event}
+        return EventOut(event)
 
     @post("/{thread_id:str}/members", status_code=HTTP_201_CREATED)
     async def add_member(
