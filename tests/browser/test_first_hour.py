@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.ui import (
     DESKTOP,
+    PASSWORD,
     PHONE,
     accept_invitation,
     add_client,
@@ -99,7 +100,9 @@ def test_a_client_with_one_chat_lands_in_it_with_the_welcome(pages, mailbox, app
     email = unique_email("client")
     add_client(owner, "Robin Hart", email)
     robin = pages.new(PHONE)
-    accept_invitation(robin, invitation_link(mailbox, email))
+    robin.goto(invitation_link(mailbox, email))
+    robin.get_by_label("Password", exact=True).fill(PASSWORD)
+    robin.get_by_role("button", name="Set password and continue").click()
     expect(robin).to_have_url(re.compile(r"#/threads/"))
     expect(robin.get_by_role("heading", level=2, name="Your care team")).to_be_visible()
     welcome = robin.locator("li.msg").first
