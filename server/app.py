@@ -21,6 +21,9 @@ from server import bus as bus_module
 from server import db, uow
 from server.accounts.controller import AccountsController
 from server.auth import current_identity
+from server.background import PollingJob
+from server.broadcasts import service as broadcasts
+from server.broadcasts.controller import BroadcastsController
 from server.errors import EXCEPTION_HANDLERS
 from server.forms.controller import (
     FormRequestsController,
@@ -38,6 +41,8 @@ from server.onboarding.controller import (
     TagsController,
 )
 from server.runtime import Runtime, get_runtime
+from server.scheduled import service as scheduled
+from server.scheduled.controller import ScheduledController
 from server.security import Passwords
 from server.settings import Settings, get_settings
 from server.threads.controller import ThreadsController
@@ -102,6 +107,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     reminders = ReminderJob(settings)
+    jobs = [
+        PollingJob("scheduled-messages", scheduled.send_due, settings.scheduled_poll_seconds),
+        PollingJob("broadcasts", broadcasts.send_due, settings.scheduled_poll_seconds),
+    ]
+    scheduled.install(jobs[0].wake)
+    broadcasts.install(jobs[1].wake)
     on_client_added, on_group_joined = hooks_for(settings)
     hooks.client_added[:] = [on_client_added]
     hooks.group_joined[:] = [on_group_joined]
@@ -114,9 +125,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         runtime.bus.start()
         runtime.outbox.start()
         reminders.start()
+        for job in jobs:
+            job.start()
         try:
             yield
         finally:
+            for job in reversed(jobs):
+                await job.stop()
             await reminders.stop()
             await runtime.outbox.stop()
             await runtime.bus.stop()
@@ -125,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
         GroupsController, TagsController, PracticeController, FormsController,
-        FormRequestsController, IntakeController,
+        FormRequestsController, IntakeController, ScheduledController, BroadcastsController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [
