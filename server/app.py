@@ -33,6 +33,8 @@ from server.forms.controller import (
 from server.forms.reminders import ReminderJob
 from server.forms.service import hooks_for
 from server.mail.sender import OutboxSender
+from server.notifications import service as notifications
+from server.notifications.controller import NotificationsController, UnsubscribeController
 from server.onboarding import hooks
 from server.onboarding.controller import (
     ClientsController,
@@ -111,6 +113,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         PollingJob("scheduled-messages", scheduled.send_due, settings.scheduled_poll_seconds),
         PollingJob("broadcasts", broadcasts.send_due, settings.scheduled_poll_seconds),
     ]
+    jobs.append(PollingJob("unread-emails",
+                           lambda: notifications.notify_due(settings),
+                           settings.notify_poll_seconds))
     scheduled.install(jobs[0].wake)
     broadcasts.install(jobs[1].wake)
     on_client_added, on_group_joined = hooks_for(settings)
@@ -141,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
         GroupsController, TagsController, PracticeController, FormsController,
         FormRequestsController, IntakeController, ScheduledController, BroadcastsController,
+        NotificationsController, UnsubscribeController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

@@ -94,7 +94,7 @@ async def test_other_practices_groups_and_clients_are_404_and_nothing_is_sent(
     for body in ({"body": "Hello", "group_id": their_group},
                  {"body": "Hello", "client_ids": [theirs["id"]]},
                  {"body": "Hello", "client_ids": [ours["id"], theirs["id"]]},
-                 {"body": "Hello", "group_id": "not-a-uuid-at-all-0000000000000000"}):
+                 {"body": "Hello", "group_id": "00000000-0000-4000-8000-000000000000"}):
         resp = await http.post("/broadcasts", json=body, headers=owner.headers)
         assert resp.status_code == 404 and resp.json()["code"] == "not_found", resp.text
     for bad, code in (({"body": "Hello"}, "no_recipients"),
