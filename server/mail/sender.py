@@ -27,7 +27,7 @@ MAX_BACKOFF_SECONDS = 15 * 60
 
 
 # Long header values (List-Unsubscribe URLs) stay whole instead of becoming encoded words.
-MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 
 
 def backoff(attempts: int) -> timedelta:
