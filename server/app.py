@@ -47,8 +47,12 @@ from server.scheduled import service as scheduled
 from server.scheduled.controller import ScheduledController
 from server.security import Passwords
 from server.settings import Settings, get_settings
+from server.threads import service as threads_service
 from server.threads.controller import ThreadsController
 from server.throttle import LoginThrottle
+from server.webhooks import service as webhooks
+from server.webhooks.controller import WebhooksController
+from server.webhooks.sender import WebhookSender
 from server.ws.handler import ws_endpoint
 
 log = logging.getLogger("carethread")
@@ -116,6 +120,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     jobs.append(PollingJob("unread-emails",
                            lambda: notifications.notify_due(settings),
                            settings.notify_poll_seconds))
+    webhook_sender = WebhookSender(settings)
+    threads_service.event_observers[:] = [webhooks.on_events]
     scheduled.install(jobs[0].wake)
     broadcasts.install(jobs[1].wake)
     on_client_added, on_group_joined = hooks_for(settings)
@@ -132,9 +138,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         reminders.start()
         for job in jobs:
             job.start()
+        webhook_sender.start()
         try:
             yield
         finally:
+            await webhook_sender.stop()
             for job in reversed(jobs):
                 await job.stop()
             await reminders.stop()
@@ -146,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
         GroupsController, TagsController, PracticeController, FormsController,
         FormRequestsController, IntakeController, ScheduledController, BroadcastsController,
-        NotificationsController, UnsubscribeController,
+        NotificationsController, UnsubscribeController, WebhooksController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [
