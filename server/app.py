@@ -42,6 +42,8 @@ from server.onboarding.controller import (
     PracticeController,
     TagsController,
 )
+from server.push.controller import PushController
+from server.push.service import Pusher
 from server.runtime import Runtime, get_runtime
 from server.scheduled import service as scheduled
 from server.scheduled.controller import ScheduledController
@@ -121,7 +123,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                            lambda: notifications.notify_due(settings),
                            settings.notify_poll_seconds))
     webhook_sender = WebhookSender(settings)
-    threads_service.event_observers[:] = [webhooks.on_events]
+    pusher = Pusher(settings)
+    threads_service.event_observers[:] = [webhooks.on_events, pusher.on_events]
     scheduled.install(jobs[0].wake)
     broadcasts.install(jobs[1].wake)
     on_client_added, on_group_joined = hooks_for(settings)
@@ -139,9 +142,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         for job in jobs:
             job.start()
         webhook_sender.start()
+        pusher.start()
         try:
             yield
         finally:
+            await pusher.stop()
             await webhook_sender.stop()
             for job in reversed(jobs):
                 await job.stop()
@@ -155,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         GroupsController, TagsController, PracticeController, FormsController,
         FormRequestsController, IntakeController, ScheduledController, BroadcastsController,
         NotificationsController, UnsubscribeController, WebhooksController,
+        PushController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

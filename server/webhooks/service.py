@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import os
 import re
@@ -21,7 +20,6 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import msgspec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -31,9 +29,12 @@ from server.db import write_transaction
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.events import EventRecord, encoded
 from server.identity import Identity
+from server.outbound import check_url, forbidden_address
 from server.settings import Settings
 from server.threads.tables import Thread
 from server.webhooks.tables import Webhook, WebhookDelivery
+
+__all__ = ["check_url", "forbidden_address"]
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -102,58 +103,6 @@ def unseal(settings: Settings, stored: str) -> str:
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-# --- the URL rule --------------------------------------------------------------------------
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def forbidden_address(address: str) -> bool:
-    """Link-local (169.254.0.0/16, fe80::/10: cloud metadata lives there), unspecified and
-    multicast addresses are never called."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_link_local or ip.is_unspecified or ip.is_multicast
-
-
-def check_url(settings: Settings, url: str) -> str:
-    """https:// anywhere but link-local; http:// only to a loopback host while BASE_URL is
-    http:// itself (a developer's machine, tests)."""
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018  (raises on a bad port)
-    except ValueError:
-        raise InvalidInput("That is not a URL.", code="invalid_url",
-                           extra={"field": "url"}) from None
-    if not host or parts.scheme not in ("https", "http"):
-        raise InvalidInput("A webhook URL starts with https://.", code="invalid_url",
-                           extra={"field": "url"})
-    if forbidden_address(host) or host == "metadata.google.internal":
-        raise InvalidInput("Link-local and metadata addresses are refused.",
-                           code="forbidden_address", extra={"field": "url"})
-    if parts.scheme == "http" and not (
-            _is_loopback(host) and settings.base_url.startswith("http://")):
-        raise InvalidInput("A webhook URL must use https:// (http:// only to this machine "
-                           "while the service itself runs on http://).", code="invalid_url",
-                           extra={"field": "url"})
-    if parts.username or parts.password:
-        raise InvalidInput("Put no credentials in the URL; check the signature instead.",
-                           code="invalid_url", extra={"field": "url"})
-    return url
 
 
 def _kinds(events: list[str]) -> list[str]:
