@@ -22,6 +22,9 @@ from server import bus as bus_module
 from server import db, uow
 from server.accounts.controller import AccountsController
 from server.auth import current_identity
+from server.background import PollingJob
+from server.broadcasts import service as broadcasts
+from server.broadcasts.controller import BroadcastsController
 from server.errors import EXCEPTION_HANDLERS
 from server.forms.controller import (
     FormRequestsController,
@@ -31,6 +34,8 @@ from server.forms.controller import (
 from server.forms.reminders import ReminderJob
 from server.forms.service import hooks_for
 from server.mail.sender import OutboxSender
+from server.notifications import service as notifications
+from server.notifications.controller import NotificationsController, UnsubscribeController
 from server.onboarding import hooks
 from server.onboarding.controller import (
     ClientsController,
@@ -38,11 +43,19 @@ from server.onboarding.controller import (
     PracticeController,
     TagsController,
 )
+from server.push.controller import PushController
+from server.push.service import Pusher
 from server.runtime import Runtime, get_runtime
+from server.scheduled import service as scheduled
+from server.scheduled.controller import ScheduledController
 from server.security import Passwords
 from server.settings import Settings, get_settings
+from server.threads import service as threads_service
 from server.threads.controller import ThreadsController
 from server.throttle import LoginThrottle
+from server.webhooks import service as webhooks
+from server.webhooks.controller import WebhooksController
+from server.webhooks.sender import WebhookSender
 from server.ws.handler import ws_endpoint
 
 log = logging.getLogger("carethread")
@@ -106,6 +119,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     reminders = ReminderJob(settings)
+    jobs = [
+        PollingJob("scheduled-messages", scheduled.send_due, settings.scheduled_poll_seconds),
+        PollingJob("broadcasts", broadcasts.send_due, settings.scheduled_poll_seconds),
+    ]
+    jobs.append(PollingJob("unread-emails",
+                           lambda: notifications.notify_due(settings),
+                           settings.notify_poll_seconds))
+    webhook_sender = WebhookSender(settings)
+    pusher = Pusher(settings)
+    threads_service.event_observers[:] = [webhooks.on_events, pusher.on_events]
+    scheduled.install(jobs[0].wake)
+    broadcasts.install(jobs[1].wake)
     on_client_added, on_group_joined = hooks_for(settings)
     hooks.client_added[:] = [on_client_added]
     hooks.group_joined[:] = [on_group_joined]
@@ -118,9 +143,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         runtime.bus.start()
         runtime.outbox.start()
         reminders.start()
+        for job in jobs:
+            job.start()
+        webhook_sender.start()
+        pusher.start()
         try:
             yield
         finally:
+            await pusher.stop()
+            await webhook_sender.stop()
+            for job in reversed(jobs):
+                await job.stop()
             await reminders.stop()
             await runtime.outbox.stop()
             await runtime.bus.stop()
@@ -132,6 +165,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         FormRequestsController, IntakeController,
         create_static_files_router(path=APIDOCS_PATH, directories=[APIDOCS_DIR],
                                    include_in_schema=False),
+        FormRequestsController, IntakeController, ScheduledController, BroadcastsController,
+        NotificationsController, UnsubscribeController, WebhooksController,
+        PushController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

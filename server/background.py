@@ -25,3 +25,46 @@ class BackgroundTask:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+class PollingJob:
+    """A job's loop: run a pass, then sleep until the next poll or an early wake-up.
+
+    `run_pass` returns True when it stopped at a batch limit, so more work is waiting. A pass
+    that fails is logged and retried at the next poll; state lives in the database, so a
+    restart resumes where the job was.
+    """
+
+    def __init__(self, name: str, run_pass: Callable[[], Awaitable[bool]],
+                 poll_seconds: float) -> None:
+        import logging
+
+        self._log = logging.getLogger(f"carethread.{name}")
+        self._run_pass = run_pass
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._task = BackgroundTask(name, self._run)
+
+    def start(self) -> None:
+        self._task.start()
+
+    async def stop(self) -> None:
+        await self._task.stop()
+
+    def wake(self) -> None:
+        """Run a pass now rather than at the next poll (in this process)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                more = await self._run_pass()
+            except Exception:
+                self._log.exception("pass failed; retrying at the next poll")
+                more = False
+            if more:
+                await asyncio.sleep(0)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)

@@ -13,6 +13,7 @@ from server.accounts.tables import (
     PasswordReset,
     Profile,
 )
+from server.broadcasts.tables import Broadcast, BroadcastRecipient
 from server.forms.tables import (
     AuditEntry,
     Form,
@@ -22,6 +23,7 @@ from server.forms.tables import (
     IntakeFlowRun,
 )
 from server.mail.tables import OutboxEmail
+from server.notifications.tables import NotificationSetting
 from server.onboarding.tables import (
     CareTeamMember,
     Client,
@@ -30,7 +32,10 @@ from server.onboarding.tables import (
     PracticeSettings,
     Tag,
 )
+from server.push.tables import PushSubscription
+from server.scheduled.tables import ScheduledMessage
 from server.threads.tables import Event, Member, Thread
+from server.webhooks.tables import Webhook, WebhookDelivery
 
 APP_CONFIG = AppConfig(
     app_name="carethread",
@@ -39,5 +44,7 @@ APP_CONFIG = AppConfig(
         Organization, Account, Profile, AuthToken, Invitation, OutboxEmail, Thread, Member, Event,
         PasswordReset, ClientGroup, Tag, Client, CareTeamMember, ClientTag, PracticeSettings,
         Form, FormVersion, IntakeFlow, IntakeFlowRun, FormRequest, AuditEntry,
+        ScheduledMessage, Broadcast, BroadcastRecipient, NotificationSetting, PushSubscription,
+        Webhook, WebhookDelivery,
     ],
 )

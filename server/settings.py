@@ -27,6 +27,19 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return value
+
+
 def _floats(env: dict[str, str], name: str, default: tuple[float, ...]) -> tuple[float, ...]:
     raw = env.get(name)
     if raw is None:
@@ -77,6 +90,14 @@ class Settings:
     form_reminder_days: tuple[float, ...] = (2.0, 5.0)
     form_reminder_poll_seconds: float = 60
     phone_region: str = "US"
+    notify_delay_seconds: float = 300
+    notify_poll_seconds: float = 30
+    scheduled_poll_seconds: float = 5
+    webhook_poll_seconds: float = 2
+    webhook_timeout_seconds: float = 10
+    webhook_retry_seconds: float = 24 * 3600
+    vapid_private_key: str = ""
+    vapid_subject: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -126,6 +147,41 @@ def _secret_key(env: dict[str, str], database_url: str) -> str:
     return key
 
 
+def _vapid_key(env: dict[str, str], database_url: str, secret_key: str) -> str:
+    """The VAPID private key (raw P-256 scalar, base64url): from VAPID_PRIVATE_KEY; else kept
+    in a file beside a SQLite database (made on first start, like the secret key); else, with
+    PostgreSQL, derived from SECRET_KEY so that every process signs with the same key."""
+    import base64
+    import hashlib
+    import hmac
+
+    key = env.get("VAPID_PRIVATE_KEY", "").strip()
+    if key:
+        return key
+
+    def encode(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    def scalar(seed: bytes) -> bytes:
+        # A valid P-256 private scalar in [1, n-1].
+        n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+        return (int.from_bytes(seed, "big") % (n - 1) + 1).to_bytes(32, "big")
+
+    if not database_url.startswith("sqlite"):
+        seed = hmac.new(secret_key.encode(), b"carethread vapid key", hashlib.sha512).digest()
+        return encode(scalar(seed))
+    db_path = Path(_sqlite_path(database_url)).resolve()
+    key_file = db_path.with_name(db_path.name + ".vapid_key")
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = encode(scalar(secrets.token_bytes(64)))
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     database_url = env.get("DATABASE_URL") or "sqlite:///carethread.db"
@@ -133,6 +189,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise SettingsError("DATABASE_URL must start with sqlite:, postgres:// or postgresql://")
     base_url = (env.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
     origins = _list(env, "ALLOWED_ORIGINS")
+    secret_key = _secret_key(env, database_url)
     settings = Settings(
         database_url=database_url,
         redis_url=env.get("REDIS_URL") or None,
@@ -141,7 +198,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         smtp_tls=env.get("SMTP_TLS", "auto"),
         mail_from=env.get("MAIL_FROM", "Carethread <no-reply@carethread.local>"),
         base_url=base_url,
-        secret_key=_secret_key(env, database_url),
+        secret_key=secret_key,
         allowed_origins=origins,
         session_lifetime_seconds=_int(env, "SESSION_LIFETIME_SECONDS", 30 * 24 * 3600),
         session_idle_timeout_seconds=_int(env, "SESSION_IDLE_TIMEOUT_SECONDS", 7 * 24 * 3600),
@@ -164,6 +221,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         form_reminder_days=_floats(env, "FORM_REMINDER_DAYS", (2.0, 5.0)),
         form_reminder_poll_seconds=float(env.get("FORM_REMINDER_POLL_SECONDS") or 60),
         phone_region=(env.get("PHONE_REGION") or "US").upper(),
+        notify_delay_seconds=_float(env, "NOTIFY_DELAY_SECONDS", 300),
+        notify_poll_seconds=_float(env, "NOTIFY_POLL_SECONDS", 30),
+        scheduled_poll_seconds=_float(env, "SCHEDULED_POLL_SECONDS", 5),
+        webhook_poll_seconds=_float(env, "WEBHOOK_POLL_SECONDS", 2),
+        webhook_timeout_seconds=_float(env, "WEBHOOK_TIMEOUT_SECONDS", 10),
+        webhook_retry_seconds=_float(env, "WEBHOOK_RETRY_SECONDS", 24 * 3600),
+        vapid_private_key=_vapid_key(env, database_url, secret_key),
+        vapid_subject=env.get("VAPID_SUBJECT") or "",
     )
     return settings
 

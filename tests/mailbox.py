@@ -7,7 +7,7 @@ import email
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 
@@ -21,6 +21,7 @@ class Mail:
     to: str
     subject: str
     body: str
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def links(self) -> list[str]:
@@ -49,7 +50,8 @@ class _Handler:
             body = parsed.get_payload(decode=True)
             text = body.decode() if isinstance(body, bytes) else str(parsed.get_payload())
             for rcpt in envelope.rcpt_tos:
-                self.box.mails.append(Mail(rcpt.lower(), str(parsed["Subject"]), text))
+                self.box.mails.append(Mail(rcpt.lower(), str(parsed["Subject"]), text,
+                                           {k: str(v) for k, v in parsed.items()}))
         return "250 Message accepted"
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
+import email.utils
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -21,6 +24,10 @@ log = logging.getLogger("carethread.mail")
 BATCH = 20
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF_SECONDS = 15 * 60
+
+
+# Long header values (List-Unsubscribe URLs) stay whole instead of becoming encoded words.
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -115,12 +122,23 @@ class OutboxSender:
                 row["to_address"], row["subject"], row["body"],
             )
             return
-        message = EmailMessage()
+        message = EmailMessage(policy=MAIL_POLICY)
         message["From"] = self._settings.mail_from
         message["To"] = row["to_address"]
         message["Subject"] = row["subject"]
+        extra = row.get("headers")
+        if isinstance(extra, str):
+            extra = json.loads(extra)
+        for name, value in (extra or {}).items():
+            message[name] = value
         message.set_content(row["body"])
-        await aiosmtplib.send(message, **smtp_options(self._settings), timeout=30)
+        # Flattened here: aiosmtplib's own policy would fold long headers into encoded words.
+        await aiosmtplib.send(
+            message.as_bytes(policy=MAIL_POLICY),
+            sender=email.utils.parseaddr(self._settings.mail_from)[1],
+            recipients=[row["to_address"]],
+            **smtp_options(self._settings), timeout=30,
+        )
 
 
 def smtp_options(settings: Settings) -> dict[str, Any]:

@@ -6,10 +6,12 @@ from server import uow
 from server.mail.tables import OutboxEmail
 
 
-async def enqueue(to_address: str, subject: str, body: str) -> None:
-    """Store the message; the sender is woken after commit and retries until it goes."""
+async def enqueue(to_address: str, subject: str, body: str,
+                  headers: dict[str, str] | None = None) -> None:
+    """Store the message; the sender is woken after commit and retries until it goes.
+    `headers` are extra headers (List-Unsubscribe, ...)."""
     await OutboxEmail.insert(
-        OutboxEmail(to_address=to_address, subject=subject, body=body)
+        OutboxEmail(to_address=to_address, subject=subject, body=body, headers=headers)
     )
     work = uow.current_or_none()
     if work is not None:

@@ -1,6 +1,6 @@
 """The email outbox: a message is stored first and delivered by the background sender."""
 
-from piccolo.columns import UUID, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, UUID, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -15,3 +15,5 @@ class OutboxEmail(Table, tablename="outbox_email"):
     attempts = Integer(default=0)
     sent_at = Timestamptz(null=True, default=None, index=True)
     last_error = Text(null=True, default=None)
+    # Extra headers (List-Unsubscribe, ...) as a JSON object, or null.
+    headers = JSON(null=True, default=None)

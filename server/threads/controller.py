@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from server.events import EventRecord
 from server.identity import Identity
 from server.runtime import Runtime
+from server.scheduled import service as scheduled
+from server.scheduled.service import ScheduledView
 from server.threads import chat, service
 
 Title = Annotated[str, msgspec.Meta(max_length=200)]
@@ -30,10 +34,16 @@ class MessageIn(msgspec.Struct):
     body: Body
     client_id: ClientId
     reply_to: uuid.UUID | None = None  # the id of a message this one quotes
+    # RFC 3339, in the future: the message is stored and sent then (202 `{scheduled}`).
+    send_at: datetime | None = None
 
 
 class ReactionIn(msgspec.Struct):
     emoji: Annotated[str, msgspec.Meta(max_length=16)]
+
+
+class ScheduledOut(msgspec.Struct):
+    scheduled: ScheduledView
 
 
 class AddMemberIn(msgspec.Struct):
@@ -99,16 +109,24 @@ class ThreadsController(Controller):
         )
         return EventsOut(events, more)
 
-    @post("/{thread_id:str}/messages", status_code=HTTP_201_CREATED)
+    @post("/{thread_id:str}/messages", status_code=HTTP_201_CREATED,
+          responses={202: ResponseSpec(ScheduledOut, description="Scheduled for send_at")})
     async def post_message(
         self, thread_id: str, data: MessageIn, identity: Identity, runtime: Runtime
-    ) -> EventOut:
-        """Send a message; the same client_id again returns the event already stored."""
+    ) -> Response[EventOut | ScheduledOut]:
+        """Send a message; the same client_id again returns the event already stored. With
+        `send_at`, it is stored and sent then: 202 `{scheduled}`, nothing in the log yet."""
+        if data.send_at is not None:
+            later = await scheduled.schedule(
+                identity, thread_id, body=data.body, client_id=data.client_id,
+                send_at=data.send_at, max_length=runtime.settings.max_message_length,
+            )
+            return Response(ScheduledOut(later), status_code=HTTP_202_ACCEPTED)
         event, _ = await service.post_message(
             identity, thread_id, body=data.body, client_id=data.client_id,
             max_length=runtime.settings.max_message_length, reply_to=data.reply_to,
         )
-        return EventOut(event)
+        return Response(EventOut(event), status_code=HTTP_201_CREATED)
 
     @post("/{thread_id:str}/messages/{event_id:str}/reactions", status_code=HTTP_201_CREATED)
     async def react(

@@ -7,7 +7,7 @@ another practice, or one the caller is not a member of, is simply not found.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -199,6 +199,14 @@ def recipients_of(event: EventRecord, members: dict[uuid.UUID, str]) -> list[uui
     return ids
 
 
+# Other domains that follow events (webhooks, push) register here. Each is called before
+# commit, inside the transaction, with the events appended in it and the unit of work (whose
+# `thread_members` then holds each thread's current members): a hook may write rows in the
+# same transaction (durable with the events) or register an `after_commit` effect.
+EventObserver = Callable[[uow.UnitOfWork, list[EventRecord]], Awaitable[None]]
+event_observers: list[EventObserver] = []
+
+
 async def _publish_on_commit(work: uow.UnitOfWork) -> None:
     """Before commit: compute each event's recipients from the membership this transaction
     sees (one query for the threads it has not read yet), and queue the fan-out."""
@@ -214,7 +222,10 @@ async def _publish_on_commit(work: uow.UnitOfWork) -> None:
     for event in work.events:
         work.publish(bus_module.encode_event(event),
                      recipients_of(event, work.thread_members[event.thread_id]))
+    events = list(work.events)
     work.events.clear()
+    for observer in event_observers:
+        await observer(work, events)
 
 
 async def _profiles_in_org(identity: Identity, ids: Iterable[uuid.UUID]) -> list[dict[str, Any]]:
@@ -622,6 +633,41 @@ async def post_message(
             raise
         return existing, False
     return view, True
+
+
+async def send_as_member_in_transaction(
+    thread_id: uuid.UUID, author_id: uuid.UUID, organization_id: uuid.UUID, *, body: str,
+    client_id: str, data: dict[str, Any] | None = None,
+) -> EventRecord | None:
+    """For jobs sending in someone's name (scheduled messages, broadcasts): the message, or
+    None when the author is no longer a member of the thread (nothing is written). Runs in
+    the caller's write transaction; the thread is locked before membership is read."""
+    work = uow.current()
+    await lock_thread(thread_id)
+    work.thread_members.pop(thread_id, None)
+    if author_id not in await members_in_transaction(work, thread_id):
+        return None
+    if not await Profile.exists().where(Profile.id == author_id, Profile.status == "active"):
+        return None
+    return await append_in_transaction(
+        thread_id, MESSAGE, author_id, body=body, data=data, client_id=client_id,
+        organization_id=organization_id,
+    )
+
+
+async def open_member(identity: Identity, thread_id: str | uuid.UUID) -> uuid.UUID:
+    """The thread's id, if the caller is a current member of it (else not found)."""
+    tid = parse_id(thread_id)
+    await _open_membership(identity, tid)
+    return tid
+
+
+def check_body(body: str, max_length: int) -> None:
+    if not body.strip():
+        raise InvalidInput("A message needs some text.", extra={"field": "body"})
+    if len(body) > max_length:
+        raise InvalidInput(f"A message has at most {max_length} characters.",
+                           code="message_too_long", extra={"field": "body"})
 
 
 async def _existing(

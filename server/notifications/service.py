@@ -1,0 +1,231 @@
+"""Unread-message emails: one email when a member has had unread messages for a while, naming
+the practice and the count, never the content; the next only after they have read.
+
+State per person (`NotificationSetting`): the setting, and `notified_at`, the creation time of
+the newest message the last email covered. While their oldest unread message is no newer than
+that, they have not read what they were told about, and no email goes. The job claims a person
+with a compare-and-set on `version` in the transaction that queues the email in the outbox, so
+one email goes out whatever the number of processes; the outbox delivers it (with retries).
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import msgspec
+
+from server import clock
+from server.accounts.tables import Profile
+from server.db import is_unique_violation, write_transaction
+from server.errors import NotFound
+from server.identity import STAFF_ROLES, Identity
+from server.mail import service as mail
+from server.notifications.tables import NotificationSetting
+from server.security import sign
+from server.settings import Settings
+from server.threads.tables import Event
+
+OFF = "off"
+UNREAD = "unread"
+DEFAULT_EMAIL = UNREAD
+BATCH = 200
+
+
+class Notifications(msgspec.Struct):
+    email: Literal["off", "unread"]
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+async def get_settings(identity: Identity) -> Notifications:
+    row = await NotificationSetting.select(NotificationSetting.email).where(
+        NotificationSetting.profile == identity.user_id).first()
+    return Notifications(email=row["email"] if row else DEFAULT_EMAIL)  # type: ignore[arg-type]
+
+
+async def set_email(profile_id: uuid.UUID, email: str) -> None:
+    async with write_transaction():
+        done = await NotificationSetting.update({NotificationSetting.email: email}).where(
+            NotificationSetting.profile == profile_id).returning(NotificationSetting.id)
+        if not done:
+            await NotificationSetting.insert(NotificationSetting(profile=profile_id,
+                                                                 email=email))
+
+
+async def update_settings(identity: Identity, data: Notifications) -> Notifications:
+    try:
+        await set_email(identity.user_id, data.email)
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        await set_email(identity.user_id, data.email)  # made meanwhile: now an update
+    return await get_settings(identity)
+
+
+# --- unsubscribe without logging in --------------------------------------------------------
+
+
+def _signature(settings: Settings, profile_id: str) -> str:
+    return sign(settings.secret_key, "unsubscribe:" + profile_id)
+
+
+def unsubscribe_url(settings: Settings, profile_id: uuid.UUID) -> str:
+    query = urlencode({"user": str(profile_id), "sig": _signature(settings, str(profile_id))})
+    return f"{settings.base_url}/api/v1/notifications/unsubscribe?{query}"
+
+
+def check_unsubscribe(settings: Settings, user: str, sig: str) -> uuid.UUID:
+    try:
+        profile_id = uuid.UUID(user)
+    except ValueError:
+        raise NotFound("This unsubscribe link is not valid.") from None
+    if not hmac.compare_digest(sig, _signature(settings, str(profile_id))):
+        raise NotFound("This unsubscribe link is not valid.")
+    return profile_id
+
+
+async def unsubscribe(settings: Settings, user: str, sig: str) -> None:
+    profile_id = check_unsubscribe(settings, user, sig)
+    if not await Profile.exists().where(Profile.id == profile_id):
+        raise NotFound("This unsubscribe link is not valid.")
+    try:
+        await set_email(profile_id, OFF)
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        await set_email(profile_id, OFF)
+
+
+# --- the job -------------------------------------------------------------------------------
+
+
+@dataclass
+class Unread:
+    profile: uuid.UUID
+    count: int
+    oldest: datetime
+    newest: datetime
+    thread: uuid.UUID  # the thread of the oldest unread message: the email links to it
+
+
+def _time(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+async def unread_by_person() -> dict[uuid.UUID, Unread]:
+    """Every active person's unread messages (by others, that they may see), in one query."""
+    staff = ", ".join(f"'{r}'" for r in sorted(STAFF_ROLES))
+    rows = await Event.raw(
+        "SELECT m.profile AS profile, m.thread AS thread, COUNT(*) AS n, "
+        "MIN(e.created_at) AS oldest, MAX(e.created_at) AS newest "
+        "FROM thread_member m "
+        "JOIN thread t ON t.id = m.thread AND t.last_seq > m.last_read_seq "
+        "JOIN profile p ON p.id = m.profile AND p.status = 'active' "
+        "AND p.account IS NOT NULL "
+        "JOIN thread_event e ON e.thread = m.thread AND e.seq > m.last_read_seq "
+        "AND e.seq >= m.joined_seq "
+        "WHERE m.left_seq IS NULL AND e.kind = 'message' AND e.actor IS NOT NULL "
+        f"AND e.actor <> m.profile AND (e.audience = 'all' OR p.role IN ({staff})) "
+        "GROUP BY m.profile, m.thread"
+    )
+    people: dict[uuid.UUID, Unread] = {}
+    for r in rows:
+        profile, thread = _uuid(r["profile"]), _uuid(r["thread"])
+        oldest, newest = _time(r["oldest"]), _time(r["newest"])
+        seen = people.get(profile)
+        if seen is None:
+            people[profile] = Unread(profile, int(r["n"]), oldest, newest, thread)
+            continue
+        seen.count += int(r["n"])
+        seen.newest = max(seen.newest, newest)
+        if oldest < seen.oldest:
+            seen.oldest, seen.thread = oldest, thread
+    return people
+
+
+async def notify_due(settings: Settings) -> bool:
+    """Queue the emails that are due; True when a full batch suggests more."""
+    cutoff = clock.now() - timedelta(seconds=settings.notify_delay_seconds)
+    unread = {p: u for p, u in (await unread_by_person()).items() if u.oldest <= cutoff}
+    if not unread:
+        return False
+    states = {r["profile"]: r for r in await NotificationSetting.select().where(
+        NotificationSetting.profile.is_in(list(unread)))}
+    due = []
+    for profile, u in unread.items():
+        state = states.get(profile)
+        if state is not None and state["email"] == OFF:
+            continue
+        if state is not None and state["notified_at"] is not None and \
+                u.oldest <= state["notified_at"]:
+            continue  # not read since the last email
+        due.append((u, state))
+    for u, state in due[:BATCH]:
+        await _notify(settings, u, state)
+    return len(due) > BATCH
+
+
+async def _notify(settings: Settings, u: Unread, state: dict[str, Any] | None) -> bool:
+    person = await Profile.select(
+        Profile.organization, Profile.account.email.as_alias("email"),
+        Profile.organization.name.as_alias("practice"),
+    ).where(Profile.id == u.profile).first()
+    if person is None or not person["email"]:
+        return False
+    try:
+        async with write_transaction():
+            if state is None:
+                await NotificationSetting.insert(NotificationSetting(
+                    profile=u.profile, email=DEFAULT_EMAIL, notified_at=u.newest, version=1))
+            else:
+                claimed = await NotificationSetting.update({
+                    NotificationSetting.notified_at: u.newest,
+                    NotificationSetting.version: state["version"] + 1,
+                }).where(
+                    NotificationSetting.id == state["id"],
+                    NotificationSetting.version == state["version"],
+                    NotificationSetting.email == UNREAD,
+                ).returning(NotificationSetting.id)
+                if not claimed:
+                    return False  # another process sent it, or they turned emails off
+            subject, body, headers = unread_email(settings, u, person["practice"])
+            await mail.enqueue(person["email"], subject, body, headers)
+    except Exception as exc:
+        if is_unique_violation(exc):
+            return False  # another process made the row (and sent the email) first
+        raise
+    return True
+
+
+def unread_email(settings: Settings, u: Unread, practice: str
+                 ) -> tuple[str, str, dict[str, str]]:
+    """The email: the practice, the count and a link; never a message, a name or an answer."""
+    noun = "message" if u.count == 1 else "messages"
+    unsubscribe = unsubscribe_url(settings, u.profile)
+    subject = f"{u.count} unread {noun} at {practice}"
+    body = (
+        f"Hello,\n\nYou have {u.count} unread {noun} at {practice}.\n\n"
+        f"Read {'it' if u.count == 1 else 'them'} in the app:\n"
+        f"{settings.base_url}/#/threads/{u.thread}\n\n"
+        "For your privacy, messages are never sent by email.\n\n"
+        "You get this email because you have unread messages. To stop these emails:\n"
+        f"{unsubscribe}\n"
+    )
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+    return subject, body, headers
+
+
