@@ -165,7 +165,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         FormRequestsController, IntakeController,
         create_static_files_router(path=APIDOCS_PATH, directories=[APIDOCS_DIR],
                                    include_in_schema=False),
-        FormRequestsController, IntakeController, ScheduledController, BroadcastsController,
+        ScheduledController, BroadcastsController,
         NotificationsController, UnsubscribeController, WebhooksController,
         PushController,
     ]
