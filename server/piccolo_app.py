@@ -13,6 +13,13 @@ from server.accounts.tables import (
     PasswordReset,
     Profile,
 )
+from server.appointments.tables import (
+    Appointment,
+    AppointmentSettings,
+    AppointmentType,
+    Availability,
+    CalendarFeed,
+)
 from server.forms.tables import (
     AuditEntry,
     Form,
@@ -39,5 +46,6 @@ APP_CONFIG = AppConfig(
         Organization, Account, Profile, AuthToken, Invitation, OutboxEmail, Thread, Member, Event,
         PasswordReset, ClientGroup, Tag, Client, CareTeamMember, ClientTag, PracticeSettings,
         Form, FormVersion, IntakeFlow, IntakeFlowRun, FormRequest, AuditEntry,
+        AppointmentType, Availability, Appointment, CalendarFeed, AppointmentSettings,
     ],
 )

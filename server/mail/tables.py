@@ -1,6 +1,6 @@
 """The email outbox: a message is stored first and delivered by the background sender."""
 
-from piccolo.columns import UUID, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, UUID, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -15,3 +15,5 @@ class OutboxEmail(Table, tablename="outbox_email"):
     attempts = Integer(default=0)
     sent_at = Timestamptz(null=True, default=None, index=True)
     last_error = Text(null=True, default=None)
+    # [{filename, content_type, content}] (text parts, e.g. an .ics); dropped once delivered.
+    attachments = JSON(null=True, default=None)
