@@ -7,7 +7,7 @@ import email
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 
@@ -17,10 +17,18 @@ LINK = re.compile(r"https?://\S+")
 
 
 @dataclass
+class Attached:
+    filename: str
+    content_type: str
+    text: str
+
+
+@dataclass
 class Mail:
     to: str
     subject: str
     body: str
+    attachments: list[Attached] = field(default_factory=list)
 
     @property
     def links(self) -> list[str]:
@@ -36,6 +44,27 @@ class Mail:
         raise AssertionError(f"no token link in mail: {self.body!r}")
 
 
+def _decoded(part: Message) -> str:
+    body = part.get_payload(decode=True)
+    return body.decode() if isinstance(body, bytes) else str(part.get_payload())
+
+
+def _parts(parsed: Message) -> tuple[str, list[Attached]]:
+    """The text body, and the attachments of a multipart message."""
+    if not parsed.is_multipart():
+        return _decoded(parsed), []
+    text, attached = "", []
+    for part in parsed.walk():
+        if part.is_multipart():
+            continue
+        if part.get_filename():
+            attached.append(Attached(part.get_filename() or "", part.get_content_type(),
+                                     _decoded(part)))
+        elif part.get_content_type() == "text/plain" and not text:
+            text = _decoded(part)
+    return text, attached
+
+
 class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
@@ -46,10 +75,10 @@ class _Handler:
                 self.box.failures_left -= 1
                 return "451 Temporary failure, try again"
             parsed: Message = email.message_from_bytes(envelope.content)
-            body = parsed.get_payload(decode=True)
-            text = body.decode() if isinstance(body, bytes) else str(parsed.get_payload())
+            text, attached = _parts(parsed)
             for rcpt in envelope.rcpt_tos:
-                self.box.mails.append(Mail(rcpt.lower(), str(parsed["Subject"]), text))
+                self.box.mails.append(Mail(rcpt.lower(), str(parsed["Subject"]), text,
+                                           attached))
         return "250 Message accepted"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -105,7 +106,7 @@ class OutboxSender:
         # A delivered body is dropped: it may hold a live link, and the mailbox has the copy.
         await OutboxEmail.update(
             {OutboxEmail.sent_at: datetime.now(UTC), OutboxEmail.last_error: None,
-             OutboxEmail.body: ""}
+             OutboxEmail.body: "", OutboxEmail.attachments: None}
         ).where(OutboxEmail.id == row["id"])
 
     async def _send(self, row: dict[str, Any]) -> None:
@@ -120,7 +121,20 @@ class OutboxSender:
         message["To"] = row["to_address"]
         message["Subject"] = row["subject"]
         message.set_content(row["body"])
+        add_attachments(message, row.get("attachments"))
         await aiosmtplib.send(message, **smtp_options(self._settings), timeout=30)
+
+
+def add_attachments(message: EmailMessage, stored: Any) -> None:
+    """Text attachments stored with the row (JSON) as MIME parts of the message."""
+    if not stored:
+        return
+    for part in json.loads(stored) if isinstance(stored, str) else stored:
+        main, _, rest = part["content_type"].partition("/")
+        subtype, *params = [p.strip() for p in rest.split(";")]
+        extra = dict(p.split("=", 1) for p in params if "=" in p)
+        message.add_attachment(part["content"], subtype=subtype, filename=part["filename"],
+                               params=extra)
 
 
 def smtp_options(settings: Settings) -> dict[str, Any]:
