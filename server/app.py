@@ -20,6 +20,12 @@ from litestar.stores.memory import MemoryStore
 from server import bus as bus_module
 from server import db, uow
 from server.accounts.controller import AccountsController
+from server.appointments.controller import (
+    AppointmentsController,
+    AppointmentTypesController,
+    ProvidersAvailabilityController,
+)
+from server.appointments.reminders import AppointmentReminderJob
 from server.auth import current_identity
 from server.errors import EXCEPTION_HANDLERS
 from server.forms.controller import (
@@ -51,7 +57,8 @@ MAX_BODY_BYTES = 256 * 1024
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # Screens of the web client that a link in an email can open; all serve the same page.
-WEB_ENTRY_PATHS = ["/", "/accept-invite", "/reset-password", "/join/{code:str}"]
+WEB_ENTRY_PATHS = ["/", "/accept-invite", "/reset-password", "/join/{code:str}",
+                   "/book/{code:str}"]
 
 
 PAGE_HEADERS = {
@@ -102,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     reminders = ReminderJob(settings)
+    appointment_reminders = AppointmentReminderJob(settings)
     on_client_added, on_group_joined = hooks_for(settings)
     hooks.client_added[:] = [on_client_added]
     hooks.group_joined[:] = [on_group_joined]
@@ -114,9 +122,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         runtime.bus.start()
         runtime.outbox.start()
         reminders.start()
+        appointment_reminders.start()
         try:
             yield
         finally:
+            await appointment_reminders.stop()
             await reminders.stop()
             await runtime.outbox.stop()
             await runtime.bus.stop()
@@ -125,7 +135,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
         GroupsController, TagsController, PracticeController, FormsController,
-        FormRequestsController, IntakeController,
+        FormRequestsController, IntakeController, AppointmentTypesController,
+        ProvidersAvailabilityController, AppointmentsController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

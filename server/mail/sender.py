@@ -130,7 +130,7 @@ def add_attachments(message: EmailMessage, stored: Any) -> None:
     if not stored:
         return
     for part in json.loads(stored) if isinstance(stored, str) else stored:
-        main, _, rest = part["content_type"].partition("/")
+        _main, _, rest = part["content_type"].partition("/")
         subtype, *params = [p.strip() for p in rest.split(";")]
         extra = dict(p.split("=", 1) for p in params if "=" in p)
         message.add_attachment(part["content"], subtype=subtype, filename=part["filename"],
