@@ -77,8 +77,8 @@ class _Handler:
             parsed: Message = email.message_from_bytes(envelope.content)
             text, attached = _parts(parsed)
             for rcpt in envelope.rcpt_tos:
-                self.box.mails.append(Mail(rcpt.lower(), str(parsed["Subject"]), text,
-                                           attached))
+                subject = " ".join(str(parsed["Subject"]).split())  # unfolded
+                self.box.mails.append(Mail(rcpt.lower(), subject, text, attached))
         return "250 Message accepted"
 
 

@@ -149,11 +149,9 @@ async def practice_row(organization_id: uuid.UUID) -> dict[str, Any]:
         AppointmentSettings.organization == organization_id).first()
     if row is not None:
         return row
-    try:
-        await AppointmentSettings.insert(AppointmentSettings(organization=organization_id))
-    except Exception as exc:
-        if not is_unique_violation(exc):
-            raise
+    # ON CONFLICT DO NOTHING: a race of two first readers never aborts a transaction.
+    await AppointmentSettings.insert(AppointmentSettings(organization=organization_id)
+                                     ).on_conflict(action="DO NOTHING")
     row = await AppointmentSettings.select().where(
         AppointmentSettings.organization == organization_id).first()
     assert row is not None
