@@ -21,6 +21,7 @@ from server.appointments.service import (
     BOOKED,
     _client_contact,
     _json,
+    display_zone,
     practice_row,
 )
 from server.appointments.tables import Appointment
@@ -115,7 +116,8 @@ class AppointmentReminderJob:
         org = await Organization.select(Organization.name).where(
             Organization.id == row["organization"]).first()
         practice_name = org["name"] if org else "your practice"
-        when = calendar.spoken_time(row["starts_at"], tz or "UTC")
+        when = calendar.spoken_time(row["starts_at"],
+                                    await display_zone(tz, row["provider"]))
         subject = f"Reminder: appointment {_words(hours)}, {when}"
         lines = [f"A reminder of your appointment with {provider_name} at {practice_name}.",
                  "", f"When: {when}",

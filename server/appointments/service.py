@@ -725,6 +725,15 @@ async def _client_contact(client_id: uuid.UUID) -> tuple[str | None, str | None]
     return (account["email"] if account else None), tz
 
 
+async def display_zone(client_tz: str | None, provider_id: uuid.UUID) -> str:
+    """Times in mail: the client's zone, else the provider's, else UTC."""
+    if client_tz:
+        return client_tz
+    availability = await Availability.select(Availability.time_zone).where(
+        Availability.provider == provider_id).first()
+    return availability["time_zone"] if availability else "UTC"
+
+
 async def _event_data(row: dict[str, Any], type_row: dict[str, Any],
                       provider: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -745,10 +754,8 @@ async def _mail_client(settings: Settings, row: dict[str, Any], provider: dict[s
     practice = await Organization.select(Organization.name).where(
         Organization.id == row["organization"]).first()
     practice_name = practice["name"] if practice else "your practice"
-    availability = await Availability.select(Availability.time_zone).where(
-        Availability.provider == provider["id"]).first()
-    tz_name = client_tz or (availability["time_zone"] if availability else "UTC")
-    when = calendar.spoken_time(row["starts_at"], tz_name)
+    when = calendar.spoken_time(row["starts_at"],
+                                await display_zone(client_tz, provider["id"]))
     subject, lead = {
         "booked": (f"Appointment confirmed: {when}",
                    f"Your appointment with {provider['name']} at {practice_name} is booked."),
