@@ -113,3 +113,13 @@ class Mailbox:
                 return found[count - 1]
             await asyncio.sleep(0.05)
         raise AssertionError(f"no mail #{count} for {address} within {wait}s")
+
+    def wait_for_sync(self, address: str, match: Any, wait: float = 15) -> Mail:
+        """The first mail to `address` that `match(mail)` accepts, waiting (no event loop)."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            for mail in self.to(address):
+                if match(mail):
+                    return mail
+            time.sleep(0.05)
+        raise AssertionError(f"no matching mail for {address} within {wait}s")

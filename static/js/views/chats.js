@@ -9,6 +9,9 @@ import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
 import * as outbox from '../outbox.js';
 import { retryMessage, sendMessage, sendTyping } from '../realtime.js';
 import { emit, isStaff, state, useStore } from '../store.js';
+import {
+  APPOINTMENT_KINDS, AppointmentEventItem, appointmentStates,
+} from './appointments.js';
 import { FORM_KINDS, FormEventItem, formOutcomes } from './form-cards.js';
 import {
   ROLE_LABELS, clockTime, codePoints, dayKey, dayLabel, fullTime, shortWhen,
@@ -154,6 +157,7 @@ function EventList({ threadId, thread, stick }) {
   const pending = outbox.forThread(threadId).filter((i) => !stored.has(i.client_id));
   const seen = seenMarkers(thread, threadId, events);
   const outcomes = formOutcomes(events);
+  const appointments = appointmentStates(events);
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -194,6 +198,9 @@ function EventList({ threadId, thread, stick }) {
     } else if (FORM_KINDS.has(ev.kind)) {
       items.push(html`<${FormEventItem} key=${'e' + ev.seq} ev=${ev}
         outcome=${outcomes.get(ev.data && ev.data.request_id)} />`);
+    } else if (APPOINTMENT_KINDS.has(ev.kind)) {
+      items.push(html`<${AppointmentEventItem} key=${'e' + ev.seq} ev=${ev}
+        current=${appointments.get(ev.data && ev.data.appointment_id)} />`);
     } else {
       items.push(html`<${SystemItem} key=${'e' + ev.seq} ev=${ev} />`);
     }
