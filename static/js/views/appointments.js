@@ -219,7 +219,7 @@ export function BookView({ clientId, reschedule }) {
               to: to.toISOString() })).then((r) => r.slots)} />`}
         ${slot && html`
           <div class="confirm-bar" role="region" aria-label="Confirm">
-            <p><strong>${longDay.format(new Date(slot.start))}, ${clockTime(slot.start)}</strong>
+            <p><strong>${`${longDay.format(new Date(slot.start))}, ${clockTime(slot.start)}`}</strong>
               ${type && html`<br /><span class="muted">${type.name} · ${typeLine(type)}${
                 provider ? ` · ${provider.name}` : ''}</span>`}</p>
             <button type="button" class="primary" disabled=${busy} onClick=${confirm}>
@@ -707,8 +707,8 @@ export function PublicBookingView({ code }) {
         ${info.types.length > 1 && html`<h2 class="step-title">What</h2>
           <${Choices} label="Appointment type" items=${info.types} value=${typeId}
             describe=${typeLine} onChoose=${(id) => { setTypeId(id); setSlot(null); }} />`}
-        ${info.types.length === 1 && html`<p class="muted">${info.types[0].name} ·
-          ${typeLine(info.types[0])}</p>`}
+        ${info.types.length === 1 && html`<p class="muted">${
+          `${info.types[0].name} · ${typeLine(info.types[0])}`}</p>`}
         ${info.providers.length > 1 && html`<h2 class="step-title">With</h2>
           <${Choices} label="Provider" items=${info.providers} value=${providerId}
             onChoose=${(id) => { setProviderId(id); setSlot(null); }} />`}
@@ -719,8 +719,8 @@ export function PublicBookingView({ code }) {
             to: to.toISOString() })).then((r) => r.slots)} />`}
         ${error && !slot && html`<p class="error" role="alert">${error.detail}</p>`}
         ${slot && html`<form onSubmit=${submit} class="public-book-form">
-          <p class="selected-time"><strong>${longDay.format(new Date(slot.start))},
-            ${clockTime(slot.start)}</strong></p>
+          <p class="selected-time"><strong>${
+            `${longDay.format(new Date(slot.start))}, ${clockTime(slot.start)}`}</strong></p>
           <${Field} label="Your name" name="name" value=${name} onInput=${setName}
             autocomplete="name" maxLength=${200} />
           <${Field} label="Email" name="email" type="email" value=${email} onInput=${setEmail}
@@ -758,8 +758,8 @@ function BookedCard({ ev, current }) {
       aria-label=${'Appointment: ' + (data.type_name || '')}>
       <p class="form-card-kind">Appointment${state.status === 'cancelled' ? ' · cancelled' : ''}</p>
       <h3 class="form-card-title">${fullTime(state.start)}</h3>
-      <p class="muted small">${data.type_name} with ${data.provider_name} ·
-        ${WHERE[data.location] || data.location}${by ? ` · booked by ${by}` : ''}</p>
+      <p class="muted small">${`${data.type_name} with ${data.provider_name} · `
+        + `${WHERE[data.location] || data.location}${by ? ` · booked by ${by}` : ''}`}</p>
       ${state.status === 'booked' && state.start !== data.start
         && html`<p class="muted small">Moved from ${fullTime(data.start)}</p>`}
       <${Actions} appointment=${appointment} onChange=${(a) => setLocal({ ...state,
