@@ -21,6 +21,12 @@ from litestar.stores.memory import MemoryStore
 from server import bus as bus_module
 from server import db, uow
 from server.accounts.controller import AccountsController
+from server.appointments.controller import (
+    AppointmentsController,
+    AppointmentTypesController,
+    ProvidersAvailabilityController,
+)
+from server.appointments.reminders import AppointmentReminderJob
 from server.auth import current_identity
 from server.background import PollingJob
 from server.broadcasts import service as broadcasts
@@ -68,7 +74,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 APIDOCS_DIR = Path(__file__).resolve().parent / "apidocs"
 APIDOCS_PATH = "/schema-assets"
 # Screens of the web client that a link in an email can open; all serve the same page.
-WEB_ENTRY_PATHS = ["/", "/accept-invite", "/reset-password", "/join/{code:str}"]
+WEB_ENTRY_PATHS = ["/", "/accept-invite", "/reset-password", "/join/{code:str}",
+                   "/book/{code:str}"]
 
 
 PAGE_HEADERS = {
@@ -131,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     threads_service.event_observers[:] = [webhooks.on_events, pusher.on_events]
     scheduled.install(jobs[0].wake)
     broadcasts.install(jobs[1].wake)
+    appointment_reminders = AppointmentReminderJob(settings)
     on_client_added, on_group_joined = hooks_for(settings)
     hooks.client_added[:] = [on_client_added]
     hooks.group_joined[:] = [on_group_joined]
@@ -147,9 +155,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             job.start()
         webhook_sender.start()
         pusher.start()
+        appointment_reminders.start()
         try:
             yield
         finally:
+            await appointment_reminders.stop()
             await pusher.stop()
             await webhook_sender.stop()
             for job in reversed(jobs):
@@ -167,7 +177,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                    include_in_schema=False),
         ScheduledController, BroadcastsController,
         NotificationsController, UnsubscribeController, WebhooksController,
-        PushController,
+        PushController, AppointmentTypesController, ProvidersAvailabilityController,
+        AppointmentsController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

@@ -13,6 +13,13 @@ from server.accounts.tables import (
     PasswordReset,
     Profile,
 )
+from server.appointments.tables import (
+    Appointment,
+    AppointmentSettings,
+    AppointmentType,
+    Availability,
+    CalendarFeed,
+)
 from server.broadcasts.tables import Broadcast, BroadcastRecipient
 from server.forms.tables import (
     AuditEntry,
@@ -46,5 +53,6 @@ APP_CONFIG = AppConfig(
         Form, FormVersion, IntakeFlow, IntakeFlowRun, FormRequest, AuditEntry,
         ScheduledMessage, Broadcast, BroadcastRecipient, NotificationSetting, PushSubscription,
         Webhook, WebhookDelivery,
+        AppointmentType, Availability, Appointment, CalendarFeed, AppointmentSettings,
     ],
 )

@@ -98,6 +98,7 @@ class Settings:
     webhook_retry_seconds: float = 24 * 3600
     vapid_private_key: str = ""
     vapid_subject: str = ""
+    appointment_reminder_poll_seconds: float = 60
 
     @property
     def is_sqlite(self) -> bool:
@@ -229,6 +230,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_retry_seconds=_float(env, "WEBHOOK_RETRY_SECONDS", 24 * 3600),
         vapid_private_key=_vapid_key(env, database_url, secret_key),
         vapid_subject=env.get("VAPID_SUBJECT") or "",
+        appointment_reminder_poll_seconds=float(
+            env.get("APPOINTMENT_REMINDER_POLL_SECONDS") or 60),
     )
     return settings
 

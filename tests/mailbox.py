@@ -17,11 +17,19 @@ LINK = re.compile(r"https?://\S+")
 
 
 @dataclass
+class Attached:
+    filename: str
+    content_type: str
+    text: str
+
+
+@dataclass
 class Mail:
     to: str
     subject: str
     body: str
     headers: dict[str, str] = field(default_factory=dict)
+    attachments: list[Attached] = field(default_factory=list)
 
     @property
     def links(self) -> list[str]:
@@ -37,6 +45,27 @@ class Mail:
         raise AssertionError(f"no token link in mail: {self.body!r}")
 
 
+def _decoded(part: Message) -> str:
+    body = part.get_payload(decode=True)
+    return body.decode() if isinstance(body, bytes) else str(part.get_payload())
+
+
+def _parts(parsed: Message) -> tuple[str, list[Attached]]:
+    """The text body, and the attachments of a multipart message."""
+    if not parsed.is_multipart():
+        return _decoded(parsed), []
+    text, attached = "", []
+    for part in parsed.walk():
+        if part.is_multipart():
+            continue
+        if part.get_filename():
+            attached.append(Attached(part.get_filename() or "", part.get_content_type(),
+                                     _decoded(part)))
+        elif part.get_content_type() == "text/plain" and not text:
+            text = _decoded(part)
+    return text, attached
+
+
 class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
@@ -47,11 +76,11 @@ class _Handler:
                 self.box.failures_left -= 1
                 return "451 Temporary failure, try again"
             parsed: Message = email.message_from_bytes(envelope.content)
-            body = parsed.get_payload(decode=True)
-            text = body.decode() if isinstance(body, bytes) else str(parsed.get_payload())
+            text, attached = _parts(parsed)
             for rcpt in envelope.rcpt_tos:
-                self.box.mails.append(Mail(rcpt.lower(), str(parsed["Subject"]), text,
-                                           {k: str(v) for k, v in parsed.items()}))
+                subject = " ".join(str(parsed["Subject"]).split())  # unfolded
+                self.box.mails.append(Mail(rcpt.lower(), subject, text,
+                                           {k: str(v) for k, v in parsed.items()}, attached))
         return "250 Message accepted"
 
 
@@ -86,3 +115,13 @@ class Mailbox:
                 return found[count - 1]
             await asyncio.sleep(0.05)
         raise AssertionError(f"no mail #{count} for {address} within {wait}s")
+
+    def wait_for_sync(self, address: str, match: Any, wait: float = 15) -> Mail:
+        """The first mail to `address` that `match(mail)` accepts, waiting (no event loop)."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            for mail in self.to(address):
+                if match(mail):
+                    return mail
+            time.sleep(0.05)
+        raise AssertionError(f"no matching mail for {address} within {wait}s")

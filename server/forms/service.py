@@ -340,6 +340,30 @@ async def _create_request_in_transaction(
     return view, row
 
 
+async def request_on_booking_in_transaction(
+    settings: Settings, organization_id: uuid.UUID, form_ids: list[uuid.UUID],
+    client_id: uuid.UUID, requested_by: uuid.UUID | None,
+) -> list[uuid.UUID]:
+    """Inside the caller's transaction (an appointment booked): a `form.requested` card for
+    each form of the practice that is not archived; forms gone since are skipped."""
+    if not form_ids:
+        return []
+    forms = await Form.select().where(Form.id.is_in(list(dict.fromkeys(form_ids))),
+                                      Form.organization == organization_id,
+                                      Form.archived.eq(False))
+    order = {fid: i for i, fid in enumerate(form_ids)}
+    forms.sort(key=lambda f: order.get(f["id"], 0))
+    client = await Client.select(Client.id, Client.care_thread).where(
+        Client.id == client_id, Client.organization == organization_id).first()
+    if client is None or not forms:
+        return []
+    created = []
+    for form in forms:
+        _, row = await _create_request_in_transaction(settings, form, client, requested_by)
+        created.append(row["id"])
+    return created
+
+
 async def _notify(settings: Settings, client: dict[str, Any], form: dict[str, Any],
                   who: str, *, reminder: bool = False, request_id: uuid.UUID | None = None
                   ) -> None:

@@ -112,7 +112,7 @@ class OutboxSender:
         # A delivered body is dropped: it may hold a live link, and the mailbox has the copy.
         await OutboxEmail.update(
             {OutboxEmail.sent_at: datetime.now(UTC), OutboxEmail.last_error: None,
-             OutboxEmail.body: ""}
+             OutboxEmail.body: "", OutboxEmail.attachments: None}
         ).where(OutboxEmail.id == row["id"])
 
     async def _send(self, row: dict[str, Any]) -> None:
@@ -132,6 +132,7 @@ class OutboxSender:
         for name, value in (extra or {}).items():
             message[name] = value
         message.set_content(row["body"])
+        add_attachments(message, row.get("attachments"))
         # Flattened here: aiosmtplib's own policy would fold long headers into encoded words.
         await aiosmtplib.send(
             message.as_bytes(policy=MAIL_POLICY),
@@ -139,6 +140,18 @@ class OutboxSender:
             recipients=[row["to_address"]],
             **smtp_options(self._settings), timeout=30,
         )
+
+
+def add_attachments(message: EmailMessage, stored: Any) -> None:
+    """Text attachments stored with the row (JSON) as MIME parts of the message."""
+    if not stored:
+        return
+    for part in json.loads(stored) if isinstance(stored, str) else stored:
+        _main, _, rest = part["content_type"].partition("/")
+        subtype, *params = [p.strip() for p in rest.split(";")]
+        extra = dict(p.split("=", 1) for p in params if "=" in p)
+        message.add_attachment(part["content"], subtype=subtype, filename=part["filename"],
+                               params=extra)
 
 
 def smtp_options(settings: Settings) -> dict[str, Any]:

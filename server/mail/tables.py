@@ -17,3 +17,5 @@ class OutboxEmail(Table, tablename="outbox_email"):
     last_error = Text(null=True, default=None)
     # Extra headers (List-Unsubscribe, ...) as a JSON object, or null.
     headers = JSON(null=True, default=None)
+    # [{filename, content_type, content}] (text parts, e.g. an .ics); dropped once delivered.
+    attachments = JSON(null=True, default=None)

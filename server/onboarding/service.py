@@ -267,6 +267,13 @@ async def _prepare(identity: Identity, data: ClientInput) -> PreparedClient:
     return PreparedClient(data, name, email, primary_id, primary["name"], others, group, tags)
 
 
+async def prepare_client(identity: Identity, data: ClientInput) -> PreparedClient:
+    """Validate a new client before a transaction that writes it with
+    `create_client_in_transaction` (then `after_commit`): for other domains that add a client
+    inside their own transaction (a first booking through the public link)."""
+    return await _prepare(identity, data)
+
+
 async def _check_email_free(organization_id: uuid.UUID, email: str) -> None:
     account = await accounts.account_by_email(email)
     if account and await Profile.exists().where(

@@ -3,7 +3,7 @@
 import { get, post } from './api.js';
 import * as outbox from './outbox.js';
 import { emit, isStaff, state } from './store.js';
-import { humanize } from './util.js';
+import { fullTime, humanize } from './util.js';
 
 // What counts as unread (docs/api.md, "Unread"; the server's server/threads/chat.py): messages
 // and the cards meant for the person reading, never bookkeeping, reactions or system lines.
@@ -423,6 +423,15 @@ export function describe(ev) {
     case 'form.reminded':
       return data.manual ? `${actor} sent a reminder about “${data.form_title}”`
         : `Automatic reminder sent about “${data.form_title}”`;
+    case 'appointment.booked':
+      return `${ev.actor_id ? actor : 'Online booking'}: appointment booked`
+        + (data.start ? ` for ${fullTime(data.start)}` : '');
+    case 'appointment.rescheduled':
+      return `${actor} moved an appointment` + (data.start ? ` to ${fullTime(data.start)}` : '');
+    case 'appointment.cancelled':
+      return `${actor} cancelled an appointment`;
+    case 'appointment.reminded':
+      return 'Appointment reminder sent';
     default:
       // `system` and kinds added later carry their own words in `body`.
       return ev.body || humanize(ev.kind);

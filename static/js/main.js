@@ -3,6 +3,9 @@ import { html, render, useEffect, useState } from './lib.js';
 import { PUBLIC_ROUTES, navigate, useRoute } from './router.js';
 import { restore } from './session.js';
 import { isStaff, useStore } from './store.js';
+import {
+  AppointmentsView, BookView, CalendarView, PublicBookingView,
+} from './views/appointments.js';
 import { ChatsView } from './views/chats.js';
 import { AddClientView, ClientView, ClientsView } from './views/clients.js';
 import { AcceptInvite, Login, NotFound, SignUp } from './views/entry.js';
@@ -33,6 +36,10 @@ const SCREENS = {
   // The team reads the response; the client fills the form in.
   'form-request': [({ params }) => html`<${FormRequestView} key=${params.requestId}
     requestId=${params.requestId} thread=${params.thread || ''} />`, () => true],
+  calendar: [() => html`<${CalendarView} />`, isStaff],
+  appointments: [() => html`<${AppointmentsView} />`, () => true],
+  book: [({ params }) => html`<${BookView} key=${(params.client || '') + (params.reschedule || '')}
+    clientId=${params.client} reschedule=${params.reschedule} />`, () => true],
   team: [() => html`<${TeamView} />`, isStaff],
   settings: [() => html`<${SettingsView} />`, isStaff],
 };
@@ -69,6 +76,8 @@ function App() {
       return html`<${ResetPassword} token=${route.params.token} />`;
     case 'join':
       return html`<${JoinView} code=${route.params.code} />`;
+    case 'public-book':
+      return html`<${PublicBookingView} code=${route.params.code} />`;
     default:
       break;
   }

@@ -16,6 +16,9 @@ const ROUTES = [
   ['forms/:formId', 'form-edit'],
   ['form-requests', 'form-requests'],
   ['form-requests/:requestId', 'form-request'],
+  ['calendar', 'calendar'],
+  ['appointments', 'appointments'],
+  ['book', 'book'],
   ['team', 'team'],
   ['settings', 'settings'],
   ['login', 'login'],
@@ -24,7 +27,7 @@ const ROUTES = [
 ];
 
 export const PUBLIC_ROUTES = new Set([
-  'login', 'signup', 'forgot', 'accept-invite', 'reset-password', 'join',
+  'login', 'signup', 'forgot', 'accept-invite', 'reset-password', 'join', 'public-book',
 ]);
 
 export function parseRoute(loc = window.location) {
@@ -40,6 +43,10 @@ export function parseRoute(loc = window.location) {
   }
   if (path.startsWith('/join/')) {
     return { name: 'join', params: { code: decodeURIComponent(path.slice('/join/'.length)) } };
+  }
+  if (path.startsWith('/book/')) {
+    return { name: 'public-book',
+      params: { code: decodeURIComponent(path.slice('/book/'.length)) } };
   }
   const [hashPath, hashQuery] = loc.hash.replace(/^#\/?/, '').split('?');
   const parts = hashPath.split('/').filter(Boolean);

@@ -11,6 +11,9 @@ import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
 import * as outbox from '../outbox.js';
 import { retryMessage, sendMessage, sendTyping } from '../realtime.js';
 import { emit, isStaff, state, useStore } from '../store.js';
+import {
+  APPOINTMENT_KINDS, AppointmentEventItem, appointmentStates,
+} from './appointments.js';
 import { FORM_KINDS, FormEventItem, formOutcomes } from './form-cards.js';
 import { Checklist } from './checklist.js';
 import { RequestFormsForm } from './form-requests.js';
@@ -259,6 +262,7 @@ function EventList({ threadId, thread, stick, canAct, onReply }) {
       setTimeout(() => el.classList.remove('flash'), 1200);
     }
   };
+  const appointments = appointmentStates(events);
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -303,6 +307,9 @@ function EventList({ threadId, thread, stick, canAct, onReply }) {
     } else if (FORM_KINDS.has(ev.kind)) {
       items.push(html`<${FormEventItem} key=${'e' + ev.seq} ev=${ev}
         outcome=${outcomes.get(ev.data && ev.data.request_id)} />`);
+    } else if (APPOINTMENT_KINDS.has(ev.kind)) {
+      items.push(html`<${AppointmentEventItem} key=${'e' + ev.seq} ev=${ev}
+        current=${appointments.get(ev.data && ev.data.appointment_id)} />`);
     } else {
       items.push(html`<${SystemItem} key=${'e' + ev.seq} ev=${ev} />`);
     }

@@ -465,6 +465,8 @@ export function ClientView({ clientId }) {
             href=${'#/threads/' + encodeURIComponent(client.care_thread_id)}>Open care chat</a>`}
           <a class="button" href=${'#/new?client=' + encodeURIComponent(client.id)}>
             New chat with client</a>
+          <a class="button" href=${'#/book?client=' + encodeURIComponent(client.id)}>
+            Book appointment</a>
           ${client.email && client.invitation !== 'accepted' && html`
             <button type="button" disabled=${busy}
               onClick=${() => action('invitations', 'A new invitation is on its way; earlier links stopped working.')}>

@@ -77,11 +77,14 @@ export function Shell({ route, children }) {
         ${isStaff() && html`
           <a href="#/clients" aria-current=${here('clients') || here('client') || here('add-client')}>
             Clients</a>
+          <a href="#/calendar" aria-current=${here('calendar') || here('book')}>Calendar</a>
           <a href="#/new" class="wide-only" aria-current=${here('new-thread')}>New chat</a>
           <a href="#/forms" aria-current=${here('forms') || here('form-new') || here('form-edit')
             || here('form-requests') || here('form-request')}>Forms</a>
           <a href="#/team" aria-current=${here('team')}>Team</a>
           <a href="#/settings" aria-current=${here('settings')}>Settings</a>`}
+        ${!isStaff() && html`<a href="#/appointments"
+          aria-current=${here('appointments') || here('book')}>Appointments</a>`}
         ${!isStaff() && html`<a href="#/form-requests"
           aria-current=${here('form-requests') || here('form-request')}>Forms</a>`}
       </nav>

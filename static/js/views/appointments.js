@@ -1,0 +1,795 @@
+// Appointments (docs/api.md "Appointments"): the provider's week calendar with their hours, the
+// booking flow (a client's own, the team's from a client profile, a reschedule), the list of
+// upcoming appointments with the calendar feed, the public booking page (/book/{code}), the
+// practice's types and settings, and the appointment cards in a chat.
+import { ApiError, del, get, patch, post, put } from '../api.js';
+import { nameOf } from '../chat.js';
+import { html, useEffect, useState } from '../lib.js';
+import { navigate } from '../router.js';
+import { isAdmin, isStaff, useStore } from '../store.js';
+import { clockTime, fullTime } from '../util.js';
+import { EntryPage, SubmitButton } from './entry.js';
+import { ErrorText, Field } from './forms.js';
+
+export const APPOINTMENT_KINDS = new Set([
+  'appointment.booked', 'appointment.rescheduled', 'appointment.cancelled',
+  'appointment.reminded',
+]);
+const WHERE = { video: 'Video call', in_person: 'In person', phone: 'Phone call' };
+const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short',
+  day: 'numeric' });
+const longDay = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long',
+  day: 'numeric' });
+
+function localDayKey(iso) {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-`
+    + String(d.getDate()).padStart(2, '0');
+}
+
+function byDay(slots) {
+  const days = new Map();
+  for (const slot of slots) {
+    const key = localDayKey(slot.start);
+    if (!days.has(key)) days.set(key, []);
+    days.get(key).push(slot);
+  }
+  return days;
+}
+
+function browserZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch {
+    return null;
+  }
+}
+
+const plusDays = (date, n) => new Date(date.getTime() + n * 86400000);
+
+// --- picking a slot ------------------------------------------------------------------------
+
+/** Days with free slots, then the slots of the chosen day. `load(from, to)` answers slots. */
+function SlotPicker({ load, picked, onPick, reloadKey }) {
+  const [slots, setSlots] = useState(null);
+  const [error, setError] = useState('');
+  const [day, setDay] = useState('');
+  useEffect(() => {
+    let live = true;
+    setSlots(null);
+    const from = new Date();
+    load(from, plusDays(from, 28))
+      .then((found) => {
+        if (!live) return;
+        setSlots(found);
+        setDay((d) => d || (found.length ? localDayKey(found[0].start) : ''));
+      })
+      .catch((err) => live && setError(err.detail));
+    return () => { live = false; };
+  }, [reloadKey]);
+  if (error) return html`<p class="error" role="alert">${error}</p>`;
+  if (!slots) return html`<p class="muted">Looking for free times…</p>`;
+  if (!slots.length) return html`<p class="notice">No free times in the next four weeks.</p>`;
+  const days = byDay(slots);
+  return html`
+    <div class="slot-picker">
+      <h3 class="step-title">Day</h3>
+      <div class="day-chips" role="group" aria-label="Days with free times">
+        ${[...days.keys()].map((key) => html`<button type="button" key=${key}
+          class=${'chip' + (key === day ? ' selected' : '')} aria-pressed=${key === day}
+          onClick=${() => setDay(key)}>${dayFormat.format(new Date(days.get(key)[0].start))}
+          </button>`)}
+      </div>
+      <h3 class="step-title">Time</h3>
+      <div class="slot-grid" role="group" aria-label="Free times">
+        ${(days.get(day) || []).map((slot) => html`<button type="button" key=${slot.start}
+          class=${'slot' + (picked && picked.start === slot.start ? ' selected' : '')}
+          aria-pressed=${Boolean(picked && picked.start === slot.start)}
+          data-start=${slot.start} onClick=${() => onPick(slot)}>${clockTime(slot.start)}
+          </button>`)}
+      </div>
+    </div>`;
+}
+
+function Choices({ label, items, value, onChoose, describe }) {
+  return html`<div class="choices" role="group" aria-label=${label}>
+    ${items.map((item) => html`<button type="button" key=${item.id}
+      class=${'choice' + (value === item.id ? ' selected' : '')} aria-pressed=${value === item.id}
+      onClick=${() => onChoose(item.id)}>
+      <span class="choice-name">${item.name}</span>
+      ${describe && html`<span class="choice-meta">${describe(item)}</span>`}</button>`)}
+  </div>`;
+}
+
+const typeLine = (t) => `${t.minutes} minutes · ${WHERE[t.location] || t.location}`;
+
+// --- booking (signed in) -------------------------------------------------------------------
+
+/** Book for myself (a client), for a client (the team, `clientId`), or move one (`reschedule`). */
+export function BookView({ clientId, reschedule }) {
+  const [types, setTypes] = useState(null);
+  const [providers, setProviders] = useState(null);
+  const [client, setClient] = useState(null);
+  const [moving, setMoving] = useState(null);
+  const [typeId, setTypeId] = useState('');
+  const [providerId, setProviderId] = useState('');
+  const [slot, setSlot] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const [done, setDone] = useState(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    const loads = [get('/appointment-types'), get('/providers/bookable')];
+    Promise.all(loads).then(([t, p]) => {
+      setTypes(t.appointment_types);
+      setProviders(p.providers);
+      if (t.appointment_types.length === 1) setTypeId(t.appointment_types[0].id);
+      if (p.providers.length === 1) setProviderId(p.providers[0].id);
+    }).catch((err) => setError(err.detail));
+    if (clientId) get('/clients/' + encodeURIComponent(clientId)).then((r) => setClient(r.client))
+      .catch((err) => setError(err.detail));
+    if (reschedule) {
+      get('/appointments/' + encodeURIComponent(reschedule)).then((r) => {
+        setMoving(r.appointment);
+        setTypeId(r.appointment.type_id);
+        setProviderId(r.appointment.provider_id);
+      }).catch((err) => setError(err.detail));
+    }
+  }, [clientId, reschedule]);
+
+  if (isStaff() && !clientId && !reschedule) {
+    return html`<section class="page"><h1>Book an appointment</h1>
+      <p>Open a client's profile and choose <strong>Book appointment</strong>.</p>
+      <p><a href="#/clients">Clients</a></p></section>`;
+  }
+  const type = types && types.find((t) => t.id === typeId);
+  const provider = providers && providers.find((p) => p.id === providerId);
+
+  async function confirm() {
+    setBusy(true);
+    setError('');
+    try {
+      const body = reschedule ? { start: slot.start }
+        : { provider_id: providerId, type_id: typeId, start: slot.start,
+          ...(clientId ? { client_id: clientId } : {}) };
+      const r = reschedule
+        ? await post(`/appointments/${encodeURIComponent(reschedule)}/reschedule`, body)
+        : await post('/appointments', body);
+      setDone(r.appointment);
+    } catch (err) {
+      setError(err.detail);
+      if (err.code === 'slot_taken') {
+        setSlot(null);
+        setAttempt((n) => n + 1);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (done) {
+    return html`<section class="page book-page" aria-labelledby="book-heading">
+      <h1 id="book-heading">${reschedule ? 'Appointment moved' : 'Appointment booked'}</h1>
+      <div class="booked-summary success" role="status">
+        <p><strong>${fullTime(done.start)}</strong></p>
+        <p>${done.type_name} with ${done.provider_name} · ${WHERE[done.location]}</p>
+      </div>
+      ${done.video_url && html`<p>Video link: <a href=${done.video_url} target="_blank"
+        rel="noopener noreferrer">${done.video_url}</a></p>`}
+      <p class="muted">${isStaff() ? 'The client gets a confirmation email.'
+        : 'A confirmation is on its way to your email.'}</p>
+      <div class="actions">
+        <a class="button primary" href=${isStaff() ? '#/calendar' : '#/appointments'}>
+          ${isStaff() ? 'Calendar' : 'My appointments'}</a>
+        ${client && client.care_thread_id && html`<a class="button"
+          href=${'#/threads/' + client.care_thread_id}>Chat with ${client.name}</a>`}
+      </div>
+    </section>`;
+  }
+
+  const heading = reschedule ? 'Move appointment' : client ? `Book for ${client.name}`
+    : 'Book an appointment';
+  return html`
+    <section class="page book-page" aria-labelledby="book-heading">
+      <h1 id="book-heading">${heading}</h1>
+      ${moving && html`<p class="muted">Now: ${fullTime(moving.start)} · ${moving.type_name}
+        with ${moving.provider_name}</p>`}
+      <${ErrorText} error=${error} />
+      ${!types ? html`<p class="muted">Loading…</p>` : html`
+        ${!reschedule && html`
+          <h2 class="step-title">Type</h2>
+          ${types.length ? html`<${Choices} label="Appointment type" items=${types}
+            value=${typeId} describe=${typeLine} onChoose=${(id) => {
+              setTypeId(id);
+              setSlot(null);
+            }} />` : html`<p class="notice">Nothing can be booked online yet.</p>`}
+          ${providers.length > 1 && html`
+            <h2 class="step-title">With</h2>
+            <${Choices} label="Provider" items=${providers} value=${providerId}
+              onChoose=${(id) => {
+                setProviderId(id);
+                setSlot(null);
+              }} />`}`}
+        ${typeId && providerId && html`<${SlotPicker} key=${typeId + providerId}
+          reloadKey=${typeId + providerId + attempt} picked=${slot} onPick=${setSlot}
+          load=${(from, to) => get(`/providers/${encodeURIComponent(providerId)}/slots?`
+            + new URLSearchParams({ type_id: typeId, from: from.toISOString(),
+              to: to.toISOString() })).then((r) => r.slots)} />`}
+        ${slot && html`
+          <div class="confirm-bar" role="region" aria-label="Confirm">
+            <p><strong>${`${longDay.format(new Date(slot.start))}, ${clockTime(slot.start)}`}</strong>
+              ${type && html`<br /><span class="muted">${type.name} · ${typeLine(type)}${
+                provider ? ` · ${provider.name}` : ''}</span>`}</p>
+            <button type="button" class="primary" disabled=${busy} onClick=${confirm}>
+              ${busy ? 'Booking…' : reschedule ? 'Move to this time' : 'Book'}</button>
+          </div>`}`}
+    </section>`;
+}
+
+// --- one appointment, as a card ------------------------------------------------------------
+
+function CancelForm({ appointment, onDone }) {
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  if (!open) {
+    return html`<button type="button" class="quiet" onClick=${() => setOpen(true)}>Cancel</button>`;
+  }
+  async function submit(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      const r = await post(`/appointments/${encodeURIComponent(appointment.id)}/cancel`,
+        reason.trim() ? { reason: reason.trim() } : {});
+      onDone(r.appointment);
+    } catch (err) {
+      setError(err.detail);
+      setBusy(false);
+    }
+  }
+  return html`<form class="cancel-form" onSubmit=${submit}>
+    <label for=${'reason-' + appointment.id}>Reason (optional)</label>
+    <input id=${'reason-' + appointment.id} value=${reason} maxLength=${500}
+      onInput=${(e) => setReason(e.currentTarget.value)} />
+    <${ErrorText} error=${error} />
+    <div class="actions"><button type="submit" class="danger" disabled=${busy}>
+      ${busy ? 'Cancelling…' : 'Cancel appointment'}</button>
+      <button type="button" class="quiet" onClick=${() => setOpen(false)}>Keep it</button></div>
+  </form>`;
+}
+
+function Actions({ appointment, onChange }) {
+  if (appointment.status !== 'booked' || new Date(appointment.end) < new Date()) return null;
+  return html`<div class="actions appt-actions">
+    ${appointment.video_url && html`<a class="button primary" href=${appointment.video_url}
+      target="_blank" rel="noopener noreferrer">Join</a>`}
+    <a class="button" href=${'#/book?reschedule=' + encodeURIComponent(appointment.id)}>
+      Reschedule</a>
+    <${CancelForm} appointment=${appointment} onDone=${onChange} />
+  </div>`;
+}
+
+function AppointmentItem({ appointment: initial }) {
+  const [a, setA] = useState(initial);
+  const staff = isStaff();
+  return html`<li class=${'appt-card ' + a.status} data-appointment-id=${a.id}>
+    <p class="appt-when"><strong>${fullTime(a.start)}</strong></p>
+    <p>${a.type_name} · ${WHERE[a.location] || a.location}</p>
+    <p class="muted">${staff ? `${a.client_name} with ${a.provider_name}`
+      : `With ${a.provider_name}`}</p>
+    ${a.status === 'cancelled' && html`<p class="appt-status">Cancelled${a.cancel_reason
+      ? `: ${a.cancel_reason}` : ''}</p>`}
+    <${Actions} appointment=${a} onChange=${setA} />
+  </li>`;
+}
+
+function CalendarFeed() {
+  const [active, setActive] = useState(null);
+  const [url, setUrl] = useState('');
+  const [error, setError] = useState('');
+  useEffect(() => {
+    get('/me/calendar-feed').then((r) => setActive(r.active)).catch((e) => setError(e.detail));
+  }, []);
+  async function reset() {
+    setError('');
+    try {
+      const r = await post('/me/calendar-feed');
+      setUrl(r.url);
+      setActive(true);
+    } catch (err) {
+      setError(err.detail);
+    }
+  }
+  return html`<section class="feed" aria-labelledby="feed-heading">
+    <h2 id="feed-heading">Calendar feed</h2>
+    <p class="muted">Subscribe to your appointments from your calendar app. Keep the address
+      private; making a new one stops the old one.</p>
+    ${url && html`<p><label for="feed-url">Your feed address</label>
+      <input id="feed-url" readonly value=${url} onFocus=${(e) => e.currentTarget.select()} /></p>`}
+    <${ErrorText} error=${error} />
+    <div class="actions">
+      <button type="button" onClick=${reset}>${active ? 'Make a new address' : 'Get a feed address'}
+      </button>
+      ${active && html`<button type="button" class="quiet" onClick=${async () => {
+        await del('/me/calendar-feed');
+        setActive(false);
+        setUrl('');
+      }}>Turn off</button>`}
+    </div>
+  </section>`;
+}
+
+/** Upcoming (and recent) appointments; the client's home for booking. */
+export function AppointmentsView() {
+  const [list, setList] = useState(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    const from = plusDays(new Date(), -1);
+    get('/appointments?' + new URLSearchParams({ from: from.toISOString(),
+      to: plusDays(from, 180).toISOString() }))
+      .then((r) => setList(r.appointments)).catch((err) => setError(err.detail));
+  }, []);
+  return html`<section class="page appointments-page" aria-labelledby="appts-heading">
+    <div class="page-head"><h1 id="appts-heading">Appointments</h1>
+      ${!isStaff() && html`<a class="button primary" href="#/book">Book</a>`}</div>
+    <${ErrorText} error=${error} />
+    ${!list ? html`<p class="muted">Loading…</p>` : list.length === 0
+      ? html`<p class="muted">No upcoming appointments.</p>`
+      : html`<ul class="appt-list">${list.map((a) => html`<${AppointmentItem} key=${a.id}
+          appointment=${a} />`)}</ul>`}
+    <${CalendarFeed} />
+  </section>`;
+}
+
+// --- the provider's week ---------------------------------------------------------------------
+
+function mondayOf(date) {
+  const d = new Date(date.getFullYear(), date.getMonth(), date.getDate());
+  const back = (d.getDay() + 6) % 7;
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate() - back);
+}
+
+export function CalendarView() {
+  const s = useStore();
+  const [week, setWeek] = useState(() => mondayOf(new Date()));
+  const [providers, setProviders] = useState([]);
+  const [providerId, setProviderId] = useState(s.me.id);
+  const [types, setTypes] = useState([]);
+  const [typeId, setTypeId] = useState('');
+  const [appointments, setAppointments] = useState(null);
+  const [slots, setSlots] = useState([]);
+  const [error, setError] = useState('');
+  const [version, setVersion] = useState(0);
+
+  useEffect(() => {
+    get('/providers/bookable').then((r) => setProviders(r.providers)).catch(() => {});
+    get('/appointment-types').then((r) => {
+      setTypes(r.appointment_types);
+      if (r.appointment_types.length) setTypeId(r.appointment_types[0].id);
+    }).catch(() => {});
+  }, [version]);
+
+  useEffect(() => {
+    const from = week;
+    const to = new Date(week.getFullYear(), week.getMonth(), week.getDate() + 7);
+    const range = { from: from.toISOString(), to: to.toISOString() };
+    setError('');
+    setAppointments(null);
+    get('/appointments?' + new URLSearchParams({ ...range, provider_id: providerId }))
+      .then((r) => setAppointments(r.appointments)).catch((err) => setError(err.detail));
+    if (typeId) {
+      get(`/providers/${encodeURIComponent(providerId)}/slots?`
+        + new URLSearchParams({ ...range, type_id: typeId }))
+        .then((r) => setSlots(r.slots)).catch(() => setSlots([]));
+    } else setSlots([]);
+  }, [week, providerId, typeId, version]);
+
+  const days = [...Array(7).keys()].map((i) => new Date(week.getFullYear(), week.getMonth(),
+    week.getDate() + i));
+  const apptsByDay = new Map();
+  for (const a of appointments || []) {
+    const key = localDayKey(a.start);
+    if (!apptsByDay.has(key)) apptsByDay.set(key, []);
+    apptsByDay.get(key).push(a);
+  }
+  const slotsByDay = byDay(slots);
+  const who = providers.find((p) => p.id === providerId);
+  return html`<section class="page calendar-page" aria-labelledby="cal-heading">
+    <div class="page-head"><h1 id="cal-heading">Calendar</h1>
+      <div class="actions">
+        <button type="button" onClick=${() => setWeek(plusDays(week, -7))}
+          aria-label="Previous week">‹</button>
+        <button type="button" onClick=${() => setWeek(mondayOf(new Date()))}>This week</button>
+        <button type="button" onClick=${() => setWeek(plusDays(week, 7))}
+          aria-label="Next week">›</button>
+      </div></div>
+    <div class="cal-filters">
+      ${isAdmin() && providers.length > 0 && html`<label>Provider <select value=${providerId}
+        onChange=${(e) => setProviderId(e.currentTarget.value)}>
+        ${!providers.some((p) => p.id === s.me.id) && html`<option value=${s.me.id}>Me</option>`}
+        ${providers.map((p) => html`<option key=${p.id} value=${p.id}>${p.name}</option>`)}
+        </select></label>`}
+      ${types.length > 0 && html`<label>Free times for <select value=${typeId}
+        onChange=${(e) => setTypeId(e.currentTarget.value)}>
+        ${types.map((t) => html`<option key=${t.id} value=${t.id}>${t.name}</option>`)}
+        </select></label>`}
+      ${who && html`<span class="muted">Hours in ${who.time_zone}</span>`}
+    </div>
+    <${ErrorText} error=${error} />
+    <div class="week" role="list" aria-label="Week"
+      data-loaded=${appointments ? 'true' : 'false'}>
+      ${days.map((d) => {
+        const key = localDayKey(d.toISOString());
+        const items = apptsByDay.get(key) || [];
+        const free = slotsByDay.get(key) || [];
+        return html`<div class="week-day" role="listitem" key=${key} data-day=${key}>
+          <h2 class="week-day-name">${dayFormat.format(d)}</h2>
+          ${items.map((a) => html`<a key=${a.id} class=${'cal-appt ' + a.status}
+            href=${'#/clients/' + encodeURIComponent(a.client_id)} data-appointment-id=${a.id}>
+            <span class="cal-time">${clockTime(a.start)}–${clockTime(a.end)}</span>
+            <span class="cal-who">${a.client_name}</span>
+            <span class="cal-what muted">${a.type_name}${a.status === 'cancelled'
+              ? ' · cancelled' : ''}</span></a>`)}
+          ${free.length > 0 && html`<p class="cal-free" title=${free.map((f) => clockTime(f.start))
+            .join(', ')}>${free.length} free</p>`}
+          ${items.length === 0 && free.length === 0 && html`<p class="muted small">—</p>`}
+        </div>`;
+      })}
+    </div>
+    ${providerId === s.me.id || isAdmin() ? html`<${HoursEditor} providerId=${providerId}
+      onSaved=${() => setVersion((v) => v + 1)} />` : null}
+    ${isAdmin() && html`<${TypesEditor} onChange=${() => setVersion((v) => v + 1)} />
+      <${PracticeAppointmentSettings} />`}
+    <${CalendarFeed} />
+  </section>`;
+}
+
+function HoursEditor({ providerId, onSaved }) {
+  const [zone, setZone] = useState('');
+  const [rows, setRows] = useState(null);
+  const [offDays, setOffDays] = useState([]);
+  const [newOff, setNewOff] = useState('');
+  const [status, setStatus] = useState('');
+  const [error, setError] = useState('');
+  useEffect(() => {
+    setRows(null);
+    get(`/providers/${encodeURIComponent(providerId)}/availability`).then((r) => {
+      const a = r.availability;
+      setZone(a.time_zone || browserZone() || 'UTC');
+      setRows(DAYS.map((_, day) => {
+        const found = a.weekly.find((w) => w.day === day);
+        return found ? { on: true, start: found.start, end: found.end }
+          : { on: false, start: '09:00', end: '17:00' };
+      }));
+      setOffDays(a.exceptions.filter((e) => !e.available && !e.start).map((e) => e.date));
+    }).catch((err) => setError(err.detail));
+  }, [providerId]);
+  if (!rows) return null;
+  const change = (i, key, value) => setRows(rows.map((r, j) => (j === i ? { ...r, [key]: value }
+    : r)));
+  async function save(e) {
+    e.preventDefault();
+    setStatus('');
+    setError('');
+    try {
+      await put(`/providers/${encodeURIComponent(providerId)}/availability`, {
+        time_zone: zone.trim(),
+        weekly: rows.map((r, day) => ({ day, start: r.start, end: r.end })).filter((_, i) =>
+          rows[i].on),
+        exceptions: offDays.map((date) => ({ date, available: false })),
+      });
+      setStatus('Hours saved.');
+      onSaved();
+    } catch (err) {
+      setError(err.detail);
+    }
+  }
+  return html`<form class="hours" onSubmit=${save} aria-labelledby="hours-heading">
+    <h2 id="hours-heading">Working hours</h2>
+    <${Field} label="Time zone" name="time_zone" value=${zone} onInput=${setZone}
+      hint="An IANA name, e.g. Europe/Berlin or America/New_York." />
+    <table class="hours-table"><tbody>
+      ${rows.map((r, i) => html`<tr key=${i}>
+        <th scope="row"><label><input type="checkbox" checked=${r.on}
+          onChange=${(e) => change(i, 'on', e.currentTarget.checked)} /> ${DAYS[i]}</label></th>
+        <td><input type="time" aria-label=${DAYS[i] + ' from'} value=${r.start} disabled=${!r.on}
+          onInput=${(e) => change(i, 'start', e.currentTarget.value)} /></td>
+        <td><input type="time" aria-label=${DAYS[i] + ' until'} value=${r.end} disabled=${!r.on}
+          onInput=${(e) => change(i, 'end', e.currentTarget.value)} /></td>
+      </tr>`)}
+    </tbody></table>
+    <fieldset><legend>Days off</legend>
+      <ul>${offDays.map((d) => html`<li key=${d}>${d} <button type="button" class="link"
+        onClick=${() => setOffDays(offDays.filter((x) => x !== d))}>Remove</button></li>`)}</ul>
+      <label for="off-day">Add a day off</label>
+      <input id="off-day" type="date" value=${newOff}
+        onInput=${(e) => setNewOff(e.currentTarget.value)} />
+      <button type="button" disabled=${!newOff} onClick=${() => {
+        if (!offDays.includes(newOff)) setOffDays([...offDays, newOff].sort());
+        setNewOff('');
+      }}>Add</button>
+    </fieldset>
+    <${ErrorText} error=${error} />
+    ${status && html`<p class="success" role="status">${status}</p>`}
+    <button type="submit" class="primary">Save hours</button>
+  </form>`;
+}
+
+function TypesEditor({ onChange }) {
+  const [types, setTypes] = useState([]);
+  const [name, setName] = useState('');
+  const [minutes, setMinutes] = useState('50');
+  const [location, setLocation] = useState('video');
+  const [bookableBy, setBookableBy] = useState('clients');
+  const [notice, setNotice] = useState('24');
+  const [cancelNotice, setCancelNotice] = useState('24');
+  const [error, setError] = useState('');
+  const load = () => get('/appointment-types').then((r) => setTypes(r.appointment_types));
+  useEffect(() => { load().catch(() => {}); }, []);
+  async function add(e) {
+    e.preventDefault();
+    setError('');
+    try {
+      await post('/appointment-types', {
+        name, minutes: Number(minutes), location, bookable_by: bookableBy,
+        min_notice_minutes: Math.round(Number(notice) * 60),
+        cancel_notice_minutes: Math.round(Number(cancelNotice) * 60),
+      });
+      setName('');
+      await load();
+      onChange();
+    } catch (err) {
+      setError(err.detail);
+    }
+  }
+  async function archive(t) {
+    await patch('/appointment-types/' + encodeURIComponent(t.id), { archived: true });
+    await load();
+    onChange();
+  }
+  const who = { clients: 'Clients book', team: 'Team only', public: 'Public link' };
+  return html`<section class="types" aria-labelledby="types-heading">
+    <h2 id="types-heading">Appointment types</h2>
+    <ul class="type-list">${types.map((t) => html`<li key=${t.id}>
+      <strong>${t.name}</strong> <span class="muted">${typeLine(t)} · ${who[t.bookable_by]}</span>
+      <button type="button" class="link" onClick=${() => archive(t)}>Archive</button></li>`)}
+    </ul>
+    <form class="type-form" onSubmit=${add}>
+      <${Field} label="Name" name="type_name" value=${name} onInput=${setName} maxLength=${100} />
+      <div class="row">
+        <${Field} label="Minutes" name="type_minutes" type="number" value=${minutes}
+          onInput=${setMinutes} />
+        <div class="field"><label for="type-location">Where</label>
+          <select id="type-location" value=${location}
+            onChange=${(e) => setLocation(e.currentTarget.value)}>
+            ${Object.entries(WHERE).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+          </select></div>
+        <div class="field"><label for="type-who">Who books</label>
+          <select id="type-who" value=${bookableBy}
+            onChange=${(e) => setBookableBy(e.currentTarget.value)}>
+            ${Object.entries(who).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+          </select></div>
+      </div>
+      <div class="row">
+        <${Field} label="Notice (hours)" name="type_notice" type="number" value=${notice}
+          onInput=${setNotice} />
+        <${Field} label="Cancel until (hours before)" name="type_cancel" type="number"
+          value=${cancelNotice} onInput=${setCancelNotice} />
+      </div>
+      <${ErrorText} error=${error} />
+      <button type="submit">Add type</button>
+    </form>
+  </section>`;
+}
+
+function PracticeAppointmentSettings() {
+  const [settings, setSettings] = useState(null);
+  const [template, setTemplate] = useState('');
+  const [hours, setHours] = useState('');
+  const [error, setError] = useState('');
+  const [status, setStatus] = useState('');
+  const show = (r) => {
+    setSettings(r.settings);
+    setTemplate(r.settings.meeting_url_template || '');
+    setHours(r.settings.reminder_hours.join(', '));
+  };
+  useEffect(() => { get('/appointment-settings').then(show).catch((e) => setError(e.detail)); },
+    []);
+  if (!settings) return null;
+  async function save(e) {
+    e.preventDefault();
+    setError('');
+    setStatus('');
+    try {
+      show(await patch('/appointment-settings', {
+        meeting_url_template: template.trim() || null,
+        reminder_hours: hours.split(',').map((h) => Number(h.trim())).filter((h) => h),
+      }));
+      setStatus('Saved.');
+    } catch (err) {
+      setError(err.detail);
+    }
+  }
+  async function link(enabled) {
+    try {
+      show(enabled === 'reset' ? await post('/appointment-settings/booking-link')
+        : await patch('/appointment-settings', { booking_enabled: enabled }));
+    } catch (err) {
+      setError(err.detail);
+    }
+  }
+  return html`<form class="appt-settings" onSubmit=${save} aria-labelledby="appt-set-heading">
+    <h2 id="appt-set-heading">Booking settings</h2>
+    <${Field} label="Video meeting address" name="meeting_url_template" value=${template}
+      onInput=${setTemplate} required=${false}
+      hint="e.g. https://meet.example.org/practice-{appointment_id}; {appointment_id} is filled in." />
+    <${Field} label="Reminders (hours before)" name="reminder_hours" value=${hours}
+      onInput=${setHours} required=${false} hint="Comma-separated, e.g. 24, 1." />
+    <${ErrorText} error=${error} />
+    ${status && html`<p class="success" role="status">${status}</p>`}
+    <button type="submit">Save settings</button>
+    <fieldset><legend>Public booking link</legend>
+      ${settings.booking_url ? html`<p><a href=${settings.booking_url} target="_blank"
+        rel="noopener" class="booking-url">${settings.booking_url}</a></p>
+        <button type="button" onClick=${() => link('reset')}>New link</button>
+        <button type="button" class="quiet" onClick=${() => link(false)}>Turn off</button>`
+      : html`<p class="muted">Let people who are not clients yet book a discovery call.</p>
+        <button type="button" onClick=${() => link(true)}>Turn on</button>`}
+    </fieldset>
+  </form>`;
+}
+
+// --- the public booking page -----------------------------------------------------------------
+
+export function PublicBookingView({ code }) {
+  const [info, setInfo] = useState(null);
+  const [infoError, setInfoError] = useState('');
+  const [typeId, setTypeId] = useState('');
+  const [providerId, setProviderId] = useState('');
+  const [slot, setSlot] = useState(null);
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [done, setDone] = useState(null);
+  const [attempt, setAttempt] = useState(0);
+  const base = '/booking/' + encodeURIComponent(code);
+
+  useEffect(() => {
+    get(base).then((r) => {
+      setInfo(r);
+      if (r.types.length === 1) setTypeId(r.types[0].id);
+      if (r.providers.length === 1) setProviderId(r.providers[0].id);
+    }).catch((err) => setInfoError(err.detail));
+  }, [code]);
+
+  async function submit(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setDone(await post(base, { provider_id: providerId, type_id: typeId, start: slot.start,
+        name, email, time_zone: browserZone() }));
+    } catch (err) {
+      setError(err instanceof ApiError ? err : { detail: String(err) });
+      if (err.code === 'slot_taken') {
+        setSlot(null);
+        setAttempt((n) => n + 1);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (infoError) {
+    return html`<${EntryPage} title="Booking link not valid">
+      <p class="error" role="alert">${infoError}</p><//>`;
+  }
+  if (!info) return html`<${EntryPage} title="Book a call"><p class="muted">Loading…</p><//>`;
+  if (done) {
+    return html`<${EntryPage} title="You're booked">
+      <div class="success" role="status">
+        <p><strong>${fullTime(done.appointment.start)}</strong></p>
+        <p>${done.appointment.type_name} with ${done.appointment.provider_name}</p></div>
+      <p>We sent a confirmation to <strong>${done.email}</strong>, and an invitation to create
+        your Carethread login, where you can message ${info.organization.name} securely.</p>
+    <//>`;
+  }
+  return html`
+    <${EntryPage} title=${`Book with ${info.organization.name}`}
+      intro="Pick a time that suits you. No login needed.">
+      ${info.types.length === 0 ? html`<p class="notice">Nothing can be booked here right now.</p>`
+        : html`
+        ${info.types.length > 1 && html`<h2 class="step-title">What</h2>
+          <${Choices} label="Appointment type" items=${info.types} value=${typeId}
+            describe=${typeLine} onChoose=${(id) => { setTypeId(id); setSlot(null); }} />`}
+        ${info.types.length === 1 && html`<p class="muted">${
+          `${info.types[0].name} · ${typeLine(info.types[0])}`}</p>`}
+        ${info.providers.length > 1 && html`<h2 class="step-title">With</h2>
+          <${Choices} label="Provider" items=${info.providers} value=${providerId}
+            onChoose=${(id) => { setProviderId(id); setSlot(null); }} />`}
+        ${typeId && providerId && html`<${SlotPicker} reloadKey=${typeId + providerId + attempt}
+          picked=${slot} onPick=${setSlot}
+          load=${(from, to) => get(base + '/slots?' + new URLSearchParams({
+            provider_id: providerId, type_id: typeId, from: from.toISOString(),
+            to: to.toISOString() })).then((r) => r.slots)} />`}
+        ${error && !slot && html`<p class="error" role="alert">${error.detail}</p>`}
+        ${slot && html`<form onSubmit=${submit} class="public-book-form">
+          <p class="selected-time"><strong>${
+            `${longDay.format(new Date(slot.start))}, ${clockTime(slot.start)}`}</strong></p>
+          <${Field} label="Your name" name="name" value=${name} onInput=${setName}
+            autocomplete="name" maxLength=${200} />
+          <${Field} label="Email" name="email" type="email" value=${email} onInput=${setEmail}
+            autocomplete="email" />
+          <${ErrorText} error=${error && error.detail} />
+          <${SubmitButton} busy=${busy} label="Book this time" busyLabel="Booking…" />
+        </form>`}`}
+    <//>`;
+}
+
+// --- appointment events in a chat --------------------------------------------------------------
+
+/** appointment id -> its latest known state, from the events held for a thread. */
+export function appointmentStates(events) {
+  const states = new Map();
+  for (const ev of events) {
+    const id = ev.data && ev.data.appointment_id;
+    if (!id || !APPOINTMENT_KINDS.has(ev.kind) || ev.kind === 'appointment.reminded') continue;
+    states.set(id, { status: ev.kind === 'appointment.cancelled' ? 'cancelled' : 'booked',
+      start: ev.data.start, end: ev.data.end });
+  }
+  return states;
+}
+
+function BookedCard({ ev, current }) {
+  const data = ev.data || {};
+  const [local, setLocal] = useState(null);
+  const state = local || current || { status: 'booked', start: data.start, end: data.end };
+  const appointment = { id: data.appointment_id, status: state.status, start: state.start,
+    end: state.end, video_url: data.video_url };
+  const by = ev.actor_id ? nameOf(ev.actor_id) : null;
+  return html`<li class="appt-card-item" data-seq=${ev.seq} data-kind=${ev.kind}
+    data-appointment-id=${data.appointment_id}>
+    <article class=${'appt-chat-card ' + state.status}
+      aria-label=${'Appointment: ' + (data.type_name || '')}>
+      <p class="form-card-kind">Appointment${state.status === 'cancelled' ? ' · cancelled' : ''}</p>
+      <h3 class="form-card-title">${fullTime(state.start)}</h3>
+      <p class="muted small">${`${data.type_name} with ${data.provider_name} · `
+        + `${WHERE[data.location] || data.location}${by ? ` · booked by ${by}` : ''}`}</p>
+      ${state.status === 'booked' && state.start !== data.start
+        && html`<p class="muted small">Moved from ${fullTime(data.start)}</p>`}
+      <${Actions} appointment=${appointment} onChange=${(a) => setLocal({ ...state,
+        status: a.status })} />
+    </article>
+  </li>`;
+}
+
+/** One appointment.* event in a thread: the booking is a card, the rest are lines. */
+export function AppointmentEventItem({ ev, current }) {
+  const data = ev.data || {};
+  if (ev.kind === 'appointment.booked') {
+    return html`<${BookedCard} ev=${ev} current=${current} />`;
+  }
+  const who = ev.actor_id ? nameOf(ev.actor_id) : 'Carethread';
+  let text;
+  if (ev.kind === 'appointment.rescheduled') {
+    text = `${who} moved the appointment from ${fullTime(data.from)} to ${fullTime(data.start)}`
+      + (data.reason ? ` (${data.reason})` : '');
+  } else if (ev.kind === 'appointment.cancelled') {
+    text = `${who} cancelled the appointment on ${fullTime(data.start)}`
+      + (data.reason ? ` (${data.reason})` : '');
+  } else {
+    text = `Reminder sent: appointment on ${fullTime(data.start)}`;
+  }
+  return html`<li class="sys appt-line" data-seq=${ev.seq} data-kind=${ev.kind}>
+    <p><span class="sys-text">${text}</span>
+      <time datetime=${ev.created_at}>${clockTime(ev.created_at)}</time></p></li>`;
+}
+
+export function goBook(clientId) {
+  navigate('#/book?client=' + encodeURIComponent(clientId));
+}
