@@ -66,6 +66,7 @@ async def test_one_email_per_unread_spell_with_no_content_and_a_working_unsubscr
         client = await add_client(http, provider, name="Casey Nightowl", email=email)
         casey = await accept(http, (await mailbox.wait_for(email)).token)
         tid = client["care_thread_id"]
+        await _read_all(http, casey, tid)  # the welcome message, read on arrival
         secret_1 = "I could not sleep again, the panic attacks are back"
         secret_2 = "PHQ-9 answer: nearly every day"
         await say(http, casey, tid, secret_1)
