@@ -171,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await runtime.outbox.stop()
             await runtime.bus.stop()
             await db.stop(settings)
+            runtime.passwords.close()
 
     route_handlers: list[Any] = [
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
