@@ -38,18 +38,15 @@ def sign(secret_key: str, value: str) -> str:
     return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
-# Hashing processes run this much nicer than the server, so the kernel gives the event loop's
-# core back at once when a request arrives (bench/RESULTS.md: pong p99 during 50 logins).
-HASH_NICENESS = 10
-
 _worker_hasher: PasswordHasher | None = None
 
 
-def _start_hashing_worker(time_cost: int, memory_kib: int, parallelism: int) -> None:
+def _start_hashing_worker(time_cost: int, memory_kib: int, parallelism: int, niceness: int
+                          ) -> None:
     """Initializer of each hashing process: lower priority first (argon2's lane threads,
     created later by this thread, inherit it), then the hasher."""
     global _worker_hasher
-    os.nice(HASH_NICENESS)
+    os.nice(niceness)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _worker_hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib,
                                     parallelism=parallelism)
@@ -80,14 +77,16 @@ class Passwords:
     """argon2id (default parameters unless set) in a pool of separate, lower-priority processes.
 
     Threads would share the interpreter with the event loop and compete with it at the same
-    priority; processes at nice +10 use the cores the loop leaves idle. The pool's size bounds
-    memory (each hash holds `ARGON2_MEMORY_KIB`); it starts with the first hash and is rebuilt
-    if a worker dies.
+    priority; processes at nice +10 (by default) use the cores the loop leaves idle. The pool's
+    size bounds memory (each hash holds `ARGON2_MEMORY_KIB`); it starts with the first hash and
+    is rebuilt if a worker dies.
     """
 
     def __init__(self, settings: Settings) -> None:
+        # Hashing processes run this much nicer than the server (PASSWORD_HASH_NICENESS, 10),
+        # so the kernel gives the event loop's core back at once when a request arrives.
         self._params = (settings.argon2_time_cost, settings.argon2_memory_kib,
-                        settings.argon2_parallelism)
+                        settings.argon2_parallelism, settings.password_hash_niceness)
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_cost=settings.argon2_memory_kib,
