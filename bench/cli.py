@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,12 +31,14 @@ from bench import procstat, profiling, scenarios
 from bench.fixtures import (
     ThreadPlan,
     User,
+    append_messages,
     insert_threads,
     insert_users,
     open_store,
     plan_threads,
     plan_users,
 )
+from bench.generator import Workers
 from bench.http import Http
 from bench.servers import (
     CONFIGS,
@@ -48,6 +52,7 @@ from bench.servers import (
 )
 
 LOGIN_PASSWORD = "bench password 123"
+RUNS = ROOT / "bench" / "runs"
 
 
 @dataclass
@@ -123,6 +128,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="JSON output (default "
                         "bench/results/latest.json; smoke: bench/results/smoke.json)")
     parser.add_argument("--label", default="", help="a note stored with the results")
+    parser.add_argument("--save", metavar="NAME", help="also keep the JSON as "
+                        "bench/runs/NAME.json, a folder under version control: every figure "
+                        "that bench/RESULTS.md quotes comes from a file there")
+    parser.add_argument("--scenario-seconds", type=float, help="a scenario that has not "
+                        "settled by then is recorded as unsettled, with what it measured, and "
+                        "the run goes on (default: smoke 120, quick 300, full 900)")
     return parser.parse_args(argv)
 
 
@@ -143,8 +154,10 @@ def git_state(root: Path) -> dict[str, Any]:
                                   text=True, timeout=10).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
-    return {"commit": run("rev-parse", "HEAD"),
-            "server_dirty": bool(run("status", "--porcelain", "--", "server", "migrations"))}
+    dirty = [line[3:] for line in run("status", "--porcelain", "--", "server", "migrations",
+                                      "pyproject.toml").splitlines() if line.strip()]
+    return {"commit": run("rev-parse", "HEAD"), "server_dirty": bool(dirty),
+            "dirty_files": dirty}
 
 
 class Run:
@@ -159,6 +172,9 @@ class Run:
         self.out = args.out or ROOT / "bench" / "results" / (
             "smoke.json" if args.smoke else "latest.json")
         self.failures: list[str] = []
+        self.unsettled: list[str] = []
+        self.scenario_seconds = args.scenario_seconds or {"smoke": 120.0, "quick": 300.0}.get(
+            self.mode, 900.0)
         self.extra_env = dict(item.split("=", 1) for item in args.server_env)
         self.settle = {"smoke": 0.3, "quick": 1.0}.get(self.mode, 3.0)
 
@@ -180,15 +196,30 @@ class Run:
             self.failures.append(f"{where}: lost {figures['lost']}, duplicates "
                                  f"{figures['duplicates']}, order errors "
                                  f"{figures['order_errors']}, errors {figures['errors']}")
-        if "not_synced" in figures and (figures["not_synced"] or figures["events_missing"]):
+        if "not_synced" in figures and (figures["not_synced"] or figures["events_missing"]
+                                        or figures.get("events_duplicated")
+                                        or figures.get("events_unexpected")):
             self.failures.append(f"{where}: {figures['not_synced']} clients not synced, "
-                                 f"{figures['events_missing']} events missing")
+                                 f"{figures['events_missing']} events missing, "
+                                 f"{figures.get('events_duplicated')} duplicated, "
+                                 f"{figures.get('events_unexpected')} unexpected")
         if "login_ok" in figures and figures["login_ok"] != figures["logins"]:
             self.failures.append(f"{where}: logins {figures['login_statuses']}")
         if figures.get("errors") and isinstance(figures["errors"], list):
             self.failures.append(f"{where}: {figures['errors']}")
 
     # --- Carethread ------------------------------------------------------------------------
+
+    async def whole(self, name: str, part: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+        """One configuration (or baseline): a failure outside any scenario is recorded and the
+        run goes on with the next one."""
+        try:
+            return await part
+        except Exception as exc:
+            reason = f"failed: {type(exc).__name__}: {exc}"
+            self.unsettled.append(f"{name}: {reason}")
+            log(f"  {name}: {reason}; going on")
+            return {"settled": False, "unsettled": reason}
 
     async def run_config(self, config: Config) -> dict[str, Any]:
         s = self.sizes
@@ -211,7 +242,7 @@ class Run:
             rng = random.Random(1)
             name = config.name
 
-            if self.wants("idle"):
+            async def idle() -> None:
                 log(f"  {name}: idle, {s.idle} sockets")
                 idle_users = plan_users(s.idle, "idle")
                 await insert_users(store, org_id, idle_users)
@@ -219,11 +250,15 @@ class Run:
                                                    self.dir, f"{name}-idle", settle=self.settle)
                 out["idle"]["close_drain_seconds"] = await scenarios.quiesce(server)
 
+            if self.wants("idle"):
+                await self.guarded(out, "idle", name, server, idle)
+
             users = plan_users(s.users, "member")
             plans = plan_threads(users, s.threads, rng)
             await insert_users(store, org_id, users)
             await insert_threads(store, org_id, users, plans)
-            if self.wants("messaging") or self.wants("knee"):
+
+            async def messaging() -> None:
                 await self.messaging(out, server, users, plans, gen_procs, gen_cpus, name,
                                      external=config.postgres)
                 if not _get(out, "messaging.settled") and self.wants("messaging"):
@@ -232,7 +267,10 @@ class Run:
                     await server.stop()
                     await server.start(migrate=False)
 
-            if self.wants("login_lag"):
+            if self.wants("messaging") or self.wants("knee"):
+                await self.guarded(out, "messaging", name, server, messaging)
+
+            async def login_lag() -> None:
                 log(f"  {name}: event-loop lag during {s.logins} logins")
                 login_users = plan_users(s.logins, "login")
                 await insert_users(store, org_id, login_users, password_hash=default_hash())
@@ -241,7 +279,10 @@ class Run:
                     gen_cpus, self.dir, f"{name}-ping")
                 self.check(f"{name} login_lag", out["login_lag"])
 
-            if self.wants("history"):
+            if self.wants("login_lag"):
+                await self.guarded(out, "login_lag", name, server, login_lag)
+
+            async def history() -> None:
                 log(f"  {name}: history, filling a thread with {s.history:,} events")
                 thread = ThreadPlan(id=str(uuid.uuid4()), members=[0])
                 started = time.monotonic()
@@ -252,7 +293,10 @@ class Run:
                                                          s.history, s.history_repeats)
                 out["history"]["fill_seconds"] = round(fill, 1)
 
-            if self.wants("sync"):
+            if self.wants("history"):
+                await self.guarded(out, "history", name, server, history)
+
+            async def sync() -> None:
                 log(f"  {name}: sync of {s.sync_threads} threads")
                 syncer = plan_users(1, "syncer", roles=("provider",))[0]
                 await insert_users(store, org_id, [syncer])
@@ -260,13 +304,15 @@ class Run:
                 sync_plans = [ThreadPlan(id=str(uuid.uuid4()), members=[0, 1])
                               for _ in range(s.sync_threads)]
                 await insert_threads(store, org_id, pair, sync_plans)
-                from bench.fixtures import append_messages
                 await append_messages(store, pair, sync_plans, "one more", seq=2)
                 out["sync"] = await scenarios.sync_threads(
                     server.ws_url, syncer.token, [p.id for p in sync_plans], 2, s.sync_repeats)
                 self.check(f"{name} sync", out["sync"])
 
-            if self.wants("reconnect"):
+            if self.wants("sync"):
+                await self.guarded(out, "sync", name, server, sync)
+
+            async def reconnect() -> None:
                 log(f"  {name}: restart with {s.reconnect} clients to reconnect and sync")
                 rc_users = plan_users(s.reconnect, "reconnect")
                 rc_plans = plan_threads(rc_users, max(1, s.reconnect // 2), rng)
@@ -276,12 +322,59 @@ class Run:
                     server, rc_users, rc_plans, store, gen_procs, gen_cpus, self.dir,
                     f"{name}-reconnect")
                 self.check(f"{name} reconnect", out["reconnect"])
+
+            if self.wants("reconnect"):
+                await self.guarded(out, "reconnect", name, server, reconnect)
         finally:
             await server.stop()
             if store is not None:
                 await store.close()
             await backing.drop()
         return out
+
+    async def guarded(self, out: dict[str, Any], key: str, name: str, server: Any,
+                      scenario: Callable[[], Awaitable[None]]) -> None:
+        """Run one scenario within the run's time budget. One that does not settle (or fails)
+        is recorded as such, with what it had measured and the server's state at that moment,
+        and the run goes on with the next scenario on a restarted server."""
+        budget = self.scenario_seconds
+        task = asyncio.ensure_future(scenario())
+        done, _ = await asyncio.wait({task}, timeout=budget)
+        if task in done and task.exception() is None:
+            return
+        if task in done:
+            exc = task.exception()
+            reason = f"failed: {type(exc).__name__}: {exc}"
+        else:
+            reason = f"did not settle within {budget:.0f} s"
+        partial = out.get(key) if isinstance(out.get(key), dict) else {}
+        record: dict[str, Any] = {**(partial or {}), "settled": False, "unsettled": reason,
+                                  "at_the_deadline": await self.snapshot(server)}
+        if task not in done:
+            task.cancel()  # the scenario's own cleanup (its load generators) runs now
+            with contextlib.suppress(BaseException):
+                await task
+        out[key] = record
+        self.unsettled.append(f"{name} {key}: {reason}")
+        log(f"  {name}: {key} UNSETTLED ({reason}); going on")
+        with contextlib.suppress(Exception):
+            self.save_partial(self.result)
+        await server.stop()
+        await server.start(migrate=False)
+
+    async def snapshot(self, server: Any) -> dict[str, Any]:
+        """What the server and its load generators had reached: for an unsettled scenario."""
+        pids = server.all_pids()
+        meter = procstat.CpuMeter({"server": pids})
+        meter.start()
+        await asyncio.sleep(1)
+        return {
+            "server_rss_mb": round(server.rss() / 1e6, 1),
+            "server_threads": {str(p): procstat.threads(p) for p in pids},
+            "cpu_pct_of_one_core": meter.stop(),
+            "generators": {w.name: w.progress_total() for w in Workers.running},
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        }
 
     async def messaging(self, out: dict[str, Any], target: Any, users: list[User],
                         plans: list[ThreadPlan], gen_procs: int, gen_cpus: list[int] | None,
@@ -392,18 +485,22 @@ class Run:
                      "the owner is created through POST /organizations",
             "configs": {}, "baseline": {},
         }
+        self.result = result
         for config in self.configs:
             log(f"== {config.name}: {config.description}")
-            result["configs"][config.name] = await self.run_config(config)
+            result["configs"][config.name] = await self.whole(
+                config.name, self.run_config(config))
             self.save_partial(result)
         if not (self.args.no_baseline or self.mode == "smoke"):
             for procs in sorted({c.workers for c in self.configs}):
                 log(f"== baseline, {procs} process(es)")
-                result["baseline"][f"{procs}p"] = await self.run_baseline(procs)
+                result["baseline"][f"{procs}p"] = await self.whole(
+                    f"baseline {procs}p", self.run_baseline(procs))
                 self.save_partial(result)
         result["ratios"] = ratios(result)
         result["targets"] = targets(result)
         result["failures"] = self.failures
+        result["unsettled"] = self.unsettled
         result["wall_seconds"] = round(time.monotonic() - started, 1)
         return result
 
@@ -480,8 +577,17 @@ def ratios(result: dict[str, Any]) -> dict[str, Any]:
 def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's stretch targets, measured, never asserted."""
     rows: list[dict[str, Any]] = []
-    pg = result["configs"].get("pg_redis", {})
-    emb = result["configs"].get("embedded", {})
+    for cname, cfg in result["configs"].items():
+        for key, value in cfg.items():
+            if isinstance(value, dict) and value.get("unsettled"):
+                rows.append({"target": f"{key} ({cname})",
+                             "measured": f"UNSETTLED: {value['unsettled']}", "met": None})
+
+    def settled(cfg: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in cfg.items() if not (isinstance(v, dict) and v.get("unsettled"))}
+
+    pg = settled(result["configs"].get("pg_redis", {}))
+    emb = settled(result["configs"].get("embedded", {}))
     msg = pg.get("messaging")
     if msg:
         rows.append({
@@ -633,6 +739,17 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(result))
     print(f"\n{result['wall_seconds']} s; figures in {run.out}")
+    if run.args.save:
+        RUNS.mkdir(exist_ok=True)
+        saved = RUNS / f"{run.args.save}.json"
+        saved.write_text(json.dumps(result, indent=1, default=str) + "\n")
+        print(f"kept in {saved.relative_to(ROOT)} (commit it with the figures it backs)")
+    if result["git"].get("server_dirty"):
+        print("\nWARNING: the server ran from a working tree with uncommitted changes to "
+              f"server/ or migrations/ ({', '.join(result['git']['dirty_files'][:8])}); these "
+              "figures are not those of the commit named in the JSON")
+    if run.unsettled:
+        print("\nUNSETTLED (recorded with what was measured):\n  " + "\n  ".join(run.unsettled))
     if run.failures:
         print("\nCORRECTNESS FAILURES:\n  " + "\n  ".join(run.failures))
         return 1

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from bench.servers import ROOT
 
@@ -17,6 +17,8 @@ LINE_LIMIT = 1 << 30  # a step's RESULT line holds every latency sample
 class Workers:
     """A group of `python -m bench.loadgen` processes, one spec each."""
 
+    running: ClassVar[set[Workers]] = set()  # started and not yet stopped
+
     def __init__(self, specs: list[dict[str, Any]], workdir: Path, cpus: list[int] | None,
                  name: str) -> None:
         self.specs = specs
@@ -24,6 +26,9 @@ class Workers:
         self.cpus = cpus
         self.name = name
         self.procs: list[asyncio.subprocess.Process] = []
+        # The last `PROGRESS {...}` line of each worker: what a scenario that does not settle
+        # had reached (e.g. sockets open so far).
+        self.progress: dict[int, dict[str, Any]] = {}
 
     @property
     def pids(self) -> list[int]:
@@ -32,6 +37,7 @@ class Workers:
     async def start(self, timeout: float = 600) -> list[dict[str, Any]]:
         """Launch every worker and wait for each one's READY line."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        Workers.running.add(self)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in [str(ROOT), env.get("PYTHONPATH", "")]
                                             if p)
@@ -48,9 +54,20 @@ class Workers:
         return await asyncio.wait_for(self._collect("READY"), timeout)
 
     async def _collect(self, tag: str) -> list[dict[str, Any]]:
-        return list(await asyncio.gather(*(self._read(p, tag) for p in self.procs)))
+        return list(await asyncio.gather(*(self._read(i, p, tag)
+                                           for i, p in enumerate(self.procs))))
 
-    async def _read(self, proc: asyncio.subprocess.Process, tag: str) -> dict[str, Any]:
+    def progress_total(self) -> dict[str, Any]:
+        """The workers' last progress figures, summed."""
+        total: dict[str, Any] = {}
+        for figures in self.progress.values():
+            for key, value in figures.items():
+                if isinstance(value, int | float):
+                    total[key] = total.get(key, 0) + value
+        return total
+
+    async def _read(self, index: int, proc: asyncio.subprocess.Process, tag: str
+                    ) -> dict[str, Any]:
         assert proc.stdout is not None
         while True:
             line = await proc.stdout.readline()
@@ -58,6 +75,9 @@ class Workers:
                 raise RuntimeError(
                     f"load generator {self.name} exited (see {self.workdir}/gen-{self.name}-*.log)")
             text = line.decode().strip()
+            if text.startswith("PROGRESS "):
+                self.progress[index] = json.loads(text[len("PROGRESS "):])
+                continue
             if text == tag:
                 return {}
             if text.startswith(tag + " "):
@@ -89,3 +109,4 @@ class Workers:
                 proc.kill()
                 await proc.wait()
         self.procs = []
+        Workers.running.discard(self)

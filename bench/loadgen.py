@@ -82,22 +82,38 @@ async def connect_ready(ws_url: str, token: str) -> ClientConnection:
 
 async def connect_all(ws_url: str, tokens: list[str], retries: int = 3
                       ) -> tuple[list[ClientConnection | None], int, float]:
-    """Open every socket, a bounded number at a time; (sockets, failures, seconds)."""
+    """Open every socket, a bounded number at a time; (sockets, failures, seconds).
+
+    Prints `PROGRESS {"connected": n, "failed": f}` every second meanwhile, so a coordinator
+    that gives up waiting still knows how far it got."""
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     start = time.monotonic()
+    counts = {"connected": 0, "failed": 0}
 
     async def one(token: str) -> ClientConnection | None:
         for attempt in range(retries):
             async with gate:
                 try:
-                    return await connect_ready(ws_url, token)
+                    conn = await connect_ready(ws_url, token)
+                    counts["connected"] += 1
+                    return conn
                 except Exception:
                     if attempt == retries - 1:
+                        counts["failed"] += 1
                         return None
             await asyncio.sleep(0.2 * (attempt + 1))
         return None
 
-    conns = await asyncio.gather(*(one(t) for t in tokens))
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(1)
+            emit("PROGRESS", {**counts, "seconds": round(time.monotonic() - start, 1)})
+
+    reporter = asyncio.create_task(report())
+    try:
+        conns = await asyncio.gather(*(one(t) for t in tokens))
+    finally:
+        reporter.cancel()
     return list(conns), sum(c is None for c in conns), time.monotonic() - start
 
 
@@ -274,27 +290,42 @@ async def run_idle(spec: dict[str, Any]) -> None:
 # --- reconnect -------------------------------------------------------------------------------
 
 
-async def _sync(conn: ClientConnection, cursors: dict[str, int]) -> int:
-    """Send one sync; count the events replayed before `synced`."""
+Got = Counter[tuple[str, int]]
+
+
+def _note(frame: Frame, cursors: dict[str, int], got: Got) -> None:
+    if frame.type == "event" and frame.event is not None:
+        ev = frame.event
+        cursors[ev.thread_id] = max(cursors.get(ev.thread_id, 0), ev.seq)
+        got[(ev.thread_id, ev.seq)] += 1
+
+
+async def _sync(conn: ClientConnection, cursors: dict[str, int], got: Got) -> None:
+    """Send one sync; note every event (thread, seq) that arrives before `synced`."""
     await conn.send(json.dumps({"type": "sync", "cursors": cursors}))
-    events = 0
     while True:
         frame = decode(await asyncio.wait_for(conn.recv(), 60))
         if frame.type == "synced":
-            return events
-        if frame.type == "event" and frame.event is not None:
-            cursors[frame.event.thread_id] = max(cursors.get(frame.event.thread_id, 0),
-                                                 frame.event.seq)
-            events += 1
+            return
+        _note(frame, cursors, got)
 
 
 async def run_reconnect(spec: dict[str, Any]) -> None:
-    """Clients that hold cursors, lose the server, reconnect with backoff and sync."""
-    clients: list[dict[str, Any]] = spec["clients"]  # {token, cursors: {thread: seq}}
+    """Clients that hold cursors, lose the server, reconnect with backoff and sync.
+
+    What counts is what each client holds at the end, by (thread, seq): every expected event
+    once, nothing else. A sync only counts as final on the restarted server: the coordinator
+    says `STOPPED <monotonic time>` once every old process has exited (and before it stores
+    the messages the clients must fetch), so a connection that opened earlier went to an old
+    worker still shutting down, which cannot have had those messages. Such a client reconnects
+    once the old server is gone and syncs again from its cursors (every sync's events count,
+    so a duplicate or a foreign event shows).
+    """
+    clients: list[dict[str, Any]] = spec["clients"]  # {token, cursors, expect: [thread ids]}
     conns, failed, seconds = await connect_all(spec["ws_url"], [c["token"] for c in clients])
     for client, conn in zip(clients, conns, strict=True):
         if conn is not None:
-            await _sync(conn, client["cursors"])
+            await _sync(conn, client["cursors"], Counter())
     emit("READY", {"connected": len(conns) - failed, "failed": failed,
                    "connect_seconds": round(seconds, 3)})
     await read_command()  # GO: the coordinator restarts the server now
@@ -302,34 +333,59 @@ async def run_reconnect(spec: dict[str, Any]) -> None:
     base, cap = spec.get("backoff", 0.1), spec.get("backoff_cap", 1.0)
     rng = random.Random(os.getpid())
     gate = asyncio.Semaphore(spec.get("concurrency", 256))
+    stopped = asyncio.Event()
+    stopped_at = [float("inf")]
+
+    async def commands() -> None:
+        while True:
+            command = await read_command()
+            if command[0] == "STOPPED":
+                stopped_at[0] = float(command[1])
+                stopped.set()
+                return
+            if command[0] == "STOP":
+                return
+
+    listener = asyncio.create_task(commands())
 
     async def follow(client: dict[str, Any], conn: ClientConnection | None) -> dict[str, Any]:
+        cursors: dict[str, int] = dict(client["cursors"])
+        got: Got = Counter()
         if conn is not None:
-            await conn.wait_closed()
+            await conn.wait_closed()  # the old server closes it
         lost_at = time.monotonic()
-        delay, attempts = base, 0
+        delay, attempts, early = base, 0, 0
+        synced_at = None
         while time.monotonic() < deadline:
             await asyncio.sleep(rng.uniform(0, delay))  # full jitter
             attempts += 1
             try:
                 async with gate:
                     fresh = await connect_ready(spec["ws_url"], client["token"])
-                    replayed = await _sync(fresh, client["cursors"])
+                    opened_at = time.monotonic()
+                    await _sync(fresh, cursors, got)
                 done = time.monotonic()
                 await fresh.close()
-                return {"lost_at": lost_at, "synced_at": done, "events": replayed,
-                        "attempts": attempts}
             except Exception:
                 delay = min(delay * 2, cap)
-        return {"lost_at": lost_at, "synced_at": None, "events": 0, "attempts": attempts}
+                continue
+            # Final only on the restarted server: wait until the old one is known to be gone.
+            await stopped.wait()
+            if opened_at > stopped_at[0]:
+                synced_at = done
+                break
+            early += 1  # an old worker still shutting down answered: sync again, from cursors
+            delay = base
+        expected = {(tid, 2) for tid in client["expect"]}
+        return {"lost_at": lost_at, "synced_at": synced_at, "attempts": attempts,
+                "early_syncs": early, "events": sum(got.values()),
+                "missing": len(expected - set(got)),
+                "duplicates": sum(n - 1 for n in got.values() if n > 1),
+                "unexpected": sum(n for key, n in got.items() if key not in expected)}
 
     outcomes = await asyncio.gather(*(follow(c, k) for c, k in zip(clients, conns, strict=True)))
-    emit("RESULT", {
-        "synced_at": [o["synced_at"] for o in outcomes],
-        "lost_at": [o["lost_at"] for o in outcomes],
-        "events": [o["events"] for o in outcomes],
-        "attempts": [o["attempts"] for o in outcomes],
-    })
+    listener.cancel()
+    emit("RESULT", {key: [o[key] for o in outcomes] for key in outcomes[0]} if outcomes else {})
 
 
 # --- ping ------------------------------------------------------------------------------------

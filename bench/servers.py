@@ -202,6 +202,11 @@ class CarethreadServer:
             return []
         return list(dict.fromkeys([self.proc.pid, *self.worker_pids()]))
 
+    def hasher_pids(self) -> list[int]:
+        """The password-hashing processes the workers start (server/security.py)."""
+        return [p for w in self.worker_pids() for p in procstat.children(w)
+                if "multiprocessing.spawn" in procstat.cmdline(p)]
+
     def rss(self) -> int:
         return sum(procstat.rss_bytes(p) for p in self.all_pids())
 

@@ -63,6 +63,7 @@ from server.webhooks import service as webhooks
 from server.webhooks.controller import WebhooksController
 from server.webhooks.sender import WebhookSender
 from server.ws.handler import ws_endpoint
+from server.ws.sessions import SessionWatch
 
 log = logging.getLogger("carethread")
 
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         outbox=OutboxSender(settings),
         bus=bus_module.Bus(settings),
+        sessions=SessionWatch(settings),
     )
 
     reminders = ReminderJob(settings)
@@ -159,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            await runtime.sessions.stop()
             await appointment_reminders.stop()
             await pusher.stop()
             await webhook_sender.stop()
@@ -168,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await runtime.outbox.stop()
             await runtime.bus.stop()
             await db.stop(settings)
+            runtime.passwords.close()
 
     route_handlers: list[Any] = [
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,

@@ -11,6 +11,7 @@ from server.mail.sender import OutboxSender
 from server.security import Passwords
 from server.settings import Settings
 from server.throttle import LoginThrottle
+from server.ws.sessions import SessionWatch
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Runtime:
     throttle: LoginThrottle
     outbox: OutboxSender
     bus: Bus
+    sessions: SessionWatch
 
 
 def get_runtime(state: State) -> Runtime:

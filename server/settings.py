@@ -76,6 +76,7 @@ class Settings:
     login_failure_limit: int
     login_failure_window_seconds: int
     password_hash_concurrency: int
+    password_hash_niceness: int
     argon2_time_cost: int
     argon2_memory_kib: int
     argon2_parallelism: int
@@ -208,6 +209,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         login_failure_limit=_int(env, "LOGIN_FAILURE_LIMIT", 10),
         login_failure_window_seconds=_int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
         password_hash_concurrency=_int(env, "PASSWORD_HASH_CONCURRENCY", 2),
+        password_hash_niceness=_int(env, "PASSWORD_HASH_NICENESS", 10),
         argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3),
         argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536),
         argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 4),

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
+import os
+import sqlite3
+import sys
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 
-from tests.conftest import Server, app_client
-from tests.helpers import invite_staff, new_bot, new_practice, new_thread, say, team
+from tests.conftest import ROOT, Backend, Server, app_client
+from tests.helpers import invite_staff, login, new_bot, new_practice, new_thread, say, team
 from tests.mailbox import Mailbox
 from tests.wsclient import Socket, is_event
 
@@ -103,3 +110,67 @@ async def test_a_removed_team_member_leaves_every_thread_and_can_be_invited_agai
     # The person's login survives; invited again, they accept with their password.
     again = await invite_staff(http, mailbox, owner, email=provider.email)
     assert again.id != provider.id and again.org_id == owner.org_id
+
+
+async def _revoke_in_database(backend: Backend, token: str) -> None:
+    """A session ended where no bus message announces it (an operator's SQL, another
+    deployment): only the periodic check can find it."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    url = backend.env["DATABASE_URL"]
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.split("///", 1)[1], timeout=30)
+        try:
+            with conn:
+                conn.execute("UPDATE auth_token SET revoked_at = ? WHERE token_hash = ?",
+                             (str(datetime.now(UTC)), digest))
+        finally:
+            conn.close()
+        return
+    import asyncpg
+
+    pg = await asyncpg.connect(url)
+    try:
+        await pg.execute("UPDATE auth_token SET revoked_at = now() WHERE token_hash = $1", digest)
+    finally:
+        await pg.close()
+
+
+async def test_a_session_revoked_without_a_bus_message_closes_its_sockets_at_the_next_check(
+    http: httpx.AsyncClient, backend: Backend, start_server: object
+) -> None:
+    srv = start_server(WS_LIVENESS_SECONDS="0.5")  # type: ignore[operator]
+    async with app_client(srv.url) as client:
+        owner = await new_practice(client)
+        other = (await login(client, owner.email)).json()["token"]
+        doomed = [await Socket.ready(srv.ws_url, owner.token) for _ in range(3)]
+        kept = await Socket.ready(srv.ws_url, other)
+        await _revoke_in_database(backend, owner.token)
+        for sock in doomed:
+            assert await sock.closed_with(wait=3) == 4401
+        # The same person's other session, checked in the same batch, stays open and usable.
+        await kept.send({"type": "ping"})
+        assert (await kept.until(lambda f: f["type"] == "pong"))["type"] == "pong"
+        await kept.close()
+
+
+async def test_one_check_covers_every_socket_of_the_process_in_constant_statements(
+    http: httpx.AsyncClient, backend: Backend, server: Server
+) -> None:
+    owner = await new_practice(http)
+    runs = {}
+    for count in (10, 300):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.session_batch_probe", owner.id, "-", str(count),
+            cwd=ROOT, env={**os.environ, **server.env}, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        runs[count] = json.loads(out.decode().strip().splitlines()[-1])
+    for run in runs.values():
+        # Revoked by someone else, idle past the timeout, expired: found, and their sockets told.
+        assert run["ended"] == run["expected_ended"] == run["told"]
+        assert run["due_touch_touched"]
+        assert run["watched_after_unwatch"] == 0
+    # One SELECT and one UPDATE (the touch) whether 10 or 300 sockets; then the SELECT alone.
+    assert runs[10]["statements"] == runs[300]["statements"] == 2
+    assert runs[10]["statements_again"] == runs[300]["statements_again"] == 1

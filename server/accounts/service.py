@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -292,26 +293,39 @@ def _alive(settings: Settings, row: dict[str, Any], kind: str, current: datetime
     return not (kind == SESSION and row["last_used_at"] + idle <= current)
 
 
-async def token_is_live(settings: Settings, identity: Identity, *, touch: bool = False) -> bool:
-    """Whether a socket opened with this token may stay open; an open socket counts as use."""
-    row = await (
-        AuthToken.select(
+SESSION_CHECK_BATCH = 10_000  # ids per statement: under both engines' bound-parameter limits
+
+
+async def ended_sessions(settings: Settings, identities: Collection[Identity]) -> set[uuid.UUID]:
+    """The tokens among these that may no longer hold a socket open; the others count as used.
+
+    For a whole process's sockets at once: one SELECT for every token (per 10,000), and one
+    UPDATE for those whose last use is older than TOUCH_EVERY, so idle sockets cost a constant
+    number of statements per check instead of one write each.
+    """
+    kinds = {identity.token_id: identity.kind for identity in identities}
+    if not kinds:
+        return set()
+    ids = list(kinds)
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), SESSION_CHECK_BATCH):
+        rows += await AuthToken.select(
+            AuthToken.id,
             AuthToken.revoked_at,
             AuthToken.expires_at,
             AuthToken.last_used_at,
             AuthToken.profile.status.as_alias("status"),
-        )
-        .where(AuthToken.id == identity.token_id)
-        .first()
-    )
+        ).where(AuthToken.id.is_in(ids[start:start + SESSION_CHECK_BATCH]))
     current = now()
-    if row is None or not _alive(settings, row, identity.kind, current):
-        return False
-    if touch and current - row["last_used_at"] >= TOUCH_EVERY:
-        await AuthToken.update({AuthToken.last_used_at: current}).where(
-            AuthToken.id == identity.token_id
-        )
-    return True
+    live = {row["id"]: row for row in rows if _alive(settings, row, kinds[row["id"]], current)}
+    stale = [token_id for token_id, row in live.items()
+             if current - row["last_used_at"] >= TOUCH_EVERY]
+    if stale:
+        async with write_transaction():  # queued with the other writers on SQLite
+            for start in range(0, len(stale), SESSION_CHECK_BATCH):
+                await AuthToken.update({AuthToken.last_used_at: current}).where(
+                    AuthToken.id.is_in(stale[start:start + SESSION_CHECK_BATCH]))
+    return set(kinds) - set(live)
 
 
 async def logout(identity: Identity) -> None:

@@ -13,14 +13,12 @@ import contextlib
 import logging
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 from litestar import WebSocket
 
 from server import bus as bus_module
-from server.accounts.service import token_is_live
 from server.errors import AppError
 from server.events import EventRecord, ack_frame, event_frame
 from server.identity import Identity
@@ -71,11 +69,13 @@ class Connection:
             self.tasks = [
                 asyncio.create_task(self._read_loop()),
                 asyncio.create_task(self._deliver_loop(subscriber)),
-                asyncio.create_task(self._watch_session()),
             ]
+            # Expiry and revocations no bus message announced: the process's batch watch.
+            unwatch = self.runtime.sessions.watch(self.identity, self._session_ended)
             try:
                 await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:
+                unwatch()
                 for task in self.tasks:
                     task.cancel()
                 results = await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -97,14 +97,8 @@ class Connection:
         log.info("closing slow connection of %s", self.user_id)
         self.close_soon(frames.CLOSE_TOO_SLOW, "too far behind; reconnect and sync")
 
-    async def _watch_session(self) -> None:
-        """Expiry (to the second) and revocations no bus message announced (every few s)."""
-        while True:
-            until_expiry = (self.identity.expires_at - datetime.now(UTC)).total_seconds()
-            await asyncio.sleep(max(0.0, min(self.settings.ws_liveness_seconds, until_expiry)))
-            if not await token_is_live(self.settings, self.identity, touch=True):
-                self.close_soon(frames.CLOSE_UNAUTHENTICATED, "session ended")
-                return
+    def _session_ended(self) -> None:
+        self.close_soon(frames.CLOSE_UNAUTHENTICATED, "session ended")
 
     # --- writing --------------------------------------------------------------------------
 
