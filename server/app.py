@@ -39,6 +39,7 @@ from server.forms.controller import (
 )
 from server.forms.reminders import ReminderJob
 from server.forms.service import hooks_for
+from server.inputs import CarethreadRequest, refuse_nul_in_url
 from server.mail.sender import OutboxSender
 from server.notifications import service as notifications
 from server.notifications.controller import NotificationsController, UnsubscribeController
@@ -210,4 +211,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # config would install a second format on the root logger. Errors are logged by
         # server/errors.py.
         logging_config=None,
+        request_class=CarethreadRequest,
+        middleware=[refuse_nul_in_url],
     )
