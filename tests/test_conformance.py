@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import Server
+from tests.conftest import POSTGRES_URL, Backend, Server, _postgres_admin, server_env
 from tests.forms_helpers import PHQ9, new_form
 from tests.helpers import (
     PASSWORD,
@@ -417,3 +423,60 @@ async def test_a_membership_row_in_another_practices_thread_opens_nothing(
     await sock.close()
     events = (await http.get(f"/threads/{tid}/events", headers=owner_b.headers)).json()
     assert [e["kind"] for e in events["events"]] == ["thread.created", "message"]
+
+
+# --- several processes migrating a fresh database at once -------------------------------------
+
+
+@pytest.fixture
+def fresh_database(backend: Backend, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """An empty database of the backend's engine, no migration run yet."""
+    env = {k: v for k, v in backend.env.items() if k != "DATABASE_URL"}
+    if backend.name == "sqlite":
+        yield {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+        return
+    name = f"carethread_fresh_{uuid.uuid4().hex[:12]}"
+    _postgres_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield {**env, "DATABASE_URL": POSTGRES_URL.rsplit("/", 1)[0] + "/" + name}
+    finally:
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_several_servers_started_at_once_on_a_fresh_database_all_come_up(
+    backend: Backend, mailbox: Mailbox, fresh_database: dict[str, str], tmp_path: Path
+) -> None:
+    servers = [Server(Backend(backend.name, fresh_database, tmp_path),
+                      server_env(backend, mailbox, **fresh_database)) for _ in range(3)]
+    procs = []
+    for srv in servers:  # all at once: each migrates before it listens
+        srv.log_path = tmp_path / f"server-{srv.port}.log"
+        with open(srv.log_path, "ab") as log:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "server", "serve", "--port", str(srv.port)],
+                cwd=tmp_path, env={**os.environ, **srv.env}, stdout=log,
+                stderr=subprocess.STDOUT))
+        srv.proc = procs[-1]
+    try:
+        deadline = time.monotonic() + 60
+        waiting = list(servers)
+        while waiting and time.monotonic() < deadline:
+            for srv in list(waiting):
+                assert srv.proc is not None
+                assert srv.proc.poll() is None, f"a server died:\n{srv.log_tail()}"
+                try:
+                    if httpx.get(srv.url + "/health", timeout=1).status_code == 200:
+                        waiting.remove(srv)
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+        assert not waiting, "\n".join(s.log_tail() for s in waiting)
+        # And the database is whole: a practice can sign up through any of them.
+        for srv in servers:
+            resp = httpx.post(srv.url + "/api/v1/organizations", json={
+                "name": "Fresh", "owner": {"name": "O", "email": unique_email("fresh"),
+                                           "password": PASSWORD}}, timeout=30)
+            assert resp.status_code == 201, resp.text
+    finally:
+        for srv in servers:
+            srv.stop()
