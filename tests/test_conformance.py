@@ -106,11 +106,16 @@ async def test_a_nul_character_is_refused_in_every_text_before_anything_changes(
                              headers=h))
     refused(await http.post("/forms", json={"title": "Intake", "items": [
         {"id": "q", "type": "short_text", "text": "Your\x00 goal"}]}, headers=owner.headers))
+    refused(await http.post("/clients/import", params={"dry_run": "false"},
+                            content=b"name,email\nNu\x00ll Person,\n",
+                            headers={**h, "Content-Type": "text/csv"}))
     # Nothing changed.
     events = (await http.get(f"/threads/{tid}/events", headers=h)).json()["events"]
     assert [e["kind"] for e in events] == ["thread.created"]
     resp = await http.get(f"/clients/{client['id']}", headers=h)
     assert resp.json()["client"]["name"] == "Casey Client"
+    clients = (await http.get("/clients", headers=h)).json()["clients"]
+    assert [c["name"] for c in clients] == ["Casey Client"]
     # The six characters `\u0000` are ordinary text.
     event = await say(http, provider, tid, "type \\u0000 to mean NUL")
     assert event["body"] == "type \\u0000 to mean NUL"
