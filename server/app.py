@@ -52,6 +52,7 @@ from server.onboarding.controller import (
 )
 from server.push.controller import PushController
 from server.push.service import Pusher
+from server.openapi import correct_allow_header, correct_schema
 from server.runtime import Runtime, get_runtime
 from server.scheduled import service as scheduled
 from server.scheduled.controller import ScheduledController
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        correct_schema(app)
         await db.start(settings)
         bus_module.install(runtime.bus)
         uow.install(wake_mail=runtime.outbox.notify)
@@ -212,5 +214,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # server/errors.py.
         logging_config=None,
         request_class=CarethreadRequest,
-        middleware=[refuse_nul_in_url],
+        middleware=[refuse_nul_in_url, correct_allow_header],
     )
