@@ -9,11 +9,14 @@ created the route when several handlers share a path).
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.accounts.service import EMAIL_PATTERN, WHITESPACE
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -63,6 +66,9 @@ EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/join/{code}"): (409, 429),
     ("POST", "/api/v1/threads/{thread_id}/members"): (409,),
     ("DELETE", "/api/v1/threads/{thread_id}/members/{user_id}"): (409,),
+    ("POST", "/api/v1/groups"): (409,),
+    ("PATCH", "/api/v1/groups/{group_id}"): (409,),
+    ("POST", "/api/v1/tags"): (409,),
     ("POST", "/api/v1/form-requests"): (409,),
     ("PUT", "/api/v1/form-requests/{request_id}/draft"): (409,),
     ("POST", "/api/v1/form-requests/{request_id}/submit"): (409,),
@@ -117,6 +123,98 @@ def correct_schema(app: Litestar) -> None:
                                         "content": {"application/json": {"schema": ref}}}
             if "204" in responses:  # no body, so no media type
                 responses["204"].pop("content", None)
+            for parameter in operation.get("parameters", []):
+                _refine_parameter(parameter, handler)
+    components = schema["components"]["schemas"]
+    for name, component in components.items():
+        if name != "Error":
+            _refine(component, None, name)
+    components["TimeZone"] = {"type": "string", "description": "An IANA time zone name",
+                              "enum": sorted(zoneinfo.available_timezones())}
+
+
+# What the services refuse, said in the schema (accounts.service.normalize_email /
+# check_password / clean_name, forms.schema). The NUL rule of server/inputs.py holds for every
+# string; it is said once, in docs/api.md, rather than as a pattern on each (which makes
+# generating long valid strings from the schema very slow).
+NOT_BLANK = f"^[^\\u0000]*[^{WHITESPACE}\\u0000][^\\u0000]*$"
+# The service strips spaces around an email first.
+EMAIL = f"^[{WHITESPACE}]*{EMAIL_PATTERN[1:-1]}[{WHITESPACE}]*$"
+PROPERTY_RULES: dict[tuple[str, str], dict[str, Any]] = {
+    ("OwnerIn", "password"): {"minLength": 8},
+    ("AcceptInvitationIn", "password"): {"minLength": 8},
+    ("ResetIn", "password"): {"minLength": 8},
+    ("ChangePasswordIn", "new_password"): {"minLength": 8},
+    ("JoinIn", "password"): {"minLength": 8},
+    ("ForgotIn", "email"): {"pattern": ".*"},  # any text: the same answer for every email
+    ("LoginIn", "email"): {"pattern": ".*"},  # a wrong one is only wrong credentials
+    ("FormIn", "items"): {"minItems": 1},
+    ("FormIn", "title"): {"pattern": NOT_BLANK},
+    ("FormPatch", "title"): {"pattern": NOT_BLANK},
+    ("FormPatch", "items"): {"minItems": 1},
+}
+_PATTERN_BY_NAME = {"name": NOT_BLANK, "email": EMAIL}
+
+
+def _is_plain_string(node: dict[str, Any]) -> bool:
+    """A string schema (maybe nullable) that no format, enum or pattern already pins down."""
+    if any(key in node for key in ("pattern", "format", "enum", "const")):
+        return False
+    kinds = node.get("type")
+    if kinds == "string" or (isinstance(kinds, list) and "string" in kinds):
+        return True
+    options = node.get("oneOf") or node.get("anyOf") or []
+    return any(isinstance(o, dict) and o.get("type") == "string"
+               and not any(k in o for k in ("pattern", "format", "enum", "const"))
+               for o in options)
+
+
+def _set_on_strings(node: dict[str, Any], key: str, value: Any) -> None:
+    """On a string schema, or on the string branch of a nullable one."""
+    options = [o for o in node.get("oneOf") or node.get("anyOf") or []
+               if isinstance(o, dict) and o.get("type") == "string"]
+    for target in options or [node]:
+        target[key] = value
+
+
+def _refine(node: Any, name: str | None, component: str | None = None) -> None:
+    if not isinstance(node, dict):
+        return
+    if _is_plain_string(node) and name in _PATTERN_BY_NAME:
+        _set_on_strings(node, "pattern", _PATTERN_BY_NAME[name])
+    if name == "timezone":
+        node["anyOf"] = [{"$ref": "#/components/schemas/TimeZone"}, *(
+            [{"type": "null"}] if {"type": "null"} in node.get("oneOf", []) else [])]
+        node.pop("oneOf", None)
+        node.pop("type", None)
+    for prop, sub in node.get("properties", {}).items():
+        _refine(sub, prop)
+        if component is not None:
+            for key, value in PROPERTY_RULES.get((component, prop), {}).items():
+                if key == "pattern":
+                    _set_on_strings(sub, key, value)
+                else:
+                    sub[key] = value
+    for key in ("items", "additionalProperties"):
+        _refine(node.get(key), None)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for sub in node.get(key, []):
+            if isinstance(sub, dict) and sub.get("type") != "string":
+                _refine(sub, None)
+
+
+def _refine_parameter(parameter: dict[str, Any], handler: Any) -> None:
+    schema = parameter.get("schema")
+    if not isinstance(schema, dict):
+        return
+    # Litestar leaves out a bound of 0 and writes big ones as floats (2**63 - 1 rounds up):
+    # the integers as declared.
+    field = handler.parsed_fn_signature.parameters.get(parameter["name"])
+    definition = getattr(field, "kwarg_definition", None)
+    for key, bound in (("minimum", getattr(definition, "ge", None)),
+                       ("maximum", getattr(definition, "le", None))):
+        if isinstance(bound, int):
+            schema[key] = bound
 
 
 def _schema_dict(app: Litestar) -> dict[str, Any]:
