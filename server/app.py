@@ -50,9 +50,9 @@ from server.onboarding.controller import (
     PracticeController,
     TagsController,
 )
+from server.openapi import SCHEMA_PATH, openapi_truth
 from server.push.controller import PushController
 from server.push.service import Pusher
-from server.openapi import correct_allow_header, correct_schema
 from server.runtime import Runtime, get_runtime
 from server.scheduled import service as scheduled
 from server.scheduled.controller import ScheduledController
@@ -147,7 +147,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        correct_schema(app)
         await db.start(settings)
         bus_module.install(runtime.bus)
         uow.install(wake_mail=runtime.outbox.notify)
@@ -202,7 +201,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[runtime.bus.plugin],
         state=State({"runtime": runtime}),
         openapi_config=OpenAPIConfig(
-            title="Carethread", version="1.0.0", path="/schema",
+            title="Carethread", version="1.0.0", path=SCHEMA_PATH,
             render_plugins=[RedocRenderPlugin(
                 path="/redoc", js_url=f"{APIDOCS_PATH}/redoc.standalone.js", google_fonts=False,
                 favicon="<link rel='icon' type='image/svg+xml' href='/static/icon.svg'>",
@@ -214,5 +213,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # server/errors.py.
         logging_config=None,
         request_class=CarethreadRequest,
-        middleware=[refuse_nul_in_url, correct_allow_header],
+        middleware=[refuse_nul_in_url, openapi_truth],
     )

@@ -2,13 +2,14 @@
 
 Litestar documents every 400 with its own error shape (`status_code`, `extra`) and no other 4xx;
 the server answers `{detail, code, ...}` (server/errors.py) with the codes below. The schema is
-corrected once, when the app starts, before anyone can read it. The `Allow` header of automatic
+corrected once, before it is first served. The `Allow` header of automatic
 `OPTIONS` answers is corrected here too (Litestar lists only the methods of the handler that
 created the route when several handlers share a path).
 """
 
 from __future__ import annotations
 
+import asyncio
 import zoneinfo
 from typing import Any
 
@@ -78,6 +79,7 @@ EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
 }
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+SCHEMA_PATH = "/schema"  # OpenAPIConfig(path=...) in server/app.py
 
 
 def _handlers(app: Litestar) -> dict[tuple[str, str], Any]:
@@ -225,20 +227,30 @@ def _schema_dict(app: Litestar) -> dict[str, Any]:
     return schema
 
 
-def correct_allow_header(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware: `OPTIONS` answers list every method of the path."""
+def openapi_truth(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: the schema is corrected before it is first served (in a worker thread:
+    building it takes about a second), and `OPTIONS` answers list every method of the path."""
     methods_by_path: dict[str, str] = {}
+    corrected = asyncio.Event()
+    correcting = asyncio.Lock()
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "OPTIONS":
+        if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        template = scope.get("path_template")
+        if scope["path"].startswith(SCHEMA_PATH) and not corrected.is_set():
+            async with correcting:
+                if not corrected.is_set():
+                    await asyncio.to_thread(correct_schema, scope["litestar_app"])
+                    corrected.set()
+        if scope.get("method") != "OPTIONS":
+            await app(scope, receive, send)
+            return
         if not methods_by_path:
             for route in scope["litestar_app"].routes:
                 if isinstance(route, HTTPRoute):
                     methods_by_path[route.path_format] = ", ".join(sorted(route.methods))
-        allow = methods_by_path.get(template or "")
+        allow = methods_by_path.get(scope.get("path_template") or "")
 
         async def send_with_allow(message: Message) -> None:
             if allow and message["type"] == "http.response.start":
