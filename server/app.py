@@ -39,6 +39,7 @@ from server.forms.controller import (
 )
 from server.forms.reminders import ReminderJob
 from server.forms.service import hooks_for
+from server.inputs import CarethreadRequest, refuse_nul_in_url
 from server.mail.sender import OutboxSender
 from server.notifications import service as notifications
 from server.notifications.controller import NotificationsController, UnsubscribeController
@@ -49,6 +50,7 @@ from server.onboarding.controller import (
     PracticeController,
     TagsController,
 )
+from server.openapi import SCHEMA_PATH, openapi_truth
 from server.push.controller import PushController
 from server.push.service import Pusher
 from server.runtime import Runtime, get_runtime
@@ -203,7 +205,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[runtime.bus.plugin],
         state=State({"runtime": runtime}),
         openapi_config=OpenAPIConfig(
-            title="Carethread", version="1.0.0", path="/schema",
+            title="Carethread", version="1.0.0", path=SCHEMA_PATH,
             render_plugins=[RedocRenderPlugin(
                 path="/redoc", js_url=f"{APIDOCS_PATH}/redoc.standalone.js", google_fonts=False,
                 favicon="<link rel='icon' type='image/svg+xml' href='/static/icon.svg'>",
@@ -214,4 +216,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # config would install a second format on the root logger. Errors are logged by
         # server/errors.py.
         logging_config=None,
+        request_class=CarethreadRequest,
+        middleware=[refuse_nul_in_url, openapi_truth],
     )

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import redirect_stdout
@@ -84,8 +85,49 @@ def prepare_sqlite(settings: Settings) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
+# pg_advisory_lock key of migrations: any fixed 64-bit number, the same in every process.
+MIGRATION_LOCK_KEY = 0x6361726574687264  # "carethrd"
+
+
 async def migrate(settings: Settings) -> None:
-    """Run every pending migration; raise if one fails (Piccolo only reports it)."""
+    """Run every pending migration; raise if one fails (Piccolo only reports it).
+
+    Any number of processes may start at once: they take turns (a PostgreSQL advisory lock, or
+    a lock file beside the SQLite file), and the ones that wait find nothing left to run.
+    """
+    async with _migration_lock(settings):
+        await _migrate(settings)
+
+
+@contextlib.asynccontextmanager
+async def _migration_lock(settings: Settings) -> AsyncIterator[None]:
+    if settings.is_sqlite:
+        import fcntl
+
+        lock_path = settings.sqlite_path.with_name(settings.sqlite_path.name + ".migrate-lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = await asyncio.to_thread(os.open, lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        # A session lock on a connection of its own, held while Piccolo uses others.
+        await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        try:
+            yield
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+    finally:
+        await connection.close()
+
+
+async def _migrate(settings: Settings) -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     prepare_sqlite(settings)

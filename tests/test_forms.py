@@ -331,7 +331,7 @@ async def test_what_the_client_gets_back_and_what_is_kept(
     intake = await new_form(http, owner)
     client, robin = await _client_of(http, mailbox, owner)
     [scored] = await request_form(http, owner, phq9["id"], client["id"],
-                                  due_at="2030-01-01T00:00:00")  # no zone: taken as UTC
+                                  due_at="2030-01-01T00:00:00Z")
     assert scored["due_at"].startswith("2030-01-01T00:00:00")
     await http.post(f"/form-requests/{scored['id']}/submit", json={"answers": phq9_answers()},
                     headers=robin.headers)

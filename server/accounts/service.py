@@ -38,7 +38,12 @@ BOT = "bot"
 TOUCH_EVERY = timedelta(seconds=60)
 MIN_PASSWORD = 8
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Python's whitespace (str.isspace), spelled out so the same pattern means the same in the
+# OpenAPI schema (ECMA regex) as here; control characters are refused as well.
+WHITESPACE = "\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+_EMAIL_CHAR = f"[^@{WHITESPACE}\\x00-\\x1f\\x7f-\\x9f]+"
+EMAIL_PATTERN = f"^{_EMAIL_CHAR}@{_EMAIL_CHAR}\\.{_EMAIL_CHAR}$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def now() -> datetime:

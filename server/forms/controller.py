@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from server.forms import service
 from server.identity import Identity
+from server.inputs import MAX_INT
 from server.runtime import Runtime
 
 Items = Annotated[list[dict[str, Any]], msgspec.Meta(max_length=200)]
@@ -39,7 +40,7 @@ class RequestIn(msgspec.Struct):
     form_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=20)]
     client_ids: Ids = msgspec.field(default_factory=list)
     group_id: uuid.UUID | None = None
-    due_at: datetime | None = None
+    due_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
     notify: bool = False
 
 
@@ -74,7 +75,8 @@ class FormsController(Controller):
 
     @get("/{form_id:str}")
     async def show(self, form_id: str, identity: Identity,
-                   version: Annotated[int | None, Parameter(ge=1)] = None) -> dict[str, Any]:
+                   version: Annotated[int | None, Parameter(ge=1, le=MAX_INT)] = None
+                   ) -> dict[str, Any]:
         return {"form": await service.get_form(identity, form_id, version)}
 
     @patch("/{form_id:str}")
@@ -86,7 +88,7 @@ class FormsController(Controller):
 
     @get("/{form_id:str}/fhir")
     async def export_fhir(self, form_id: str, identity: Identity, runtime: Runtime,
-                          version: Annotated[int | None, Parameter(ge=1)] = None
+                          version: Annotated[int | None, Parameter(ge=1, le=MAX_INT)] = None
                           ) -> dict[str, Any]:
         """The form as a FHIR R4 Questionnaire."""
         return await service.export_fhir(runtime.settings, identity, form_id, version)

@@ -31,6 +31,10 @@ MAX_ITEMS = 200
 MAX_OPTIONS = 100
 SHORT_TEXT = 500
 LONG_TEXT = 10_000
+# What numbers a form may hold. A score is summed over every chosen option and scale of a form
+# (at most MAX_ITEMS * MAX_OPTIONS terms) and stored as a REAL: bounded, the sum stays finite.
+MAX_SCORE = 1_000_000
+MAX_NUMBER = 10**15  # number questions' bounds and answers: exact in a double
 _ID = re.compile(r"^[A-Za-z0-9_.\-/]{1,64}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -77,8 +81,10 @@ def check_definition(items: Any) -> list[dict[str, Any]]:
         if kind in ("number", "scale"):
             for bound in ("min", "max"):
                 value = raw.get(bound)
-                if value is not None and not _is_number(value):
-                    raise InvalidInput(f"{where}.{bound} must be a number.")
+                limit = MAX_SCORE if kind == "scale" else MAX_NUMBER
+                if value is not None and not _is_number(value, limit):
+                    raise InvalidInput(f"{where}.{bound} must be a number from {-limit} "
+                                       f"to {limit}.")
                 if value is not None:
                     item[bound] = value
             if kind == "scale" and ("min" not in item or "max" not in item):
@@ -117,8 +123,9 @@ def _check_options(options: Any, where: str) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"value": option["value"],
                                  "label": str(option.get("label") or option["value"])[:500]}
         if option.get("score") is not None:
-            if not _is_number(option["score"]):
-                raise InvalidInput(f"{where}.options score must be a number.")
+            if not _is_number(option["score"], MAX_SCORE):
+                raise InvalidInput(f"{where}.options score must be a number from "
+                                   f"{-MAX_SCORE} to {MAX_SCORE}.")
             entry["score"] = option["score"]
         if option.get("system"):
             entry["system"] = str(option["system"])[:200]
@@ -135,9 +142,13 @@ def _check_condition(condition: Any, earlier: dict[str, dict[str, Any]], where: 
     return {"question": condition["question"], "equals": condition["equals"]}
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) \
-        and math.isfinite(value)
+def _is_number(value: Any, limit: float = MAX_NUMBER) -> bool:
+    """A JSON number within ±limit (JSON integers may be of any size: no float() before)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return -limit <= value <= limit
 
 
 def visible(item: dict[str, Any], answers: dict[str, Any]) -> bool:
@@ -194,8 +205,10 @@ def _check_value(item: dict[str, Any], value: Any) -> tuple[str, str] | None:
         if len(value) > item["max_length"]:
             return "too_long", f"At most {item['max_length']} characters."
     elif kind in ("number", "scale"):
-        if not _is_number(value):
+        if not _is_number(value, math.inf):
             return "wrong_type", "Expected a number."
+        if not _is_number(value):
+            return "out_of_range", f"Between {-MAX_NUMBER} and {MAX_NUMBER}."
         if kind == "scale" and not float(value).is_integer():
             return "wrong_type", "Expected a whole number."
         if ("min" in item and value < item["min"]) or ("max" in item and value > item["max"]):

@@ -254,7 +254,9 @@ async def request_forms(
     if not identity.is_staff:
         raise Forbidden("Only the practice's team can request forms.")
     if due_at is not None and due_at.tzinfo is None:
-        due_at = due_at.replace(tzinfo=UTC)  # a time without a zone is taken as UTC
+        raise InvalidInput("due_at needs an offset (Z or +hh:mm).", extra={"field": "due_at"})
+    if due_at is not None:
+        due_at = due_at.astimezone(UTC)  # times are UTC in answers and events
     forms = []
     for form_id in dict.fromkeys(form_ids):
         form = await _form(identity, form_id)

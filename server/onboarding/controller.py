@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 
 from server.auth import session_cookies
 from server.identity import Identity
+from server.inputs import MAX_BIGINT
 from server.onboarding import groups, importer, service
 from server.runtime import Runtime
 
@@ -112,7 +113,7 @@ class ClientsController(Controller):
         invitation: InviteState | None = None,
         incomplete_intake: bool | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=MAX_BIGINT)] = 0,
     ) -> dict[str, Any]:
         """The practice's clients, newest first, with search and filters."""
         return {"clients": await service.list_clients(

@@ -14,6 +14,7 @@ from server.accounts.tables import Account, Profile
 from server.db import write_transaction
 from server.errors import AppError, Forbidden, InvalidInput
 from server.identity import PROVIDER_ROLES, Identity
+from server.inputs import NUL_DETAIL
 from server.onboarding import service
 from server.onboarding.tables import ClientGroup, Tag
 from server.settings import Settings
@@ -50,6 +51,8 @@ def _parse(body: bytes) -> list[dict[str, str]]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("The file is not UTF-8 text.", code="import_unreadable") from None
+    if "\x00" in text:  # the one rule for text (server/inputs.py)
+        raise InvalidInput(NUL_DETAIL)
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "name" not in [f.strip().lower() for f in reader.fieldnames]:
         raise InvalidInput("The first line must name the columns, including `name`; columns: "

@@ -396,8 +396,12 @@ async def list_clients(
     ]
     args: list[Any] = [identity.organization_id]
     if search and search.strip():
-        sql.append("AND (LOWER(p.name) LIKE {} OR LOWER(a.email) LIKE {})")
-        pattern = "%" + search.strip().lower().replace("%", "").replace("_", "") + "%"
+        # A literal substring: LIKE's own wildcards in the search are escaped.
+        sql.append("AND (LOWER(p.name) LIKE {} ESCAPE '\\' OR LOWER(a.email) LIKE {} ESCAPE '\\')")
+        literal = search.strip().lower()
+        for char in ("\\", "%", "_"):
+            literal = literal.replace(char, "\\" + char)
+        pattern = "%" + literal + "%"
         args += [pattern, pattern]
     for column, value in (("c.client_group", group_id),
                           ("c.primary_provider", primary_provider_id),

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 
 from server.events import EventRecord
 from server.identity import Identity
+from server.inputs import MAX_BIGINT
 from server.runtime import Runtime
 from server.scheduled import service as scheduled
 from server.scheduled.service import ScheduledView
@@ -99,8 +100,8 @@ class ThreadsController(Controller):
         self,
         thread_id: str,
         identity: Identity,
-        after: Annotated[int | None, Parameter(ge=0)] = None,
-        before: Annotated[int | None, Parameter(ge=1)] = None,
+        after: Annotated[int | None, Parameter(ge=0, le=MAX_BIGINT)] = None,
+        before: Annotated[int | None, Parameter(ge=1, le=MAX_BIGINT)] = None,
         limit: Annotated[int, Parameter(ge=1, le=service.MAX_PAGE)] = 50,
     ) -> EventsOut:
         """A page of events in ascending seq: after `after`, or the newest before `before`."""

@@ -139,7 +139,10 @@ async def visible_windows(
     if not ids:
         return {}
     rows = await Member.select(Member.thread, Member.joined_seq, Member.left_seq).where(
-        Member.profile == user_id, Member.thread.is_in(ids)
+        Member.profile == user_id, Member.thread.is_in(ids),
+        # Defence in depth: only threads of the profile's own practice.
+        Member.thread.organization.is_in(
+            Profile.select(Profile.organization).where(Profile.id == user_id)),
     ).order_by(Member.joined_seq)
     windows: dict[uuid.UUID, list[tuple[int, int | None]]] = {}
     for row in rows:
@@ -390,7 +393,8 @@ async def create_thread_in_transaction(
 
 async def list_threads(identity: Identity) -> list[ThreadView]:
     rows = await Member.select(Member.thread).where(
-        Member.profile == identity.user_id, Member.left_seq.is_null()
+        Member.profile == identity.user_id, Member.left_seq.is_null(),
+        Member.thread.organization == identity.organization_id,
     )
     return await _thread_views(identity, [r["thread"] for r in rows])
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import msgspec
 
+from server import inputs
+
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Seq = Annotated[int, msgspec.Meta(ge=0)]
 
@@ -37,7 +39,16 @@ class Ping(msgspec.Struct, tag="ping", tag_field="type"):
 
 ClientFrame = Send | Sync | Typing | Read | Ping
 
-decode_frame = msgspec.json.Decoder(ClientFrame).decode
+def decode_frame(raw: str | bytes) -> ClientFrame:
+    """A frame, decoded like every HTTP body (server/inputs.py): strict types, no NUL in any
+    text, no nesting too deep to decode. Every refusal is a ValidationError: `invalid_frame`."""
+    try:
+        frame: ClientFrame = inputs.decode_json(raw, ClientFrame)
+    except inputs.RefusedInput as exc:
+        raise msgspec.ValidationError(str(exc)) from None
+    return frame
+
+
 encode = msgspec.json.Encoder().encode
 
 
@@ -45,7 +56,7 @@ def client_id_of(raw: str | bytes) -> str | None:
     """Best effort: the client_id of a frame that failed validation, to echo in the error."""
     try:
         value = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     if isinstance(value, dict):
         cid = value.get("client_id")

@@ -1,0 +1,154 @@
+"""The decoding layer: every JSON body, WebSocket frame and URL passes here first.
+
+One rule for all text, on both engines: a NUL character (U+0000) is refused with
+`400 validation_error` (over WebSocket: an `invalid_frame` error), because PostgreSQL cannot
+store it in text and no person types it. JSON is decoded strictly (`"3"` is not a number,
+`"false"` not a boolean), may start with a UTF-8 byte-order mark, and nesting too deep to decode
+is refused like any other malformed body.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from functools import lru_cache
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ValidationException
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
+from litestar.types.empty import Empty
+
+# Bounds of the integers the database holds (query parameters are checked against these).
+MAX_BIGINT = 2**63 - 1  # seq columns
+MAX_INT = 2**31 - 1  # integer columns (form versions)
+
+NUL_DETAIL = "Text may not contain the NUL character (U+0000)."
+DEPTH_DETAIL = "JSON is nested too deeply."
+
+# `\u0000` inside a JSON string, not preceded by an escaping backslash (`\\u0000` is the text
+# "\u0000"). A raw NUL byte is not valid JSON and the decoder refuses it anyway.
+_NUL_ESCAPE_BYTES = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_NUL_ESCAPE_TEXT = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class RefusedInput(ValueError):
+    """Input no field may hold; `detail` says why."""
+
+
+def has_nul(raw: str | bytes) -> bool:
+    if isinstance(raw, bytes):
+        return b"\\u0000" in raw and _NUL_ESCAPE_BYTES.search(raw) is not None
+    return "\x00" in raw or ("\\u0000" in raw and _NUL_ESCAPE_TEXT.search(raw) is not None)
+
+
+@lru_cache(maxsize=256)
+def _decoder(target: Any) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(target, strict=True)
+
+
+def decode_json(raw: str | bytes, target: Any = Any) -> Any:
+    """Strictly decode JSON into `target`.
+
+    Raises RefusedInput (NUL, nesting) and msgspec's DecodeError/ValidationError.
+    """
+    if isinstance(raw, bytes):
+        if raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+    elif raw.startswith("\ufeff"):
+        raw = raw[1:]
+    if has_nul(raw):
+        raise RefusedInput(NUL_DETAIL)
+    try:
+        return _decoder(target).decode(raw)
+    except RecursionError:
+        raise RefusedInput(DEPTH_DETAIL) from None
+
+
+def _body_type(request: Request[Any, Any, Any]) -> Any:
+    """The type a handler's `data` is declared with, if its body is JSON."""
+    try:
+        field = request.route_handler.parsed_fn_signature.parameters.get("data")
+    except AttributeError:
+        return Any
+    if field is None:
+        return Any
+    media_type = getattr(field.kwarg_definition, "media_type", None)
+    if media_type not in (None, RequestEncodingType.JSON):
+        return Any
+    return field.annotation
+
+
+class CarethreadRequest(Request[Any, Any, Any]):
+    """Litestar's request with our JSON decoding (see the module's docstring).
+
+    Litestar decodes a body to plain values and then converts them leniently, as it must for
+    query strings; a JSON body is typed, so it is decoded strictly into the handler's `data`
+    type here, and the value handed on is what Litestar's conversion passes through.
+    """
+
+    async def json(self) -> Any:
+        if self._json is not Empty:
+            return self._json
+        if self._connection_state.json is not Empty:
+            self._json = self._connection_state.json
+            return self._json
+        body = await self.body()
+        target = _body_type(self)
+        try:
+            value = decode_json(body or b"null", target)
+        except RefusedInput as exc:
+            raise self._invalid(str(exc)) from None
+        except msgspec.ValidationError as exc:
+            raise self._invalid(str(exc), _error_key(str(exc))) from None
+        except msgspec.DecodeError as exc:
+            raise self._invalid(str(exc)) from None
+        except TypeError:  # a type msgspec cannot decode into: leave it to Litestar
+            value = decode_json(body or b"null")
+        self._json = self._connection_state.json = value
+        return value
+
+    def _invalid(self, message: str, key: str | None = None) -> ValidationException:
+        error: dict[str, str] = {"message": message.split(" - ", 1)[0], "source": "body"}
+        if key:
+            error["key"] = key
+        return ValidationException(
+            detail=f"Validation failed for {self.method} {self.url.path}", extra=[error]
+        )
+
+
+def _error_key(message: str) -> str | None:
+    """`$.owner.email` from msgspec's "... - at `$.owner.email`"."""
+    match = re.search(r"at `\$\.?(.*)`$", message)
+    return match.group(1) or None if match else None
+
+
+def refuse_nul_in_url(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: a NUL in the path or the query string answers 400 validation_error."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+        ):
+            body = msgspec.json.encode({"detail": NUL_DETAIL, "code": "validation_error"})
+            start: HTTPResponseStartEvent = {
+                "type": "http.response.start", "status": 400,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]}
+            end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body,
+                                          "more_body": False}
+            await send(start)
+            await send(end)
+            return
+        await app(scope, receive, send)
+
+    return middleware
