@@ -20,9 +20,12 @@ async def test_requests_are_served_while_fifty_logins_hash(
     owner = await new_practice(http)
     assert owner.email
     started = time.monotonic()
-    logins = [asyncio.create_task(login(http, owner.email)) for _ in range(50)]
+    # The flood's own requests may queue a long time on a busy machine (the hashing is niced):
+    # only the other requests' waits are measured.
+    flood_client = httpx.AsyncClient(base_url=server.url + "/api/v1", timeout=300)
+    logins = [asyncio.create_task(login(flood_client, owner.email)) for _ in range(50)]
     waits: list[float] = []
-    async with httpx.AsyncClient(base_url=server.url) as other:
+    async with flood_client, httpx.AsyncClient(base_url=server.url, timeout=60) as other:
         while not all(task.done() for task in logins):
             sent = time.monotonic()
             assert (await other.get("/api/v1/me", headers=owner.headers)).status_code == 200
