@@ -22,6 +22,7 @@ from server import db, uow
 from server.accounts.controller import AccountsController
 from server.auth import current_identity
 from server.errors import EXCEPTION_HANDLERS
+from server.feed.controller import FeedController
 from server.forms.controller import (
     FormRequestsController,
     FormsController,
@@ -29,7 +30,9 @@ from server.forms.controller import (
 )
 from server.forms.reminders import ReminderJob
 from server.forms.service import hooks_for
+from server.journals.controller import JournalController
 from server.mail.sender import OutboxSender
+from server.metrics.controller import MetricsController
 from server.onboarding import hooks
 from server.onboarding.controller import (
     ClientsController,
@@ -125,7 +128,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
         GroupsController, TagsController, PracticeController, FormsController,
-        FormRequestsController, IntakeController,
+        FormRequestsController, IntakeController, MetricsController, JournalController,
+        FeedController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

@@ -13,6 +13,7 @@ from server.accounts.tables import (
     PasswordReset,
     Profile,
 )
+from server.feed.tables import FeedItem, FeedRead
 from server.forms.tables import (
     AuditEntry,
     Form,
@@ -21,7 +22,9 @@ from server.forms.tables import (
     IntakeFlow,
     IntakeFlowRun,
 )
+from server.journals.tables import JournalComment, JournalEntry, JournalReaction, JournalStar
 from server.mail.tables import OutboxEmail
+from server.metrics.tables import MetricEntry, MetricSettings, MetricType
 from server.onboarding.tables import (
     CareTeamMember,
     Client,
@@ -39,5 +42,7 @@ APP_CONFIG = AppConfig(
         Organization, Account, Profile, AuthToken, Invitation, OutboxEmail, Thread, Member, Event,
         PasswordReset, ClientGroup, Tag, Client, CareTeamMember, ClientTag, PracticeSettings,
         Form, FormVersion, IntakeFlow, IntakeFlowRun, FormRequest, AuditEntry,
+        MetricType, MetricEntry, MetricSettings, JournalEntry, JournalComment, JournalReaction,
+        JournalStar, FeedItem, FeedRead,
     ],
 )
