@@ -1,6 +1,15 @@
 """Metric entries, a practice's own metric types, and each client's metric settings."""
 
-from piccolo.columns import JSON, UUID, Boolean, ForeignKey, Real, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    UUID,
+    Boolean,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -15,10 +24,10 @@ class MetricType(Table, tablename="metric_type"):
     key = Varchar(length=40)
     name = Varchar(length=100)
     unit = Varchar(length=40)  # canonical UCUM unit
-    min_value = Real()
-    max_value = Real()
+    min_value = DoublePrecision()
+    max_value = DoublePrecision()
     code = JSON(null=True, default=None)  # {system, code, display?}
-    decimals = Real(default=1)
+    decimals = Integer(default=1)
     created_by = ForeignKey(Profile, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -30,7 +39,7 @@ class MetricEntry(Table, tablename="metric_entry"):
     organization = ForeignKey(Organization, null=False)
     client = ForeignKey(Profile, null=False)
     type_key = Varchar(length=40)
-    value = Real()
+    value = DoublePrecision()
     components = JSON(null=True, default=None)  # {"systolic": 120, "diastolic": 80}
     unit = Varchar(length=40)
     entered_value = JSON()
