@@ -51,8 +51,8 @@ class Entry(msgspec.Struct, omit_defaults=True):
     file_ids: list[uuid.UUID]
     occurred_at: datetime
     created_at: datetime
-    comments: list[Comment] = msgspec.field(default_factory=list)
-    reactions: list[Reaction] = msgspec.field(default_factory=list)
+    comments: list[Comment]
+    reactions: list[Reaction]
     starred: bool | None = None  # for the team: whether the caller starred it
 
 
@@ -91,7 +91,8 @@ async def write(identity: Identity, client_id: str, *, kind: str, text: str = ""
         raise InvalidInput("An entry needs some text.", extra={"field": "text"})
     now = clock.now()
     entry = Entry(id=uuid.uuid4(), client_id=found.client_id, kind=kind, text=text,
-                  file_ids=[], occurred_at=_time(occurred_at, now), created_at=now)
+                  file_ids=[], occurred_at=_time(occurred_at, now), created_at=now,
+                  comments=[], reactions=[])
     async with write_transaction():
         event = await threads.append_in_transaction(
             found.care_thread_id, "journal.entry", identity.user_id,
