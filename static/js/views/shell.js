@@ -75,13 +75,15 @@ export function Shell({ route, children }) {
         <a href="#/" aria-current=${here('chats')}>Chats${unread
           ? html` <span class="badge" aria-label=${`${unread} unread`}>${unread}</span>` : ''}</a>
         ${isStaff() && html`
-          <a href="#/clients" aria-current=${here('clients') || here('client') || here('add-client')}>
-            Clients</a>
+          <a href="#/feed" aria-current=${here('feed')}>Feed</a>
+          <a href="#/clients" aria-current=${here('clients') || here('client') || here('add-client')
+            || here('client-health')}>Clients</a>
           <a href="#/new" class="wide-only" aria-current=${here('new-thread')}>New chat</a>
           <a href="#/forms" aria-current=${here('forms') || here('form-new') || here('form-edit')
             || here('form-requests') || here('form-request')}>Forms</a>
           <a href="#/team" aria-current=${here('team')}>Team</a>
           <a href="#/settings" aria-current=${here('settings')}>Settings</a>`}
+        ${!isStaff() && html`<a href="#/health" aria-current=${here('health')}>My health</a>`}
         ${!isStaff() && html`<a href="#/form-requests"
           aria-current=${here('form-requests') || here('form-request')}>Forms</a>`}
       </nav>
