@@ -277,9 +277,22 @@ async def test_a_bad_observation_stores_nothing_of_its_bundle(
     assert resp.status_code == 400, resp.text
     assert resp.json()["code"] == expected
     assert await metrics_of(http, owner, client["id"]) == []
-    junk = await http.post(f"/clients/{client['id']}/metrics/fhir", json=[1, 2],
-                           headers=robin.headers)
-    assert junk.status_code == 400
+    if case != "unknown_code":
+        return
+    # Malformed resources: a clear 400 each, never a 500.
+    malformed: list[Any] = [
+        [1, 2], {"resourceType": "Bundle", "entry": 5}, {"resourceType": "Bundle"},
+        {**good, "code": "29463-7"}, {**good, "identifier": 7}, {**good, "valueQuantity": 70},
+        {**good, "effectiveDateTime": 20260201}, {**good, "effectiveDateTime": "yesterday"},
+        {**good, "valueQuantity": {"value": "70", "code": "kg"}},
+        {**_bp(120, 80, "2026-02-01T08:00:00Z"), "component": [5]},
+        {**_bp(120, 80, "2026-02-01T08:00:00Z"), "component": "x"},
+    ]
+    for body in malformed:
+        junk = await http.post(f"/clients/{client['id']}/metrics/fhir", json=body,
+                               headers=robin.headers)
+        assert junk.status_code == 400, (body, junk.text)
+    assert await metrics_of(http, owner, client["id"]) == []
 
 
 async def test_eating_disorder_mode_hides_weight_from_the_client_everywhere(

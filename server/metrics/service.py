@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -31,7 +31,7 @@ from server.threads import service as threads
 
 LOGGED = "metric.logged"
 FUTURE_TOLERANCE = timedelta(minutes=10)
-EARLIEST = datetime(1900, 1, 1, tzinfo=clock.now().tzinfo)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_LIST = 5000
 MAX_IMPORT = 500
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -233,9 +233,7 @@ def _checked(metric: MetricType, value: Any, unit: str, field_prefix: str = "") 
         raise InvalidInput(str(exc), code="unit_not_convertible",
                            extra={"field": field_prefix + "unit"}) from None
     except RangeError as exc:
-        code = "out_of_range" if "range" in str(exc) or "above" in str(exc) else (
-            "validation_error")
-        raise InvalidInput(str(exc), code=code,
+        raise InvalidInput(str(exc), code=exc.code,
                            extra={"field": field_prefix + exc.field}) from None
 
 
@@ -412,7 +410,10 @@ def _observations(resource: Any) -> list[dict[str, Any]]:
         return [resource]
     if kind == "Bundle":
         found = []
-        for item in resource.get("entry") or []:
+        entries = resource.get("entry") or []
+        if not isinstance(entries, list):
+            raise InvalidInput("Bundle.entry must be a list.", code="fhir_invalid")
+        for item in entries:
             inner = item.get("resource") if isinstance(item, dict) else None
             if not isinstance(inner, dict) or inner.get("resourceType") != "Observation":
                 raise InvalidInput("Every Bundle entry must be an Observation.",
@@ -506,23 +507,24 @@ async def import_fhir(identity: Identity, client_id: str, resource: Any, base_ur
             effective = obs.get("effectiveDateTime") or obs.get("effectiveInstant") or (
                 (obs.get("effectivePeriod") or {}).get("start"))
             when = _check_time(_parse_time(effective), now, "effectiveDateTime")
+            reading = _checked(metric, value, unit)
+            note = None
+            notes = obs.get("note")
+            if isinstance(notes, list) and notes and isinstance(notes[0], dict):
+                text = notes[0].get("text")
+                note = text[:500] if isinstance(text, str) else None
+            external_id = _external_id(obs)
         except InvalidInput as exc:
             exc.extra["index"] = index
             if not exc.detail.startswith("Observation"):
                 exc.detail = f"{where}: {exc.detail}"
             raise
-        except (AttributeError, TypeError):
+        except (AttributeError, TypeError, KeyError):
             raise InvalidInput(f"{where} is malformed.", code="fhir_invalid",
                                extra={"index": index}) from None
-        reading = _checked(metric, value, unit)
-        note = None
-        notes = obs.get("note")
-        if isinstance(notes, list) and notes and isinstance(notes[0], dict):
-            text = notes[0].get("text")
-            note = text[:500] if isinstance(text, str) else None
         news.append(NewEntry(metric=metric, reading=reading, entered_value=value,
                              entered_unit=unit, measured_at=when, note=note, source="fhir",
-                             external_id=_external_id(obs)))
+                             external_id=external_id))
     known = {n.external_id for n in news if n.external_id}
     if known:
         rows = await MetricEntry.select(MetricEntry.external_id).where(

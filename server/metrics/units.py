@@ -70,9 +70,13 @@ class UnitError(ValueError):
 
 
 class RangeError(ValueError):
-    def __init__(self, message: str, field: str = "value") -> None:
+    """A value that cannot be stored: `code` out_of_range (implausible) or validation_error."""
+
+    def __init__(self, message: str, field: str = "value", code: str = "validation_error"
+                 ) -> None:
         super().__init__(message)
         self.field = field
+        self.code = code
 
 
 class Coding(msgspec.Struct, omit_defaults=True):
@@ -238,7 +242,8 @@ def normalize(metric: MetricType, value: Any, unit: str) -> Reading:
             parts[component.key] = number
         if "systolic" in parts and "diastolic" in parts and (
                 parts["systolic"] <= parts["diastolic"]):
-            raise RangeError("Systolic pressure must be above diastolic.", "systolic")
+            raise RangeError("Systolic pressure must be above diastolic.", "systolic",
+                             "out_of_range")
         first = metric.components[0].key
         return Reading(value=parts[first], components=parts)
     number = convert(_finite(value, "value"), unit, metric.unit)
@@ -251,7 +256,7 @@ def _check_range(number: float, low: float, high: float, unit: str, field: str, 
                  ) -> None:
     if not low <= number <= high:
         raise RangeError(f"{name} {_fmt(number)} {unit} is outside the plausible range "
-                         f"{_fmt(low)}-{_fmt(high)} {unit}.", field)
+                         f"{_fmt(low)}-{_fmt(high)} {unit}.", field, "out_of_range")
 
 
 def _fmt(number: float) -> str:
