@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -176,10 +177,14 @@ def main(argv: list[str] | None = None) -> int:
 
     async def run() -> list[dict[str, Any]]:
         results = []
-        with tempfile.TemporaryDirectory(prefix="ctbench-feed-") as tmp:
+        tmp = tempfile.mkdtemp(prefix="ctbench-feed-")
+        try:
             for name in args.configs.split(","):
                 results.append(await run_config(name, clients, entries, repeats, Path(tmp),
                                                 args.postgres, args.redis, args.keep))
+        finally:
+            if not args.keep:
+                shutil.rmtree(tmp, ignore_errors=True)
         return results
 
     results = asyncio.run(run())

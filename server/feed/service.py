@@ -77,29 +77,39 @@ def _parse_cursor(raw: str) -> tuple[int, uuid.UUID]:
                            code="invalid_cursor", extra={"field": "cursor"}) from None
 
 
-async def _scope(identity: Identity, client_id: str | None, group_id: str | None
-                 ) -> list[uuid.UUID] | None:
-    """The clients whose activity the caller may see (None: the whole practice)."""
+class Scope(msgspec.Struct):
+    """Which clients' rows a feed read covers, as SQL conditions on `f` (and their values).
+
+    The rules are onboarding/access.py's, in their SQL form: a provider's clients are a
+    subquery, never a list of hundreds of bound ids."""
+
+    sql: str
+    args: list[Any]
+
+
+async def _scope(identity: Identity, client_id: str | None, group_id: str | None) -> Scope:
     if not identity.is_staff:
         raise NotFound("No feed here.")
-    scope: list[uuid.UUID] | None = None if identity.is_admin else await (
-        access.team_client_ids(identity))
-    if client_id is not None:
-        one = await access.client_access(identity, client_id, team_only=True)
-        scope = [one.client_id]
-    if group_id is not None:
-        members = await access.group_client_ids(identity, group_id)
-        scope = members if scope is None else [c for c in scope if c in set(members)]
-    return scope
-
-
-def _where(identity: Identity, scope: list[uuid.UUID] | None, category: str | None
-           ) -> tuple[str, list[Any]]:
     sql = "f.organization = {}"
     args: list[Any] = [identity.organization_id]
-    if scope is not None:
-        sql += " AND f.client IN (" + ", ".join("{}" for _ in scope) + ")"
-        args += scope
+    if client_id is not None:
+        one = await access.client_access(identity, client_id, team_only=True)
+        sql += " AND f.client = {}"
+        args.append(one.client_id)
+    elif not identity.is_admin:
+        team_sql, team_args = access.team_clients_sql(identity)
+        sql += f" AND f.client IN ({team_sql})"
+        args += team_args
+    if group_id is not None:
+        group_sql, group_args = await access.group_clients_sql(identity, group_id)
+        sql += f" AND f.client IN ({group_sql})"
+        args += group_args
+    return Scope(sql=sql, args=args)
+
+
+def _where(scope: Scope, category: str | None) -> tuple[str, list[Any]]:
+    sql = scope.sql
+    args = list(scope.args)
     if category is not None:
         sql += " AND f.category = {}"
         args.append(category)
@@ -127,9 +137,7 @@ async def page(identity: Identity, *, client_id: str | None = None,
     if category is not None and category not in CATEGORIES:
         raise InvalidInput(f"kind is one of {', '.join(CATEGORIES)}.", extra={"field": "kind"})
     scope = await _scope(identity, client_id, group_id)
-    if scope is not None and not scope:
-        return FeedPage(items=[], next_cursor=None, unread=None if cursor else 0)
-    where, args = _where(identity, scope, category)
+    where, args = _where(scope, category)
     if before is not None:
         where += " AND (f.position < {} OR (f.position = {} AND f.id < {}))"
         args += [before[0], before[0], before[1]]
@@ -162,9 +170,9 @@ async def page(identity: Identity, *, client_id: str | None = None,
     return FeedPage(items=items, next_cursor=next_cursor, unread=unread_count)
 
 
-async def _unread(identity: Identity, scope: list[uuid.UUID] | None, category: str | None,
+async def _unread(identity: Identity, scope: Scope, category: str | None,
                   position: int, item: uuid.UUID) -> int:
-    where, args = _where(identity, scope, category)
+    where, args = _where(scope, category)
     after, after_args = _after(position, item)
     rows = await FeedItem.raw(
         f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM feed_item f WHERE {where} AND {after} "
@@ -206,8 +214,6 @@ async def mark_read(identity: Identity, item_id: str | None = None) -> int:
             await FeedRead.update({FeedRead.position: mark[0], FeedRead.item: mark[1]}).where(
                 FeedRead.id == current["id"])
     scope = await _scope(identity, None, None)
-    if scope is not None and not scope:
-        return 0
     seen = await _watermark(identity)
     return await _unread(identity, scope, None, *seen)
 
