@@ -32,6 +32,7 @@ from server.background import PollingJob
 from server.broadcasts import service as broadcasts
 from server.broadcasts.controller import BroadcastsController
 from server.errors import EXCEPTION_HANDLERS
+from server.feed.controller import FeedController
 from server.forms.controller import (
     FormRequestsController,
     FormsController,
@@ -40,7 +41,9 @@ from server.forms.controller import (
 from server.forms.reminders import ReminderJob
 from server.forms.service import hooks_for
 from server.inputs import CarethreadRequest, refuse_nul_in_url
+from server.journals.controller import JournalController
 from server.mail.sender import OutboxSender
+from server.metrics.controller import MetricsController
 from server.notifications import service as notifications
 from server.notifications.controller import NotificationsController, UnsubscribeController
 from server.onboarding import hooks
@@ -184,7 +187,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ScheduledController, BroadcastsController,
         NotificationsController, UnsubscribeController, WebhooksController,
         PushController, AppointmentTypesController, ProvidersAvailabilityController,
-        AppointmentsController,
+        AppointmentsController, MetricsController, JournalController, FeedController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

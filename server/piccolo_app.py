@@ -21,6 +21,7 @@ from server.appointments.tables import (
     CalendarFeed,
 )
 from server.broadcasts.tables import Broadcast, BroadcastRecipient
+from server.feed.tables import FeedItem, FeedRead
 from server.forms.tables import (
     AuditEntry,
     Form,
@@ -29,7 +30,9 @@ from server.forms.tables import (
     IntakeFlow,
     IntakeFlowRun,
 )
+from server.journals.tables import JournalComment, JournalEntry, JournalReaction, JournalStar
 from server.mail.tables import OutboxEmail
+from server.metrics.tables import MetricEntry, MetricSettings, MetricType
 from server.notifications.tables import NotificationSetting
 from server.onboarding.tables import (
     CareTeamMember,
@@ -54,5 +57,7 @@ APP_CONFIG = AppConfig(
         ScheduledMessage, Broadcast, BroadcastRecipient, NotificationSetting, PushSubscription,
         Webhook, WebhookDelivery,
         AppointmentType, Availability, Appointment, CalendarFeed, AppointmentSettings,
+        MetricType, MetricEntry, MetricSettings, JournalEntry, JournalComment, JournalReaction,
+        JournalStar, FeedItem, FeedRead,
     ],
 )

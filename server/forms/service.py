@@ -17,6 +17,7 @@ from server.accounts.tables import Account, Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from server.events import EventRecord
+from server.feed import service as feed
 from server.forms import fhir
 from server.forms.schema import check_answers, check_definition, score
 from server.forms.tables import (
@@ -484,10 +485,12 @@ async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str,
             FormRequest.id)
         if not done:
             raise Conflict("This form request is no longer open.", code="request_closed")
-        await threads.append_in_transaction(
+        completed = await threads.append_in_transaction(
             thread_id, "form.completed", identity.user_id,
             data={"request_id": str(row["id"]), "form_id": str(row["form"]),
                   "form_title": form["title"]})
+        await feed.record(completed, client_id=row["client"],
+                          organization_id=identity.organization_id, category="form")
         if total is not None:
             await threads.append_in_transaction(
                 thread_id, "form.scored", None,

@@ -80,6 +80,34 @@ async def team_client_ids(identity: Identity) -> list[uuid.UUID]:
     return list(dict.fromkeys([r["id"] for r in primary] + [r["client"] for r in team]))
 
 
+def team_clients_sql(identity: Identity) -> tuple[str, list[object]]:
+    """`team_client_ids` as an SQL subquery (Piccolo `{}` placeholders, and their values), for
+    reads that filter a large table by the caller's clients in one statement (the feed).
+    The same rule: primary provider or on the care team; owners and admins use no filter."""
+    return (
+        "SELECT c.id FROM client c WHERE c.organization = {} AND c.primary_provider = {} "
+        "UNION SELECT t.client FROM care_team_member t JOIN client tc ON tc.id = t.client "
+        "WHERE t.provider = {} AND tc.organization = {}",
+        [identity.organization_id, identity.user_id, identity.user_id, identity.organization_id],
+    )
+
+
+async def group_clients_sql(identity: Identity, group_id: str | uuid.UUID
+                            ) -> tuple[str, list[object]]:
+    """`group_client_ids` as an SQL subquery; another practice's group is 404."""
+    from server.onboarding.tables import ClientGroup
+
+    try:
+        gid = uuid.UUID(str(group_id))
+    except ValueError:
+        raise NotFound("No such group.") from None
+    if not await ClientGroup.exists().where(
+            ClientGroup.id == gid, ClientGroup.organization == identity.organization_id):
+        raise NotFound("No such group.")
+    return ("SELECT g.id FROM client g WHERE g.client_group = {} AND g.organization = {}",
+            [gid, identity.organization_id])
+
+
 async def group_client_ids(identity: Identity, group_id: str | uuid.UUID) -> list[uuid.UUID]:
     """The clients of a group of the caller's practice; another practice's group is 404."""
     from server.onboarding.tables import ClientGroup

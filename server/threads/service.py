@@ -332,6 +332,27 @@ async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None
     return seq
 
 
+async def set_audience_in_transaction(
+    thread_id: uuid.UUID, event_ids: Sequence[uuid.UUID], audience: str
+) -> int:
+    """Make events of a thread staff-only (or visible to all again) from now on: history and
+    sync follow the stored audience. For a domain whose rule about who sees an event changes
+    (metrics' eating-disorder mode). Returns how many events changed."""
+    uow.current()
+    if audience not in (ALL, STAFF):
+        raise ValueError(audience)
+    if not event_ids:
+        return 0
+    changed = 0
+    ids = list(event_ids)
+    for start in range(0, len(ids), 500):
+        rows = await Event.update({Event.audience: audience}).where(
+            Event.thread == thread_id, Event.id.is_in(ids[start:start + 500]),
+            Event.audience != audience).returning(Event.id)
+        changed += len(rows)
+    return changed
+
+
 async def append_system_event(
     thread_id: uuid.UUID, kind: str, *, data: dict[str, Any] | None = None,
     body: str | None = None, actor_id: uuid.UUID | None = None, audience: str = ALL,

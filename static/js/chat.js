@@ -2,7 +2,8 @@
 // unread counts, read positions, typing signals and the names shown for user ids.
 import { get, post } from './api.js';
 import * as outbox from './outbox.js';
-import { emit, isStaff, state } from './store.js';
+import { readingText } from './metrics.js';
+import { announceEvent, emit, isStaff, state } from './store.js';
 import { fullTime, humanize } from './util.js';
 
 // What counts as unread (docs/api.md, "Unread"; the server's server/threads/chat.py): messages
@@ -245,6 +246,7 @@ export function applyEvent(ev) {
   }
   if (rejoined) l.gone = false;
   merge(ev.thread_id, [ev]);
+  announceEvent(ev);
   if (ev.actor_id) clearTyping(ev.thread_id, ev.actor_id);
 
   const thread = state.threads.get(ev.thread_id);
@@ -412,6 +414,17 @@ export function describe(ev) {
       return `${actor} changed the client’s email` + (data.to ? ` to ${data.to}` : '');
     case 'password_reset.sent':
       return `${actor} sent a password-reset email` + (data.email ? ` to ${data.email}` : '');
+    case 'metric.logged':
+      return `${actor} logged ${(data.name || data.type || 'a metric').toLowerCase()}: `
+        + readingText(data);
+    case 'metric.settings_changed':
+      return data.eating_disorder_mode
+        ? `${actor} turned on eating-disorder mode (weight and BMI hidden from the client)`
+        : `${actor} turned off eating-disorder mode`;
+    case 'journal.entry':
+      return `${actor} wrote in their journal (${data.kind}): ${data.text}`;
+    case 'journal.comment':
+      return `${actor} commented on a journal entry: ${data.text}`;
     case 'form.requested':
       return `${ev.actor_id ? actor : 'The intake flow'} requested “${data.form_title}”`;
     case 'form.completed':

@@ -7,6 +7,7 @@ import {
   AppointmentsView, BookView, CalendarView, PublicBookingView,
 } from './views/appointments.js';
 import { ChatsView } from './views/chats.js';
+import { FeedView, HealthView } from './views/care.js';
 import { AddClientView, ClientView, ClientsView } from './views/clients.js';
 import { AcceptInvite, Login, NotFound, SignUp } from './views/entry.js';
 import { FormBuilderView, FormsView } from './views/form-builder.js';
@@ -26,6 +27,11 @@ const SCREENS = {
   'add-client': [() => html`<${AddClientView} />`, isStaff],
   client: [({ params }) => html`<${ClientView} key=${params.clientId}
     clientId=${params.clientId} />`, isStaff],
+  'client-health': [({ params }) => html`<${HealthView} key=${params.clientId}
+    clientId=${params.clientId} />`, isStaff],
+  // The client's own metrics, charts and journal; the team's feed of their clients.
+  health: [() => html`<${HealthView} />`, () => !isStaff()],
+  feed: [() => html`<${FeedView} />`, isStaff],
   forms: [() => html`<${FormsView} />`, isStaff],
   'form-new': [() => html`<${FormBuilderView} key="new" />`, isStaff],
   'form-edit': [({ params }) => html`<${FormBuilderView} key=${params.formId}

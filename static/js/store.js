@@ -45,6 +45,25 @@ export function useStore() {
   return state;
 }
 
+const liveListeners = new Set();
+
+/** Hear every live event as it arrives (feeds and charts refresh from them); returns the
+ * unsubscribe function. */
+export function onLiveEvent(listener) {
+  liveListeners.add(listener);
+  return () => liveListeners.delete(listener);
+}
+
+export function announceEvent(ev) {
+  for (const listener of [...liveListeners]) {
+    try {
+      listener(ev);
+    } catch (err) {
+      console.error(err);
+    }
+  }
+}
+
 export function isStaff() {
   return Boolean(state.role) && state.role !== 'client';
 }

@@ -463,6 +463,8 @@ export function ClientView({ clientId }) {
         <div class="actions">
           ${client.care_thread_id && html`<a class="button primary"
             href=${'#/threads/' + encodeURIComponent(client.care_thread_id)}>Open care chat</a>`}
+          <a class="button" href=${'#/clients/' + encodeURIComponent(client.id) + '/health'}>
+            Health and journal</a>
           <a class="button" href=${'#/new?client=' + encodeURIComponent(client.id)}>
             New chat with client</a>
           <a class="button" href=${'#/book?client=' + encodeURIComponent(client.id)}>

@@ -75,8 +75,9 @@ export function Shell({ route, children }) {
         <a href="#/" aria-current=${here('chats')}>Chats${unread
           ? html` <span class="badge" aria-label=${`${unread} unread`}>${unread}</span>` : ''}</a>
         ${isStaff() && html`
-          <a href="#/clients" aria-current=${here('clients') || here('client') || here('add-client')}>
-            Clients</a>
+          <a href="#/feed" aria-current=${here('feed')}>Feed</a>
+          <a href="#/clients" aria-current=${here('clients') || here('client') || here('add-client')
+            || here('client-health')}>Clients</a>
           <a href="#/calendar" aria-current=${here('calendar') || here('book')}>Calendar</a>
           <a href="#/new" class="wide-only" aria-current=${here('new-thread')}>New chat</a>
           <a href="#/forms" aria-current=${here('forms') || here('form-new') || here('form-edit')
@@ -85,6 +86,7 @@ export function Shell({ route, children }) {
           <a href="#/settings" aria-current=${here('settings')}>Settings</a>`}
         ${!isStaff() && html`<a href="#/appointments"
           aria-current=${here('appointments') || here('book')}>Appointments</a>`}
+        ${!isStaff() && html`<a href="#/health" aria-current=${here('health')}>My health</a>`}
         ${!isStaff() && html`<a href="#/form-requests"
           aria-current=${here('form-requests') || here('form-request')}>Forms</a>`}
       </nav>
