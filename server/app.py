@@ -21,6 +21,8 @@ from server import bus as bus_module
 from server import db, uow
 from server.accounts.controller import AccountsController
 from server.auth import current_identity
+from server.carejobs import CareJobs
+from server.careplans.controller import CarePlansController
 from server.errors import EXCEPTION_HANDLERS
 from server.forms.controller import (
     FormRequestsController,
@@ -29,6 +31,7 @@ from server.forms.controller import (
 )
 from server.forms.reminders import ReminderJob
 from server.forms.service import hooks_for
+from server.goals.controller import GoalsController
 from server.mail.sender import OutboxSender
 from server.onboarding import hooks
 from server.onboarding.controller import (
@@ -37,9 +40,11 @@ from server.onboarding.controller import (
     PracticeController,
     TagsController,
 )
+from server.programs.controller import ProgramsController
 from server.runtime import Runtime, get_runtime
 from server.security import Passwords
 from server.settings import Settings, get_settings
+from server.tasks.controller import TasksController
 from server.threads.controller import ThreadsController
 from server.throttle import LoginThrottle
 from server.ws.handler import ws_endpoint
@@ -102,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     reminders = ReminderJob(settings)
+    care_jobs = CareJobs(settings)
     on_client_added, on_group_joined = hooks_for(settings)
     hooks.client_added[:] = [on_client_added]
     hooks.group_joined[:] = [on_group_joined]
@@ -114,9 +120,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         runtime.bus.start()
         runtime.outbox.start()
         reminders.start()
+        care_jobs.start()
         try:
             yield
         finally:
+            await care_jobs.stop()
             await reminders.stop()
             await runtime.outbox.stop()
             await runtime.bus.stop()
@@ -125,7 +133,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
         GroupsController, TagsController, PracticeController, FormsController,
-        FormRequestsController, IntakeController,
+        FormRequestsController, IntakeController, TasksController, GoalsController,
+        CarePlansController, ProgramsController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

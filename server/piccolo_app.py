@@ -13,6 +13,7 @@ from server.accounts.tables import (
     PasswordReset,
     Profile,
 )
+from server.careplans.tables import CarePlan, CarePlanTemplate, CarePlanVersion
 from server.forms.tables import (
     AuditEntry,
     Form,
@@ -21,6 +22,7 @@ from server.forms.tables import (
     IntakeFlow,
     IntakeFlowRun,
 )
+from server.goals.tables import Goal, GoalEntry, GoalPeriod
 from server.mail.tables import OutboxEmail
 from server.onboarding.tables import (
     CareTeamMember,
@@ -30,6 +32,8 @@ from server.onboarding.tables import (
     PracticeSettings,
     Tag,
 )
+from server.programs.tables import Enrollment, ModuleDelivery, Program, ProgramModule
+from server.tasks.tables import Task, TaskTemplate
 from server.threads.tables import Event, Member, Thread
 
 APP_CONFIG = AppConfig(
@@ -39,5 +43,8 @@ APP_CONFIG = AppConfig(
         Organization, Account, Profile, AuthToken, Invitation, OutboxEmail, Thread, Member, Event,
         PasswordReset, ClientGroup, Tag, Client, CareTeamMember, ClientTag, PracticeSettings,
         Form, FormVersion, IntakeFlow, IntakeFlowRun, FormRequest, AuditEntry,
+        TaskTemplate, Task, Goal, GoalEntry, GoalPeriod,
+        CarePlan, CarePlanVersion, CarePlanTemplate,
+        Program, ProgramModule, Enrollment, ModuleDelivery,
     ],
 )

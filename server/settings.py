@@ -76,6 +76,8 @@ class Settings:
     ws_sync_grace_seconds: float = 1.0
     form_reminder_days: tuple[float, ...] = (2.0, 5.0)
     form_reminder_poll_seconds: float = 60
+    task_reminder_minutes: int = 60
+    care_poll_seconds: float = 30
 
     @property
     def is_sqlite(self) -> bool:
@@ -162,6 +164,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ws_sync_grace_seconds=float(env.get("WS_SYNC_GRACE_SECONDS") or 1.0),
         form_reminder_days=_floats(env, "FORM_REMINDER_DAYS", (2.0, 5.0)),
         form_reminder_poll_seconds=float(env.get("FORM_REMINDER_POLL_SECONDS") or 60),
+        task_reminder_minutes=_int(env, "TASK_REMINDER_MINUTES", 60),
+        care_poll_seconds=float(env.get("CARE_POLL_SECONDS") or 30),
     )
     return settings
 
