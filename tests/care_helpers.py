@@ -39,6 +39,7 @@ async def signed_in_client(http: httpx.AsyncClient, mailbox: Mailbox, provider: 
     row = await add_client(http, provider, name=name, email=email,
                            primary_provider_id=provider.id)
     person = await accept(http, (await mailbox.wait_for(email)).token)
+    person.email = email
     return person, row
 
 
