@@ -3,7 +3,7 @@
 import { get, post } from './api.js';
 import * as outbox from './outbox.js';
 import { emit, isStaff, state } from './store.js';
-import { humanize } from './util.js';
+import { dateOnly, humanize } from './util.js';
 
 // Event kinds that do not count as unread (docs/api.md §3).
 const QUIET = new Set(['thread.created', 'member.added', 'member.removed']);
@@ -372,6 +372,35 @@ export function describe(ev) {
     case 'form.reminded':
       return data.manual ? `${actor} sent a reminder about “${data.form_title}”`
         : `Automatic reminder sent about “${data.form_title}”`;
+    case 'task.assigned':
+      return `${ev.actor_id ? actor : 'A program'} assigned the task “${data.title}”`
+        + (data.due_at ? `, due ${dateOnly(data.due_at)}` : '');
+    case 'task.completed':
+      return `${actor} completed “${data.title}”` + (data.note ? `: “${data.note}”` : '');
+    case 'task.reminded':
+      return `Reminder: “${data.title}” is due` + (data.due_at ? ` ${dateOnly(data.due_at)}` : '');
+    case 'task.cancelled':
+      return `${actor} cancelled the task “${data.title}”`;
+    case 'goal.created':
+      return `${actor} set a goal: “${data.title}”`;
+    case 'goal.met':
+      return `Goal met: “${data.title}”`;
+    case 'goal.missed':
+      return `Goal not met ${data.period === 'week' ? 'last week' : data.period ? 'that day' : ''}: “${data.title}”`;
+    case 'care_plan.shared':
+      return `${actor} shared the care plan “${data.title}”`;
+    case 'program.enrolled':
+      return `${actor} enrolled the client in “${data.title}”`;
+    case 'program.module':
+      return `${data.program_title}, day ${data.day}: “${data.title}”`;
+    case 'program.module_done':
+      return `${actor} finished “${data.title}”`;
+    case 'program.paused':
+      return `${actor} paused “${data.title}”`;
+    case 'program.resumed':
+      return `${actor} resumed “${data.title}”`;
+    case 'program.ended':
+      return `${actor} ended “${data.title}”`;
     default:
       // `system` and kinds added later carry their own words in `body`.
       return ev.body || humanize(ev.kind);
