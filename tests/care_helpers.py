@@ -53,9 +53,9 @@ async def care_practice(http: httpx.AsyncClient, mailbox: Mailbox) -> Care:
     return Care(owner, provider, outsider, client, row, other_client, stranger)
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
-    """Poll until `check` returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 10.0) -> Any:
+    """Poll until `check` returns something truthy (or `within` seconds pass)."""
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = await check()
         if result or asyncio.get_running_loop().time() > deadline:

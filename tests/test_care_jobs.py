@@ -33,7 +33,7 @@ async def _settle(http: httpx.AsyncClient, reader: Person, threads: list[str], k
         found = await _kinds(http, reader, threads, kind)
         return found if len(found) >= count else None
 
-    await eventually(enough, timeout=20)
+    await eventually(enough, within=20)
     await asyncio.sleep(1.0)  # give a double delivery every chance to show itself
     return await _kinds(http, reader, threads, kind)
 

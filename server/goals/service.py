@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from server import clock
-from server.db import is_unique_violation, write_transaction
+from server.db import write_transaction
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.goals.tables import Goal, GoalEntry, GoalPeriod
 from server.identity import Identity
@@ -304,11 +304,11 @@ async def _add_entry(goal: dict[str, Any], care_thread: uuid.UUID, *, value: flo
 async def _decide(goal: dict[str, Any], care_thread: uuid.UUID, start: datetime, outcome: str,
                   value: float) -> bool:
     """Record a period's outcome and write its event, unless it was decided already."""
-    if await GoalPeriod.exists().where(GoalPeriod.goal == goal["id"],
-                                       GoalPeriod.starts_at == start):
-        return False
-    await GoalPeriod.insert(GoalPeriod(goal=goal["id"], starts_at=start, outcome=outcome,
-                                       value=value, decided_at=clock.now()))
+    inserted = await GoalPeriod.insert(GoalPeriod(
+        goal=goal["id"], starts_at=start, outcome=outcome, value=value, decided_at=clock.now(),
+    )).on_conflict(action="DO NOTHING").returning(GoalPeriod.id)
+    if not inserted:
+        return False  # decided already (goal_period_once), here or in another process
     await threads.append_in_transaction(
         care_thread, f"goal.{outcome}", None,
         data={"goal_id": str(goal["id"]), "title": goal["title"], "period": goal["period"],
@@ -332,22 +332,17 @@ async def close_period(goal: dict[str, Any]) -> bool:
     ended = goal["next_check_at"]
     start, _ = period_bounds(goal, ended - timedelta(microseconds=1))
     following = period_bounds(goal, ended)[1]
-    try:
-        async with write_transaction():
-            claimed = await Goal.update({Goal.next_check_at: following}).where(
-                Goal.id == goal["id"], Goal.status == ACTIVE, Goal.next_check_at == ended,
-            ).returning(Goal.id)
-            if not claimed:
-                return False
-            client = await Client.select(Client.care_thread).where(
-                Client.id == goal["client"]).first()
-            if client is None or client["care_thread"] is None:
-                return True
-            value, count = await _period_value(goal, start, ended)
-            outcome = "met" if reached(goal, value, count) else "missed"
-            await _decide(goal, client["care_thread"], start, outcome, value)
-    except Exception as exc:
-        if is_unique_violation(exc):
-            return False  # a check-in decided this period at the same moment
-        raise
+    async with write_transaction():
+        claimed = await Goal.update({Goal.next_check_at: following}).where(
+            Goal.id == goal["id"], Goal.status == ACTIVE, Goal.next_check_at == ended,
+        ).returning(Goal.id)
+        if not claimed:
+            return False
+        client = await Client.select(Client.care_thread).where(
+            Client.id == goal["client"]).first()
+        if client is None or client["care_thread"] is None:
+            return True
+        value, count = await _period_value(goal, start, ended)
+        outcome = "met" if reached(goal, value, count) else "missed"
+        await _decide(goal, client["care_thread"], start, outcome, value)
     return True

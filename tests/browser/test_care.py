@@ -24,7 +24,8 @@ from tests.browser.ui import (
 )
 from tests.mailbox import Mailbox
 
-HOSTILE = "Sleep **first**.\n\n<script>window.pwned = 1</script>\n\n<img src=x onerror=\"window.pwned = 2\">"
+HOSTILE = ("Sleep **first**.\n\n<script>window.pwned = 1</script>\n\n"
+           '<img src=x onerror="window.pwned = 2">')
 
 
 def tab(page: Any, name: str) -> None:
@@ -58,7 +59,8 @@ def test_team_plans_care_and_the_client_follows_it_on_a_phone(
     form.get_by_label("Target").fill("8000")
     form.get_by_label("Per").select_option(label="Day")
     form.get_by_role("button", name="Set goal").click()
-    expect(owner.get_by_role("list", name="Goals of Robin Hart")).to_contain_text("0 of 8000 this day")
+    expect(owner.get_by_role("list", name="Goals of Robin Hart")).to_contain_text(
+        "0 of 8000 this day")
 
     # A care plan, drafted (with a script in its Markdown), then shared.
     tab(owner, "Care plan")
@@ -90,7 +92,8 @@ def test_team_plans_care_and_the_client_follows_it_on_a_phone(
     templates.get_by_label("Title").fill("Drink a glass of water")
     templates.get_by_label("Repeat").select_option(label="Every day")
     templates.get_by_role("button", name="Add task template").click()
-    expect(owner.get_by_role("list", name="Task templates")).to_contain_text("Drink a glass of water")
+    expect(owner.get_by_role("list", name="Task templates")).to_contain_text(
+        "Drink a glass of water")
     shot(owner, "library-desktop")
 
     # Enrol the client from their profile.
