@@ -127,6 +127,6 @@ class ProgramsController(Controller):
 
     @get("/clients/{client_id:str}/today")
     async def today(self, client_id: str, identity: Identity) -> TodayView:
-        """What the client has on today: open tasks due by tonight (and overdue), modules to
-        do, goals and their progress."""
+        """What the client has on today: open tasks due within a day (and overdue, and those
+        without a due time), modules to do, goals and their progress."""
         return await today.today(identity, client_id)

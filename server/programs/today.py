@@ -31,7 +31,7 @@ class TodayView(msgspec.Struct):
 
 async def today(identity: Identity, client_id: str) -> TodayView:
     await access.client_access(identity, client_id)
-    horizon = clock.now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    horizon = clock.now() + timedelta(days=1)  # due within a day, whatever the time zone
     due = [t for t in await tasks.list_tasks(identity, client_id, status=tasks.OPEN)
            if t.due_at is None or t.due_at < horizon]
     modules = [ModuleToDo(enrollment_id=e.id, program_title=e.program_title, module=m)

@@ -77,7 +77,7 @@ def test_team_plans_care_and_the_client_follows_it_on_a_phone(
     expect(plan).to_contain_text("Draft: only the team sees it")
     shot(owner, "care-plan-draft-desktop")
     plan.get_by_role("button", name="Share with client").click()
-    expect(owner.get_by_role("status")).to_contain_text("is shared with Robin Hart")
+    expect(owner.locator("p.success")).to_contain_text("is shared with Robin Hart")
 
     # The library: a task template and a program with a day-0 module.
     nav(owner, "Library")
@@ -99,11 +99,10 @@ def test_team_plans_care_and_the_client_follows_it_on_a_phone(
     # Enrol the client from their profile.
     owner.goto(client_url)
     tab(owner, "Programs")
-    owner.get_by_label("Program").select_option(label="Better sleep")
+    owner.get_by_label("Program", exact=True).select_option(label="Better sleep")
     owner.get_by_role("button", name="Enrol").click()
     card = owner.get_by_role("article", name=re.compile("Better sleep"))
-    expect(card).to_contain_text("Welcome to the program", timeout=15_000)
-    expect(card.get_by_text("To do")).to_be_visible(timeout=15_000)
+    expect(card.locator(".module-list")).to_contain_text("Welcome to the program")
     shot(owner, "client-programs-desktop")
 
     # The client, on a phone: Today.
@@ -121,16 +120,21 @@ def test_team_plans_care_and_the_client_follows_it_on_a_phone(
     shot(client, "today-phone")
 
     client.get_by_role("button", name="Done: Set a bedtime alarm").click()
-    expect(client.get_by_role("status")).to_have_text("Done: Set a bedtime alarm")
+    expect(client.locator("p.success")).to_have_text("Done: Set a bedtime alarm")
+    client.get_by_role("button", name="Done with a note: Walk after lunch").click()
+    client.get_by_label("Note for your team (optional)").fill("20 minutes by the river")
+    client.get_by_role("button", name="Mark done", exact=True).click()
+    expect(client.locator("p.success")).to_have_text("Done: Walk after lunch")
     client.get_by_role("button", name="Mark done: Welcome to the program").click()
-    expect(client.get_by_role("status")).to_have_text("Done: Welcome to the program")
+    expect(client.locator("p.success")).to_have_text("Done: Welcome to the program")
     expect(client.get_by_role("list", name="Program modules")).to_have_count(0)
     client.get_by_label("Amount for Walk 8,000 steps a day").fill("8200")
     client.get_by_role("button", name="Check in: Walk 8,000 steps a day").click()
-    expect(client.get_by_role("status")).to_have_text("Goal met: Walk 8,000 steps a day")
+    expect(client.locator("p.success")).to_have_text("Goal met: Walk 8,000 steps a day")
 
-    # "Walk after lunch" is due tomorrow: not on Today. The shared plan is.
+    # Tomorrow's walk is not on Today; the shared plan is.
     expect(client.get_by_role("list", name="Tasks")).to_have_count(0)
+    expect(client.get_by_text("Nothing due today.")).to_be_visible()
     client.get_by_role("list", name="Care plans").get_by_role("link", name="Sleep plan").click()
     expect(client.get_by_role("heading", level=1, name="Sleep plan")).to_be_visible()
     expect(client.locator(".care-plan-page strong")).to_have_text("first")
@@ -144,15 +148,24 @@ def test_team_plans_care_and_the_client_follows_it_on_a_phone(
     shot(client, "care-plan-print")
     client.emulate_media(media="screen")
 
-    # The team sees it all: the note-less check-off in the tasks, the moments in the chat.
+    # The team sees it all: the check-offs (with the note), the next walk, the moments in the
+    # chat.
     owner.goto(client_url + "?tab=tasks")
-    expect(owner.get_by_role("list", name="Tasks of Robin Hart")).to_contain_text("Done")
+    tasks = owner.get_by_role("list", name="Tasks of Robin Hart")
+    expect(tasks).to_contain_text("“20 minutes by the river”")
+    expect(tasks.locator("li", has_text="Walk after lunch")).to_have_count(2)
+    tab(owner, "Programs")
+    card = owner.get_by_role("article", name=re.compile("Better sleep"))
+    expect(card).to_contain_text("1 done, 0 to do, 0 late, 0 upcoming")
+    expect(card.locator(".module-list .state-done")).to_have_text("Done")
     nav(owner, "Chats")
     open_thread(owner, "Robin Hart")
     log = owner.locator(".events")
     for words in ["assigned the task “Walk after lunch”", "set a goal: “Walk 8,000 steps a day”",
                   "shared the care plan “Sleep plan”", "Better sleep, day 0",
-                  "completed “Set a bedtime alarm”", "Goal met: “Walk 8,000 steps a day”",
+                  "completed “Set a bedtime alarm”",
+                  "completed “Walk after lunch”: “20 minutes by the river”",
+                  "Goal met: “Walk 8,000 steps a day”",
                   "finished “Welcome to the program”"]:
         expect(log).to_contain_text(words)
     shot(owner, "care-chat-desktop")
