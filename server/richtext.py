@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import anyio
 import nh3
 from markdown_it import MarkdownIt
 
@@ -19,6 +20,7 @@ TAGS = {
 }
 ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"https", "http", "mailto", "tel"}
+INLINE_LIMIT = 4000  # longer texts render in a worker thread, off the event loop
 
 
 @lru_cache(maxsize=1)
@@ -32,3 +34,10 @@ def render(markdown: str) -> str:
     raw = _renderer().render(markdown)
     return nh3.clean(raw, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
                      link_rel="noopener noreferrer nofollow", strip_comments=True).strip()
+
+
+async def render_async(markdown: str) -> str:
+    """`render`, in a worker thread for long texts so a big plan never blocks the loop."""
+    if len(markdown) < INLINE_LIMIT:
+        return render(markdown)
+    return await anyio.to_thread.run_sync(render, markdown)

@@ -75,11 +75,11 @@ def _load(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def sections_of(raw: list[SectionIn]) -> list[Section]:
+async def sections_of(raw: list[SectionIn]) -> list[Section]:
     if len(raw) > MAX_SECTIONS:
         raise InvalidInput(f"At most {MAX_SECTIONS} sections.", extra={"field": "sections"})
-    return [Section(title=" ".join(s.title.split()), body=s.body, html=richtext.render(s.body))
-            for s in raw]
+    return [Section(title=" ".join(s.title.split()), body=s.body,
+                    html=await richtext.render_async(s.body)) for s in raw]
 
 
 def _sections_json(sections: list[Section]) -> str:
@@ -138,12 +138,12 @@ async def create_care_plan(
             raise NotFound("No such care plan template.")
         title = title or template["title"]
         copied = _sections_from(template["sections"])
-        parsed = sections_of(sections) if sections is not None else copied
+        parsed = await sections_of(sections) if sections is not None else copied
     else:
         if title is None or sections is None:
             raise InvalidInput("A care plan needs a title and sections.",
                                extra={"field": "title" if title is None else "sections"})
-        parsed = sections_of(sections)
+        parsed = await sections_of(sections)
     title = _title(title or "")
     goal_ids, task_ids = list(dict.fromkeys(goal_ids)), list(dict.fromkeys(task_ids))
     await _check_links(who, goal_ids, task_ids, file_ids)
@@ -242,7 +242,7 @@ async def update_care_plan(
     _require_team(who)
     current = await _version(plan["id"], plan["current_version"])
     new_title = _title(title) if title is not None else current["title"]
-    new_sections = (_sections_json(sections_of(sections)) if sections is not None
+    new_sections = (_sections_json(await sections_of(sections)) if sections is not None
                     else current["sections"])
     goal_list = (list(dict.fromkeys(goal_ids)) if goal_ids is not None
                  else [uuid.UUID(g) for g in _load(current["goal_ids"]) or []])
@@ -318,7 +318,7 @@ async def create_template(identity: Identity, *, title: str, sections: list[Sect
                           ) -> PlanTemplateView:
     _team(identity)
     row: dict[str, Any] = {"id": uuid.uuid4(), "organization": identity.organization_id,
-           "title": _title(title), "sections": _sections_json(sections_of(sections)),
+           "title": _title(title), "sections": _sections_json(await sections_of(sections)),
            "created_by": identity.user_id, "created_at": clock.now()}
     await CarePlanTemplate.insert(CarePlanTemplate(**row))
     return _template_view(row)

@@ -145,7 +145,7 @@ async def _check_modules(identity: Identity, modules: list[ModuleIn]) -> list[di
             raise NotFound("No such file.")  # files are not part of this build yet
         rows.append({
             "id": uuid.uuid4(), "day": module.day, "title": _title(module.title),
-            "body": module.body, "body_html": richtext.render(module.body),
+            "body": module.body, "body_html": await richtext.render_async(module.body),
             "form": module.form_id,
             "task_title": _title(module.task_title, "task_title") if module.task_title
             else None,
