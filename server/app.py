@@ -31,6 +31,8 @@ from server.auth import current_identity
 from server.background import PollingJob
 from server.broadcasts import service as broadcasts
 from server.broadcasts.controller import BroadcastsController
+from server.carejobs import CareJobs
+from server.careplans.controller import CarePlansController
 from server.errors import EXCEPTION_HANDLERS
 from server.feed.controller import FeedController
 from server.forms.controller import (
@@ -40,6 +42,7 @@ from server.forms.controller import (
 )
 from server.forms.reminders import ReminderJob
 from server.forms.service import hooks_for
+from server.goals.controller import GoalsController
 from server.inputs import CarethreadRequest, refuse_nul_in_url
 from server.journals.controller import JournalController
 from server.mail.sender import OutboxSender
@@ -54,6 +57,7 @@ from server.onboarding.controller import (
     TagsController,
 )
 from server.openapi import SCHEMA_PATH, openapi_truth
+from server.programs.controller import ProgramsController
 from server.push.controller import PushController
 from server.push.service import Pusher
 from server.runtime import Runtime, get_runtime
@@ -61,6 +65,7 @@ from server.scheduled import service as scheduled
 from server.scheduled.controller import ScheduledController
 from server.security import Passwords
 from server.settings import Settings, get_settings
+from server.tasks.controller import TasksController
 from server.threads import service as threads_service
 from server.threads.controller import ThreadsController
 from server.throttle import LoginThrottle
@@ -146,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     scheduled.install(jobs[0].wake)
     broadcasts.install(jobs[1].wake)
     appointment_reminders = AppointmentReminderJob(settings)
+    care_jobs = CareJobs(settings)
     on_client_added, on_group_joined = hooks_for(settings)
     hooks.client_added[:] = [on_client_added]
     hooks.group_joined[:] = [on_group_joined]
@@ -163,10 +169,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         webhook_sender.start()
         pusher.start()
         appointment_reminders.start()
+        care_jobs.start()
         try:
             yield
         finally:
             await runtime.sessions.stop()
+            await care_jobs.stop()
             await appointment_reminders.stop()
             await pusher.stop()
             await webhook_sender.stop()
@@ -188,6 +196,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         NotificationsController, UnsubscribeController, WebhooksController,
         PushController, AppointmentTypesController, ProvidersAvailabilityController,
         AppointmentsController, MetricsController, JournalController, FeedController,
+        TasksController, GoalsController,
+        CarePlansController, ProgramsController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

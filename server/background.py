@@ -68,3 +68,24 @@ class PollingJob:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
+_wakeups: dict[str, asyncio.Event] = {}
+
+
+def wakeup(name: str) -> asyncio.Event:
+    """A named event a job's loop waits on between passes, so work that is due now (a program's
+    day-0 module) need not wait for the next poll."""
+    return _wakeups.setdefault(name, asyncio.Event())
+
+
+def wake(name: str) -> None:
+    """Run the job `name` of this process now (other processes find the work on their poll)."""
+    event = _wakeups.get(name)
+    if event is not None:
+        event.set()
+
+
+async def sleep_or_wake(name: str, seconds: float) -> None:
+    event = wakeup(name)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+    event.clear()

@@ -21,6 +21,7 @@ from server.appointments.tables import (
     CalendarFeed,
 )
 from server.broadcasts.tables import Broadcast, BroadcastRecipient
+from server.careplans.tables import CarePlan, CarePlanTemplate, CarePlanVersion
 from server.feed.tables import FeedItem, FeedRead
 from server.forms.tables import (
     AuditEntry,
@@ -30,6 +31,7 @@ from server.forms.tables import (
     IntakeFlow,
     IntakeFlowRun,
 )
+from server.goals.tables import Goal, GoalEntry, GoalPeriod
 from server.journals.tables import JournalComment, JournalEntry, JournalReaction, JournalStar
 from server.mail.tables import OutboxEmail
 from server.metrics.tables import MetricEntry, MetricSettings, MetricType
@@ -42,8 +44,10 @@ from server.onboarding.tables import (
     PracticeSettings,
     Tag,
 )
+from server.programs.tables import Enrollment, ModuleDelivery, Program, ProgramModule
 from server.push.tables import PushSubscription
 from server.scheduled.tables import ScheduledMessage
+from server.tasks.tables import Task, TaskTemplate
 from server.threads.tables import Event, Member, Thread
 from server.webhooks.tables import Webhook, WebhookDelivery
 
@@ -59,5 +63,8 @@ APP_CONFIG = AppConfig(
         AppointmentType, Availability, Appointment, CalendarFeed, AppointmentSettings,
         MetricType, MetricEntry, MetricSettings, JournalEntry, JournalComment, JournalReaction,
         JournalStar, FeedItem, FeedRead,
+        TaskTemplate, Task, Goal, GoalEntry, GoalPeriod,
+        CarePlan, CarePlanVersion, CarePlanTemplate,
+        Program, ProgramModule, Enrollment, ModuleDelivery,
     ],
 )

@@ -100,6 +100,8 @@ class Settings:
     vapid_private_key: str = ""
     vapid_subject: str = ""
     appointment_reminder_poll_seconds: float = 60
+    task_reminder_minutes: int = 60
+    care_poll_seconds: float = 30
 
     @property
     def is_sqlite(self) -> bool:
@@ -234,6 +236,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         vapid_subject=env.get("VAPID_SUBJECT") or "",
         appointment_reminder_poll_seconds=float(
             env.get("APPOINTMENT_REMINDER_POLL_SECONDS") or 60),
+        task_reminder_minutes=_int(env, "TASK_REMINDER_MINUTES", 60),
+        care_poll_seconds=float(env.get("CARE_POLL_SECONDS") or 30),
     )
     return settings
 

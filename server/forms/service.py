@@ -708,3 +708,28 @@ def hooks_for(settings: Settings) -> tuple[Any, Any]:
     return on_client_added, on_group_joined
 
 
+
+
+# --- for other domains (program modules) -------------------------------------------------------
+
+
+async def form_title(organization_id: uuid.UUID, form_id: uuid.UUID) -> str | None:
+    """The title of a form of this practice that can be requested, or None (not found)."""
+    row = await Form.select(Form.title).where(
+        Form.id == form_id, Form.organization == organization_id,
+        Form.archived.eq(False)).first()
+    return row["title"] if row else None
+
+
+async def request_in_transaction(
+    settings: Settings, form_id: uuid.UUID, client_id: uuid.UUID, care_thread: uuid.UUID,
+    requested_by: uuid.UUID | None = None,
+) -> uuid.UUID | None:
+    """Ask a client to fill a form inside the caller's write transaction (`form.requested`,
+    reminders as usual); None if the form is gone or archived since."""
+    form = await Form.select().where(Form.id == form_id, Form.archived.eq(False)).first()
+    if form is None:
+        return None
+    _, row = await _create_request_in_transaction(
+        settings, form, {"id": client_id, "care_thread": care_thread}, requested_by)
+    return uuid.UUID(str(row["id"]))

@@ -4,7 +4,7 @@ import { get, post } from './api.js';
 import * as outbox from './outbox.js';
 import { readingText } from './metrics.js';
 import { announceEvent, emit, isStaff, state } from './store.js';
-import { fullTime, humanize } from './util.js';
+import { dateOnly, fullTime, humanize } from './util.js';
 
 // What counts as unread (docs/api.md, "Unread"; the server's server/threads/chat.py): messages
 // and the cards meant for the person reading, never bookkeeping, reactions or system lines.
@@ -445,6 +445,35 @@ export function describe(ev) {
       return `${actor} cancelled an appointment`;
     case 'appointment.reminded':
       return 'Appointment reminder sent';
+    case 'task.assigned':
+      return `${ev.actor_id ? actor : 'A program'} assigned the task “${data.title}”`
+        + (data.due_at ? `, due ${dateOnly(data.due_at)}` : '');
+    case 'task.completed':
+      return `${actor} completed “${data.title}”` + (data.note ? `: “${data.note}”` : '');
+    case 'task.reminded':
+      return `Reminder: “${data.title}” is due` + (data.due_at ? ` ${dateOnly(data.due_at)}` : '');
+    case 'task.cancelled':
+      return `${actor} cancelled the task “${data.title}”`;
+    case 'goal.created':
+      return `${actor} set a goal: “${data.title}”`;
+    case 'goal.met':
+      return `Goal met: “${data.title}”`;
+    case 'goal.missed':
+      return `Goal not met ${data.period === 'week' ? 'last week' : data.period ? 'that day' : ''}: “${data.title}”`;
+    case 'care_plan.shared':
+      return `${actor} shared the care plan “${data.title}”`;
+    case 'program.enrolled':
+      return `${actor} enrolled the client in “${data.title}”`;
+    case 'program.module':
+      return `${data.program_title}, day ${data.day}: “${data.title}”`;
+    case 'program.module_done':
+      return `${actor} finished “${data.title}”`;
+    case 'program.paused':
+      return `${actor} paused “${data.title}”`;
+    case 'program.resumed':
+      return `${actor} resumed “${data.title}”`;
+    case 'program.ended':
+      return `${actor} ended “${data.title}”`;
     default:
       // `system` and kinds added later carry their own words in `body`.
       return ev.body || humanize(ev.kind);

@@ -13,11 +13,13 @@ import { AcceptInvite, Login, NotFound, SignUp } from './views/entry.js';
 import { FormBuilderView, FormsView } from './views/form-builder.js';
 import { FormRequestView, FormRequestsView } from './views/form-requests.js';
 import { JoinView } from './views/join.js';
+import { LibraryView } from './views/library.js';
 import { NewThreadView } from './views/new-thread.js';
 import { ForgotPassword, ResetPassword } from './views/password.js';
 import { SettingsView } from './views/settings.js';
 import { Shell } from './views/shell.js';
 import { TeamView } from './views/team.js';
+import { CarePlanView, TodayView } from './views/today.js';
 
 // Signed-in screens: name -> [view, who may see it].
 const SCREENS = {
@@ -26,7 +28,7 @@ const SCREENS = {
   clients: [() => html`<${ClientsView} />`, isStaff],
   'add-client': [() => html`<${AddClientView} />`, isStaff],
   client: [({ params }) => html`<${ClientView} key=${params.clientId}
-    clientId=${params.clientId} />`, isStaff],
+    clientId=${params.clientId} tab=${params.tab || 'profile'} />`, isStaff],
   'client-health': [({ params }) => html`<${HealthView} key=${params.clientId}
     clientId=${params.clientId} />`, isStaff],
   // The client's own metrics, charts and journal; the team's feed of their clients.
@@ -47,6 +49,11 @@ const SCREENS = {
   book: [({ params }) => html`<${BookView} key=${(params.client || '') + (params.reschedule || '')}
     clientId=${params.client} reschedule=${params.reschedule} />`, () => true],
   team: [() => html`<${TeamView} />`, isStaff],
+  library: [() => html`<${LibraryView} />`, isStaff],
+  today: [() => html`<${TodayView} />`, () => !isStaff()],
+  // A care plan to read and print: the team's latest version, the client's shared one.
+  'care-plan': [({ params }) => html`<${CarePlanView} key=${params.planId}
+    planId=${params.planId} />`, () => true],
   settings: [() => html`<${SettingsView} />`, isStaff],
 };
 

@@ -5,6 +5,9 @@ import { loadTeam } from '../chat.js';
 import { html, useEffect, useState } from '../lib.js';
 import { navigate } from '../router.js';
 import { isAdmin, useStore } from '../store.js';
+import {
+  ClientTabs, GoalsTab, PlansTab, ProgramsTab, TasksTab,
+} from './care-tasks.js';
 import { ClientForms } from './form-requests.js';
 import { ErrorText, Field, errorField } from './forms.js';
 import { Avatar } from './people.js';
@@ -409,7 +412,9 @@ function GroupTagsForm({ client, onSaved }) {
     </form>`;
 }
 
-export function ClientView({ clientId }) {
+const CARE_TABS = { tasks: TasksTab, goals: GoalsTab, plans: PlansTab, programs: ProgramsTab };
+
+export function ClientView({ clientId, tab = 'profile' }) {
   const [client, setClient] = useState(null);
   const [error, setError] = useState('');
   const [note, setNote] = useState('');
@@ -481,12 +486,14 @@ export function ClientView({ clientId }) {
       </div>
       ${note && html`<p class="success" role="status">${note}</p>`}
       <${ErrorText} error=${error} />
+      <${ClientTabs} clientId=${client.id} current=${CARE_TABS[tab] ? tab : 'profile'} />
+      ${CARE_TABS[tab] ? html`<${CARE_TABS[tab]} key=${tab} client=${client} />` : html`
       <div class="profile-grid">
         <${DetailsForm} client=${client} onSaved=${saved} />
         <${CareTeamForm} client=${client} onSaved=${saved} />
         <${GroupTagsForm} client=${client} onSaved=${saved} />
       </div>
       <${ClientForms} client=${client} />
-      ${!isAdmin() && html`<p class="muted">Admins and the client’s care team can change these.</p>`}
+      ${!isAdmin() && html`<p class="muted">Admins and the client’s care team can change these.</p>`}`}
     </section>`;
 }

@@ -82,11 +82,13 @@ export function Shell({ route, children }) {
           <a href="#/new" class="wide-only" aria-current=${here('new-thread')}>New chat</a>
           <a href="#/forms" aria-current=${here('forms') || here('form-new') || here('form-edit')
             || here('form-requests') || here('form-request')}>Forms</a>
+          <a href="#/library" aria-current=${here('library')}>Library</a>
           <a href="#/team" aria-current=${here('team')}>Team</a>
           <a href="#/settings" aria-current=${here('settings')}>Settings</a>`}
         ${!isStaff() && html`<a href="#/appointments"
           aria-current=${here('appointments') || here('book')}>Appointments</a>`}
         ${!isStaff() && html`<a href="#/health" aria-current=${here('health')}>My health</a>`}
+        ${!isStaff() && html`<a href="#/today" aria-current=${here('today')}>Today</a>`}
         ${!isStaff() && html`<a href="#/form-requests"
           aria-current=${here('form-requests') || here('form-request')}>Forms</a>`}
       </nav>
