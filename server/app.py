@@ -22,6 +22,9 @@ from server import db, uow
 from server.accounts.controller import AccountsController
 from server.auth import current_identity
 from server.errors import EXCEPTION_HANDLERS
+from server.files import storage as file_storage
+from server.files.cleanup import UnattachedCleanup
+from server.files.controller import DocumentsController, files_router
 from server.forms.controller import (
     FormRequestsController,
     FormsController,
@@ -40,7 +43,7 @@ from server.onboarding.controller import (
 from server.runtime import Runtime, get_runtime
 from server.security import Passwords
 from server.settings import Settings, get_settings
-from server.threads.controller import ThreadsController
+from server.threads.controller import SearchController, ThreadsController
 from server.throttle import LoginThrottle
 from server.ws.handler import ws_endpoint
 
@@ -57,7 +60,7 @@ WEB_ENTRY_PATHS = ["/", "/accept-invite", "/reset-password", "/join/{code:str}"]
 PAGE_HEADERS = {
     # The page's own <meta> policy cannot say frame-ancestors; the header can.
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'"
     ),
@@ -102,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     reminders = ReminderJob(settings)
+    file_cleanup = UnattachedCleanup(settings)
+    file_storage.install(file_storage.make_storage(settings))
     on_client_added, on_group_joined = hooks_for(settings)
     hooks.client_added[:] = [on_client_added]
     hooks.group_joined[:] = [on_group_joined]
@@ -114,9 +119,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         runtime.bus.start()
         runtime.outbox.start()
         reminders.start()
+        file_cleanup.start()
         try:
             yield
         finally:
+            await file_cleanup.stop()
             await reminders.stop()
             await runtime.outbox.stop()
             await runtime.bus.stop()
@@ -125,7 +132,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
         GroupsController, TagsController, PracticeController, FormsController,
-        FormRequestsController, IntakeController,
+        FormRequestsController, IntakeController, files_router(settings), DocumentsController,
+        SearchController,
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [

@@ -13,6 +13,7 @@ from server.accounts.tables import (
     PasswordReset,
     Profile,
 )
+from server.files.tables import ClientDocument, FileBlob, FileUsage, StoredFile
 from server.forms.tables import (
     AuditEntry,
     Form,
@@ -30,7 +31,7 @@ from server.onboarding.tables import (
     PracticeSettings,
     Tag,
 )
-from server.threads.tables import Event, Member, Thread
+from server.threads.tables import Event, Member, MessageRevision, Thread
 
 APP_CONFIG = AppConfig(
     app_name="carethread",
@@ -39,5 +40,6 @@ APP_CONFIG = AppConfig(
         Organization, Account, Profile, AuthToken, Invitation, OutboxEmail, Thread, Member, Event,
         PasswordReset, ClientGroup, Tag, Client, CareTeamMember, ClientTag, PracticeSettings,
         Form, FormVersion, IntakeFlow, IntakeFlowRun, FormRequest, AuditEntry,
+        MessageRevision, FileBlob, StoredFile, FileUsage, ClientDocument,
     ],
 )

@@ -6,13 +6,14 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from server.events import EventRecord
 from server.identity import Identity
 from server.runtime import Runtime
+from server.threads import search as search_service
 from server.threads import service
 
 Title = Annotated[str, msgspec.Meta(max_length=200)]
@@ -29,6 +30,15 @@ class CreateThreadIn(msgspec.Struct):
 class MessageIn(msgspec.Struct):
     body: Body
     client_id: ClientId
+    attachments: Annotated[list[uuid.UUID], msgspec.Meta(max_length=service.MAX_ATTACHMENTS)] = []
+
+
+class EditIn(msgspec.Struct):
+    body: Body
+
+
+class SearchOut(msgspec.Struct):
+    results: list[search_service.SearchResult]
 
 
 class AddMemberIn(msgspec.Struct):
@@ -101,9 +111,25 @@ class ThreadsController(Controller):
         """Send a message; the same client_id again returns the event already stored."""
         event, _ = await service.post_message(
             identity, thread_id, body=data.body, client_id=data.client_id,
-            max_length=runtime.settings.max_message_length,
+            max_length=runtime.settings.max_message_length, attachments=data.attachments,
         )
         return EventOut(event)
+
+    @patch("/{thread_id:str}/messages/{event_id:str}", status_code=HTTP_200_OK)
+    async def edit_message(
+        self, thread_id: str, event_id: str, data: EditIn, identity: Identity, runtime: Runtime
+    ) -> EventOut:
+        """The author changes a message's text: a `message.edited` event. Someone else's
+        message: 403 `not_author`; one the caller cannot see: 404."""
+        return EventOut(await service.edit_message(
+            identity, thread_id, event_id, body=data.body,
+            max_length=runtime.settings.max_message_length))
+
+    @delete("/{thread_id:str}/messages/{event_id:str}", status_code=HTTP_200_OK)
+    async def delete_message(self, thread_id: str, event_id: str, identity: Identity
+                             ) -> EventOut:
+        """The author, or an owner/admin, deletes a message: a `message.deleted` event."""
+        return EventOut(await service.delete_message(identity, thread_id, event_id))
 
     @post("/{thread_id:str}/members", status_code=HTTP_201_CREATED)
     async def add_member(
@@ -127,3 +153,20 @@ class ThreadsController(Controller):
             [*others, identity.user_id],
         )
         return ReadOut(thread_id, position)
+
+
+class SearchController(Controller):
+    path = "/api/v1/search"
+    tags = ["threads"]
+
+    @get("/")
+    async def search(
+        self, identity: Identity,
+        q: Annotated[str, Parameter(max_length=search_service.MAX_QUERY)],
+        thread_id: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=50)] = 20,
+    ) -> SearchOut:
+        """Messages the caller may see that contain every word of `q`, newest first, with the
+        matching words marked in `snippet`."""
+        return SearchOut(await search_service.search(identity, q, thread_id=thread_id,
+                                                     limit=limit))

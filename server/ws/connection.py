@@ -186,7 +186,7 @@ class Connection:
     async def _send(self, frame: frames.Send) -> None:
         event, _ = await threads.post_message(
             self.identity, frame.thread_id, body=frame.body, client_id=frame.client_id,
-            max_length=self.settings.max_message_length,
+            max_length=self.settings.max_message_length, attachments=frame.attachments,
         )
         async with self.lock:
             await self.write_raw(ack_frame(frame.client_id, event))

@@ -15,6 +15,7 @@ class Send(msgspec.Struct, tag="send", tag_field="type", forbid_unknown_fields=F
     thread_id: uuid.UUID
     client_id: ClientId
     body: str
+    attachments: Annotated[list[uuid.UUID], msgspec.Meta(max_length=10)] = []
 
 
 class Sync(msgspec.Struct, tag="sync", tag_field="type"):
