@@ -315,4 +315,4 @@ async def test_uploads_answer_clearly_to_bad_requests(http: httpx.AsyncClient) -
     assert resp.status_code == 400
     resp = await http.post("/files", files={"file": ("a.txt", b"x", "text/plain")})
     assert resp.status_code == 401
-    assert files_dir  # noqa: B018 (imported for other tests' helpers)
+    assert files_dir
