@@ -185,7 +185,7 @@ async def test_a_message_carries_files_that_only_its_readers_can_download(
     assert (await http.get("/files/not-an-id", headers=robin.headers)).status_code == 404
     # The history shows the files as they were sent.
     history = (await http.get(f"/threads/{tid}/events", headers=robin.headers)).json()
-    shown = [e for e in history["events"] if e["id"] == event["id"]][0]
+    shown = next(e for e in history["events"] if e["id"] == event["id"])
     assert shown["data"]["attachments"] == event["data"]["attachments"]
 
 
