@@ -6,7 +6,10 @@ import { emit, isStaff, state } from './store.js';
 import { humanize } from './util.js';
 
 // Event kinds that do not count as unread (docs/api.md §3).
-const QUIET = new Set(['thread.created', 'member.added', 'member.removed']);
+const QUIET = new Set(['thread.created', 'member.added', 'member.removed', 'message.edited',
+  'message.deleted']);
+// Events that change an earlier message rather than show as a line of their own.
+export const CHANGES = new Set(['message.edited', 'message.deleted']);
 const PAGE = 50;
 const TYPING_SHOWN_MS = 6000;
 
@@ -135,10 +138,30 @@ function refreshThreadSoon(threadId) {
   }, 250));
 }
 
+/** A live `message.edited` / `message.deleted`: change the message we hold, if we hold it. */
+function applyChange(l, ev) {
+  const targetId = ev.data && ev.data.event_id;
+  for (const target of l.bySeq.values()) {
+    if (target.id !== targetId) continue;
+    if (ev.kind === 'message.edited') {
+      if (!target.deleted_at) {
+        target.body = ev.data.body;
+        target.edited_at = ev.created_at;
+      }
+    } else {
+      target.body = null;
+      target.deleted_at = ev.created_at;
+      if (target.data) delete target.data.attachments;
+    }
+    return;
+  }
+}
+
 function merge(threadId, events) {
   const l = log(threadId);
   for (const ev of events) {
     if (l.bySeq.has(ev.seq)) continue;
+    if (CHANGES.has(ev.kind)) applyChange(l, ev);
     l.bySeq.set(ev.seq, ev);
     if (ev.seq > l.maxSeq) l.maxSeq = ev.seq;
     if (!l.minSeq || ev.seq < l.minSeq) l.minSeq = ev.seq;
@@ -369,6 +392,10 @@ export function describe(ev) {
       return `Score for “${data.form_title}”: ${data.score}`;
     case 'form.cancelled':
       return `${actor} cancelled the request for “${data.form_title}”`;
+    case 'document.shared':
+      return `${actor} shared the document “${data.title}”`;
+    case 'document.added':
+      return `${actor} added the document “${data.title}” (team only)`;
     case 'form.reminded':
       return data.manual ? `${actor} sent a reminder about “${data.form_title}”`
         : `Automatic reminder sent about “${data.form_title}”`;
@@ -388,4 +415,12 @@ export function resetChat() {
   state.typing = new Map();
   state.reads = new Map();
   state.openThreadId = null;
+}
+
+/** GET /search: messages the caller may see, newest first, with `snippet` segments. */
+export async function search(q, threadId) {
+  const params = new URLSearchParams({ q });
+  if (threadId) params.set('thread_id', threadId);
+  const { results } = await get('/search?' + params.toString());
+  return results;
 }

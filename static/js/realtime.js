@@ -239,7 +239,12 @@ function onError(frame) {
 }
 
 function sendItem(item) {
-  if (send({ type: 'send', thread_id: item.thread_id, client_id: item.client_id, body: item.body })) {
+  const frame = { type: 'send', thread_id: item.thread_id, client_id: item.client_id,
+    body: item.body };
+  if (item.attachments && item.attachments.length) {
+    frame.attachments = item.attachments.map((f) => f.id);
+  }
+  if (send(frame)) {
     item.sentAt = Date.now();
   }
 }
@@ -258,8 +263,8 @@ function resendStale() {
   }
 }
 
-export function sendMessage(threadId, body) {
-  const item = outbox.add(threadId, body);
+export function sendMessage(threadId, body, attachments = []) {
+  const item = outbox.add(threadId, body, attachments);
   if (synced) sendItem(item);
 }
 

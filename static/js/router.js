@@ -17,6 +17,7 @@ const ROUTES = [
   ['form-requests', 'form-requests'],
   ['form-requests/:requestId', 'form-request'],
   ['team', 'team'],
+  ['documents', 'documents'],
   ['settings', 'settings'],
   ['login', 'login'],
   ['signup', 'signup'],

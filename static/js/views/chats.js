@@ -1,14 +1,16 @@
 // Chat: the thread list (previews, unread badges, live order) and one thread with its events,
 // pending messages, typing line, read markers and the composer.
-import { del, get, post } from '../api.js';
+import { del, get, patch, post } from '../api.js';
 import {
-  describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, otherMembers,
-  remember, rememberPeople, sortedThreads, threadTitle, typingNames,
+  CHANGES, describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf,
+  otherMembers, remember, rememberPeople, search, sortedThreads, threadTitle, typingNames,
 } from '../chat.js';
+import { Attachments, humanSize, uploadFile } from '../files.js';
+import { navigate } from '../router.js';
 import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
 import * as outbox from '../outbox.js';
 import { retryMessage, sendMessage, sendTyping } from '../realtime.js';
-import { emit, isStaff, state, useStore } from '../store.js';
+import { emit, isAdmin, isStaff, state, useStore } from '../store.js';
 import { FORM_KINDS, FormEventItem, formOutcomes } from './form-cards.js';
 import {
   ROLE_LABELS, clockTime, codePoints, dayKey, dayLabel, fullTime, shortWhen,
@@ -21,7 +23,52 @@ function preview(thread) {
   if (!m) return 'No messages yet';
   const mine = state.me && m.actor_id === state.me.id;
   const who = mine ? 'You: ' : (thread.members || []).length > 2 ? `${nameOf(m.actor_id)}: ` : '';
-  return who + (m.body || '');
+  if (m.deleted_at) return who + 'Message deleted';
+  const files = (m.data && m.data.attachments) || [];
+  return who + (m.body || (files.length ? `📎 ${files.map((f) => f.name).join(', ')}` : ''));
+}
+
+function SearchBox() {
+  const [q, setQ] = useState('');
+  const [results, setResults] = useState(null);
+  const [error, setError] = useState('');
+  async function run(e) {
+    e.preventDefault();
+    if (!q.trim()) { setResults(null); return; }
+    setError('');
+    try {
+      setResults(await search(q.trim()));
+    } catch (err) {
+      setError(err.detail);
+    }
+  }
+  return html`
+    <form class="search" role="search" onSubmit=${run}>
+      <label for="search-input" class="visually-hidden">Search messages</label>
+      <input id="search-input" type="search" placeholder="Search messages" value=${q}
+        maxlength="200" onInput=${(e) => {
+          setQ(e.currentTarget.value);
+          if (!e.currentTarget.value) setResults(null);
+        }} />
+      ${error && html`<p class="error small" role="alert">${error}</p>`}
+      ${results && html`<div class="search-results" aria-live="polite">
+        ${results.length === 0 ? html`<p class="muted small pad">No messages found.</p>`
+          : html`<ul aria-label="Search results">${results.map((r) => html`
+            <li key=${r.event.id}><a class="search-hit" data-event-id=${r.event.id}
+              href=${`#/threads/${encodeURIComponent(r.thread_id)}?at=${r.event.seq}`}
+              onClick=${(e) => {
+                e.preventDefault();
+                setResults(null);
+                navigate(`#/threads/${encodeURIComponent(r.thread_id)}?at=${r.event.seq}`);
+              }}>
+              <span class="hit-top"><span class="hit-thread">${threadTitle(
+                state.threads.get(r.thread_id))}</span>
+                <time class="muted small">${shortWhen(r.event.created_at)}</time></span>
+              <span class="hit-text">${nameOf(r.event.actor_id)}: ${r.snippet.map((s) => (
+                s.match ? html`<mark>${s.text}</mark>` : s.text))}</span>
+            </a></li>`)}</ul>`}
+      </div>`}
+    </form>`;
 }
 
 function ThreadItem({ thread, active }) {
@@ -54,6 +101,7 @@ function ThreadList({ activeId }) {
         <h1 id="threads-heading">Chats</h1>
         ${isStaff() && html`<a class="button small" href="#/new">New chat</a>`}
       </div>
+      <${SearchBox} />
       ${!s.threadsLoaded
         ? html`<p class="muted pad">Loading conversations…</p>`
         : threads.length === 0
@@ -93,19 +141,81 @@ function seenMarkers(thread, threadId, events) {
   return bySeq;
 }
 
-function MessageItem({ ev, seen }) {
+function MessageMenu({ ev, mine, onEdit }) {
+  const [open, setOpen] = useState(false);
+  const [error, setError] = useState('');
+  const may = mine || isAdmin();
+  if (!may || ev.deleted_at || !state.threads.has(ev.thread_id)) return null;
+  async function remove() {
+    setOpen(false);
+    if (!window.confirm('Delete this message for everyone?')) return;
+    try {
+      await del(`/threads/${encodeURIComponent(ev.thread_id)}/messages/${encodeURIComponent(ev.id)}`);
+    } catch (err) {
+      setError(err.detail);
+    }
+  }
+  return html`<span class="msg-menu">
+    <button type="button" class="link small menu-toggle" aria-haspopup="true"
+      aria-expanded=${open} aria-label="Message actions" onClick=${() => setOpen(!open)}>⋯</button>
+    ${open && html`<span class="menu" role="menu">
+      ${mine && html`<button type="button" role="menuitem" onClick=${() => {
+        setOpen(false);
+        onEdit();
+      }}>Edit</button>`}
+      <button type="button" role="menuitem" class="danger" onClick=${remove}>Delete</button>
+    </span>`}
+    ${error && html`<span class="error small" role="alert">${error}</span>`}
+  </span>`;
+}
+
+function EditForm({ ev, onDone }) {
+  const [text, setText] = useState(ev.body || '');
+  const [error, setError] = useState('');
+  async function save(e) {
+    e.preventDefault();
+    if (text === ev.body) { onDone(); return; }
+    try {
+      await patch(`/threads/${encodeURIComponent(ev.thread_id)}/messages/${encodeURIComponent(ev.id)}`,
+        { body: text });
+      onDone();
+    } catch (err) {
+      setError(err.detail);
+    }
+  }
+  return html`<form class="edit-form" onSubmit=${save}>
+    <label for=${'edit-' + ev.id} class="visually-hidden">Edit message</label>
+    <textarea id=${'edit-' + ev.id} rows="2" value=${text}
+      onInput=${(e) => setText(e.currentTarget.value)}
+      onKeyDown=${(e) => { if (e.key === 'Escape') onDone(); }}></textarea>
+    <span class="edit-actions"><button type="submit" class="small primary">Save</button>
+      <button type="button" class="small" onClick=${onDone}>Cancel</button></span>
+    ${error && html`<p class="error small" role="alert">${error}</p>`}
+  </form>`;
+}
+
+function MessageItem({ ev, seen, focused }) {
+  const [editing, setEditing] = useState(false);
   const mine = state.me && ev.actor_id === state.me.id;
   const staffOnly = ev.audience === 'staff';
+  const files = (ev.data && ev.data.attachments) || [];
   return html`
-    <li class=${'msg' + (mine ? ' mine' : '') + (staffOnly ? ' staff-only' : '')}
-      data-seq=${ev.seq} data-kind="message">
+    <li class=${'msg' + (mine ? ' mine' : '') + (staffOnly ? ' staff-only' : '')
+      + (ev.deleted_at ? ' deleted' : '') + (focused ? ' focused' : '')}
+      data-seq=${ev.seq} data-kind="message" data-event-id=${ev.id}>
       <div class="bubble">
         <p class="meta"><span class="author">${nameOf(ev.actor_id)}</span>
           ${ev.data && ev.data.automated && html`<span class="automated">Automated</span>`}
           ${staffOnly && html`<span class="team-only">Team only</span>`}
           <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
-            ${clockTime(ev.created_at)}</time></p>
-        <p class="body">${ev.body}</p>
+            ${clockTime(ev.created_at)}</time>
+          ${ev.edited_at && !ev.deleted_at && html`<span class="edited"
+            title=${'Edited ' + fullTime(ev.edited_at)}>edited</span>`}
+          <${MessageMenu} ev=${ev} mine=${mine} onEdit=${() => setEditing(true)} /></p>
+        ${ev.deleted_at ? html`<p class="body deleted-note">This message was deleted.</p>`
+          : editing ? html`<${EditForm} ev=${ev} onDone=${() => setEditing(false)} />`
+            : ev.body && html`<p class="body">${ev.body}</p>`}
+        ${!ev.deleted_at && html`<${Attachments} files=${files} />`}
       </div>
       ${seen && html`<p class="seen">Seen by ${seen.join(', ')}</p>`}
     </li>`;
@@ -130,7 +240,8 @@ function PendingItem({ item }) {
       <div class="bubble">
         <p class="meta"><span class="author">You</span>
           <span class="status">${failed ? 'Not sent' : 'Sending…'}</span></p>
-        <p class="body">${item.body}</p>
+        ${item.body && html`<p class="body">${item.body}</p>`}
+        <${Attachments} files=${item.attachments} />
       </div>
       ${failed && html`
         <p class="failed-actions"><span>${item.error}</span>
@@ -141,7 +252,7 @@ function PendingItem({ item }) {
     </li>`;
 }
 
-function EventList({ threadId, thread, stick }) {
+function EventList({ threadId, thread, stick, at }) {
   const s = useStore();
   const l = logOf(threadId);
   const scroller = useRef(null);
@@ -187,10 +298,24 @@ function EventList({ threadId, thread, stick }) {
         aria-label=${dayLabel(iso)}><span>${dayLabel(iso)}</span></li>`);
     }
   };
+  useEffect(() => {
+    // Opened from a search result: scroll the message into view once it is here.
+    if (!at || !scroller.current) return;
+    const el = scroller.current.querySelector(`[data-seq="${at}"]`);
+    if (el) {
+      stick.current = false;
+      el.scrollIntoView({ block: 'center' });
+    } else if (l.loaded && l.more && !l.loadingOlder && l.minSeq > at) {
+      loadOlder(threadId);
+    }
+  }, [at, l.loaded, l.minSeq, events.length]);
+
   for (const ev of events) {
+    if (CHANGES.has(ev.kind)) continue; // shown on the message they change
     separator(ev.created_at);
     if (ev.kind === 'message') {
-      items.push(html`<${MessageItem} key=${'e' + ev.seq} ev=${ev} seen=${seen.get(ev.seq)} />`);
+      items.push(html`<${MessageItem} key=${'e' + ev.seq} ev=${ev} seen=${seen.get(ev.seq)}
+        focused=${String(ev.seq) === String(at)} />`);
     } else if (FORM_KINDS.has(ev.kind)) {
       items.push(html`<${FormEventItem} key=${'e' + ev.seq} ev=${ev}
         outcome=${outcomes.get(ev.data && ev.data.request_id)} />`);
@@ -227,10 +352,36 @@ function TypingLine({ threadId }) {
 
 const drafts = new Map();
 
+const IMAGE_TYPES = /^image\/(jpeg|png|gif|webp)$/;
+
 function Composer({ threadId, onSent }) {
   const [text, setText] = useState(() => drafts.get(threadId) || '');
   const [error, setError] = useState('');
+  // Files chosen for the next message: {key, name, size, progress, file?, preview?, error?}
+  const [uploads, setUploads] = useState([]);
+  const [dragging, setDragging] = useState(false);
   const input = useRef(null);
+  const picker = useRef(null);
+
+  function update(key, change) {
+    setUploads((list) => list.map((u) => (u.key === key ? { ...u, ...change } : u)));
+  }
+
+  function addFiles(fileList) {
+    for (const file of fileList) {
+      const key = Math.random().toString(36).slice(2);
+      const preview = IMAGE_TYPES.test(file.type) ? URL.createObjectURL(file) : null;
+      setUploads((list) => [...list, { key, name: file.name || 'pasted-image.png',
+        size: file.size, progress: 0, preview }]);
+      uploadFile(file, (p) => update(key, { progress: p }))
+        .then((uploaded) => update(key, { file: uploaded, progress: 1 }))
+        .catch((err) => update(key, { error: err.detail }));
+    }
+  }
+
+  function removeUpload(key) {
+    setUploads((list) => list.filter((u) => u.key !== key));
+  }
 
   useEffect(() => {
     if (input.current && window.matchMedia('(min-width: 721px)').matches) input.current.focus();
@@ -245,13 +396,20 @@ function Composer({ threadId, onSent }) {
 
   function submit() {
     const body = text.trim();
-    if (!body) return;
+    const busy = uploads.some((u) => !u.file && !u.error);
+    const files = uploads.filter((u) => u.file).map((u) => u.file);
+    if (busy) {
+      setError('Wait for the files to finish uploading.');
+      return;
+    }
+    if (!body && !files.length) return;
     if (codePoints(body) > MAX_MESSAGE) {
       setError(`A message can be at most ${MAX_MESSAGE} characters. Shorten it or split it.`);
       return;
     }
     setError('');
-    sendMessage(threadId, body);
+    sendMessage(threadId, body, files);
+    setUploads([]);
     setText('');
     drafts.delete(threadId);
     onSent();
@@ -259,10 +417,42 @@ function Composer({ threadId, onSent }) {
   }
 
   return html`
-    <form class="composer" onSubmit=${(e) => { e.preventDefault(); submit(); }}>
+    <form class=${'composer' + (dragging ? ' dragging' : '')}
+      onSubmit=${(e) => { e.preventDefault(); submit(); }}
+      onDragOver=${(e) => { e.preventDefault(); setDragging(true); }}
+      onDragLeave=${() => setDragging(false)}
+      onDrop=${(e) => {
+        e.preventDefault();
+        setDragging(false);
+        if (e.dataTransfer && e.dataTransfer.files.length) addFiles(e.dataTransfer.files);
+      }}>
+      ${uploads.length > 0 && html`<ul class="uploads" aria-label="Files to send">
+        ${uploads.map((u) => html`<li key=${u.key} class=${'upload' + (u.error ? ' failed'
+          : u.file ? ' done' : '')} data-name=${u.name}>
+          ${u.preview ? html`<img src=${u.preview} alt="" />`
+            : html`<span class="file-kind" aria-hidden="true">FILE</span>`}
+          <span class="upload-text"><span class="file-name">${u.name}</span>
+            <span class="muted small">${u.error || (u.file ? humanSize(u.size) : 'Uploading…')}</span>
+            ${!u.file && !u.error && html`<progress max="1" value=${u.progress}
+              aria-label=${'Uploading ' + u.name}></progress>`}</span>
+          <button type="button" class="link small" aria-label=${'Remove ' + u.name}
+            onClick=${() => removeUpload(u.key)}>✕</button>
+        </li>`)}</ul>`}
+      <button type="button" class="attach" aria-label="Attach files"
+        onClick=${() => picker.current && picker.current.click()}>📎</button>
+      <input type="file" multiple ref=${picker} class="visually-hidden" tabindex="-1"
+        aria-label="Choose files to attach" data-role="attach-input"
+        onChange=${(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
       <label for="composer-input" class="visually-hidden">Message</label>
       <textarea id="composer-input" ref=${input} rows="1" value=${text}
         placeholder="Write a message…" aria-describedby="composer-help"
+        onPaste=${(e) => {
+          const files = e.clipboardData && e.clipboardData.files;
+          if (files && files.length) {
+            e.preventDefault();
+            addFiles(files);
+          }
+        }}
         onInput=${(e) => {
           const value = e.currentTarget.value;
           setText(value);
@@ -355,7 +545,7 @@ function MembersPanel({ thread }) {
     </div>`;
 }
 
-function ThreadView({ threadId }) {
+function ThreadView({ threadId, at }) {
   const s = useStore();
   const member = s.threads.get(threadId);
   // Owners and admins may read a client's care thread without being in it (no live updates,
@@ -423,7 +613,7 @@ function ThreadView({ threadId }) {
       </div>
       ${member && showMembers && html`<${MembersPanel} thread=${member} />`}
       ${l.error && l.error !== 'not_found' && html`<p class="error pad" role="alert">${l.error}</p>`}
-      <${EventList} threadId=${threadId} thread=${thread} stick=${stick} />
+      <${EventList} threadId=${threadId} thread=${thread} stick=${stick} at=${at} />
       ${member ? html`
         <${TypingLine} threadId=${threadId} />
         <${Composer} key=${threadId} threadId=${threadId}
@@ -433,13 +623,13 @@ function ThreadView({ threadId }) {
     </section>`;
 }
 
-export function ChatsView({ threadId }) {
+export function ChatsView({ threadId, at }) {
   return html`
     <div class=${'chats' + (threadId ? ' has-thread' : '')}>
       <${ThreadList} activeId=${threadId} />
       <div class="thread-pane">
         ${threadId
-          ? html`<${ThreadView} key=${threadId} threadId=${threadId} />`
+          ? html`<${ThreadView} key=${threadId} threadId=${threadId} at=${at} />`
           : html`<p class="muted pad pick">Choose a conversation to read it.</p>`}
       </div>
     </div>`;

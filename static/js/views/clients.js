@@ -6,6 +6,7 @@ import { html, useEffect, useState } from '../lib.js';
 import { navigate } from '../router.js';
 import { isAdmin, useStore } from '../store.js';
 import { ClientForms } from './form-requests.js';
+import { Documents } from '../files.js';
 import { ErrorText, Field, errorField } from './forms.js';
 
 const PROVIDER_ROLES = new Set(['owner', 'admin', 'provider']);
@@ -431,6 +432,7 @@ export function ClientView({ clientId }) {
         <${GroupTagsForm} client=${client} onSaved=${saved} />
       </div>
       <${ClientForms} client=${client} />
+      <${Documents} clientId=${client.id} team=${true} />
       ${!isAdmin() && html`<p class="muted">Admins and the client’s care team can change these.</p>`}
     </section>`;
 }
