@@ -143,12 +143,13 @@ function seenMarkers(thread, threadId, events) {
 
 function MessageMenu({ ev, mine, onEdit }) {
   const [open, setOpen] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState('');
   const may = mine || isAdmin();
   if (!may || ev.deleted_at || !state.threads.has(ev.thread_id)) return null;
   async function remove() {
     setOpen(false);
-    if (!window.confirm('Delete this message for everyone?')) return;
+    setConfirming(false);
     try {
       await del(`/threads/${encodeURIComponent(ev.thread_id)}/messages/${encodeURIComponent(ev.id)}`);
     } catch (err) {
@@ -163,7 +164,11 @@ function MessageMenu({ ev, mine, onEdit }) {
         setOpen(false);
         onEdit();
       }}>Edit</button>`}
-      <button type="button" role="menuitem" class="danger" onClick=${remove}>Delete</button>
+      ${confirming
+        ? html`<button type="button" role="menuitem" class="danger" onClick=${remove}>
+            Delete for everyone</button>`
+        : html`<button type="button" role="menuitem" class="danger"
+            onClick=${() => setConfirming(true)}>Delete…</button>`}
     </span>`}
     ${error && html`<span class="error small" role="alert">${error}</span>`}
   </span>`;
