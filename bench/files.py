@@ -98,7 +98,7 @@ async def run(size_mb: float, parallel: int) -> dict[str, Any]:
                 "SECRET_KEY": secrets.token_urlsafe(40), "LOG_LEVEL": "WARNING",
                 "MAX_UPLOAD_BYTES": str(max(size * 2, 25 * 1024 * 1024)),
                 "PYTHONPATH": str(ROOT)})
-    log = open(work / "server.log", "ab")  # noqa: SIM115
+    log = open(work / "server.log", "ab")
     proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--host", HOST,
                              "--port", str(port)], cwd=work, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
