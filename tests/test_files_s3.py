@@ -81,6 +81,7 @@ def s3_env(s3: S3Server, **extra: str) -> dict[str, str]:
             "S3_PREFIX": "practice-files", **extra}
 
 
+@pytest.mark.timeout(360)  # an S3 server and a Carethread server start on a loaded machine
 async def test_files_live_in_the_object_store(
     s3: S3Server, backend: Backend, start_server: Any, tmp_path: Any,
 ) -> None:
@@ -92,8 +93,8 @@ async def test_files_live_in_the_object_store(
     async with app_client(srv.url) as http:
         owner = await new_practice(http)
         tid = await new_thread(http, owner)
-        # Several MiB: more than one part of a multipart upload to the store.
-        big = pdf_bytes("x") + bytes(range(256)) * (48 * 1024)
+        # Over 5 MiB: more than one part of a multipart upload to the store.
+        big = pdf_bytes("x") + bytes(range(256)) * (22 * 1024)
         doc = await uploaded(http, owner, "scan.pdf", big)
         photo = await uploaded(http, owner, "plate.jpg", photo_with_location())
         sha = hashlib.sha256(big).hexdigest()

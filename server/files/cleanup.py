@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import anyio
+
 from server.background import BackgroundTask
 from server.files import service
 from server.settings import Settings
@@ -28,6 +30,7 @@ class UnattachedCleanup:
             try:
                 while await service.remove_unattached(self._settings) > 0:
                     pass
+                await anyio.to_thread.run_sync(service.remove_stale_staging, self._settings)
             except Exception:
                 log.exception("file cleanup pass failed; retrying")
             await asyncio.sleep(self._settings.file_cleanup_poll_seconds)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+import time
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -372,6 +373,24 @@ async def remove_unattached(settings: Settings, batch: int = 100) -> int:
         async with write_transaction():
             if await _remove_row(row["id"], only_unattached=True):
                 removed += 1
+    return removed
+
+
+STAGING_MAX_AGE_SECONDS = 3600
+
+
+def remove_stale_staging(settings: Settings) -> int:
+    """Staged copies left behind by a process that died mid-upload (worker thread)."""
+    staging = _staging_dir(settings)
+    cutoff = time.time() - STAGING_MAX_AGE_SECONDS
+    removed = 0
+    for path in staging.iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            pass
     return removed
 
 

@@ -257,6 +257,13 @@ export function applyEvent(ev) {
   }
   const fresh = ev.seq > (thread.last_seq || 0);
   if (fresh) thread.last_seq = ev.seq;
+  const last = thread.last_message;
+  if (CHANGES.has(ev.kind) && last && ev.data && last.id === ev.data.event_id) {
+    // The preview follows an edit or deletion of the newest message.
+    thread.last_message = ev.kind === 'message.edited'
+      ? { ...last, body: ev.data.body, edited_at: ev.created_at }
+      : { ...last, body: null, deleted_at: ev.created_at, data: null };
+  }
   if (ev.kind === 'message' && (!thread.last_message || ev.seq > thread.last_message.seq)) {
     thread.last_message = ev;
   }
