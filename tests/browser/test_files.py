@@ -145,15 +145,15 @@ def test_photos_and_files_go_both_ways_and_messages_can_be_fixed_found_and_remov
 
     # Search finds the fixed message and opens the thread at it.
     nav(owner, "Chats")
-    owner.get_by_role("searchbox", name="Search messages").fill("broccoli")
-    owner.get_by_role("searchbox", name="Search messages").press("Enter")
+    owner.get_by_role("searchbox", name="Find in chats").fill("broccoli")
+    owner.get_by_role("searchbox", name="Find in chats").press("Enter")
     hit = owner.get_by_role("list", name="Search results").get_by_role("link").first
     expect(hit.locator("mark")).to_have_text("broccoli")
     shot(owner, "files-search-desktop")
     hit.click()
     expect(owner.locator("li.msg.focused")).to_contain_text("I had the broccoli")
-    owner.get_by_role("searchbox", name="Search messages").fill("brocoli")
-    owner.get_by_role("searchbox", name="Search messages").press("Enter")
+    owner.get_by_role("searchbox", name="Find in chats").fill("brocoli")
+    owner.get_by_role("searchbox", name="Find in chats").press("Enter")
     expect(owner.get_by_text("No messages found.")).to_be_visible()
 
 

@@ -44,7 +44,7 @@ function SearchBox() {
   }
   return html`
     <form class="search" role="search" onSubmit=${run}>
-      <label for="search-input" class="visually-hidden">Search messages</label>
+      <label for="search-input" class="visually-hidden">Find in chats</label>
       <input id="search-input" type="search" placeholder="Search messages" value=${q}
         maxlength="200" onInput=${(e) => {
           setQ(e.currentTarget.value);
