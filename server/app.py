@@ -35,6 +35,9 @@ from server.carejobs import CareJobs
 from server.careplans.controller import CarePlansController
 from server.errors import EXCEPTION_HANDLERS
 from server.feed.controller import FeedController
+from server.files import storage as file_storage
+from server.files.cleanup import UnattachedCleanup
+from server.files.controller import DocumentsController, files_router
 from server.forms.controller import (
     FormRequestsController,
     FormsController,
@@ -67,7 +70,7 @@ from server.security import Passwords
 from server.settings import Settings, get_settings
 from server.tasks.controller import TasksController
 from server.threads import service as threads_service
-from server.threads.controller import ThreadsController
+from server.threads.controller import SearchController, ThreadsController
 from server.throttle import LoginThrottle
 from server.webhooks import service as webhooks
 from server.webhooks.controller import WebhooksController
@@ -92,7 +95,7 @@ WEB_ENTRY_PATHS = ["/", "/accept-invite", "/reset-password", "/join/{code:str}",
 PAGE_HEADERS = {
     # The page's own <meta> policy cannot say frame-ancestors; the header can.
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'"
     ),
@@ -152,6 +155,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     broadcasts.install(jobs[1].wake)
     appointment_reminders = AppointmentReminderJob(settings)
     care_jobs = CareJobs(settings)
+    file_cleanup = UnattachedCleanup(settings)
+    file_storage.install(file_storage.make_storage(settings))
     on_client_added, on_group_joined = hooks_for(settings)
     hooks.client_added[:] = [on_client_added]
     hooks.group_joined[:] = [on_group_joined]
@@ -170,10 +175,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         pusher.start()
         appointment_reminders.start()
         care_jobs.start()
+        file_cleanup.start()
         try:
             yield
         finally:
             await runtime.sessions.stop()
+            await file_cleanup.stop()
             await care_jobs.stop()
             await appointment_reminders.stop()
             await pusher.stop()
@@ -189,7 +196,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
         GroupsController, TagsController, PracticeController, FormsController,
-        FormRequestsController, IntakeController,
+        FormRequestsController, IntakeController, files_router(settings), DocumentsController,
+        SearchController,
         create_static_files_router(path=APIDOCS_PATH, directories=[APIDOCS_DIR],
                                    include_in_schema=False),
         ScheduledController, BroadcastsController,

@@ -21,7 +21,9 @@ class EventRecord(msgspec.Struct, omit_defaults=True, dict=True):
     """`{id, thread_id, seq, kind, actor_id, created_at, body?, data?, client_id?}`.
 
     `audience` appears only for staff-only events. `dict=True` lets a record carry its encoded
-    JSON (see `encoded`) without it becoming a field.
+    JSON (see `encoded`) without it becoming a field. `body` is absent (UNSET) on events
+    without text, and null only on a deleted message (with `deleted_at`); an edited message
+    has its latest body and `edited_at`.
     """
 
     id: uuid.UUID
@@ -30,10 +32,12 @@ class EventRecord(msgspec.Struct, omit_defaults=True, dict=True):
     kind: str
     actor_id: uuid.UUID | None
     created_at: datetime
-    body: str | None = None
+    body: str | msgspec.UnsetType | None = msgspec.UNSET
     data: dict[str, Any] | None = None
     client_id: str | None = None
     audience: str = ALL
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
 
     @property
     def staff_only(self) -> bool:
@@ -68,6 +72,7 @@ def from_row(row: dict[str, Any]) -> EventRecord:
         data = json.loads(data)
     thread = row["thread"]
     actor = row["actor"]
+    deleted = row.get("deleted_at")
     return EventRecord(
         id=row["id"] if isinstance(row["id"], uuid.UUID) else uuid.UUID(str(row["id"])),
         thread_id=thread if isinstance(thread, uuid.UUID) else uuid.UUID(str(thread)),
@@ -76,8 +81,17 @@ def from_row(row: dict[str, Any]) -> EventRecord:
         actor_id=None if actor is None else (
             actor if isinstance(actor, uuid.UUID) else uuid.UUID(str(actor))),
         created_at=row["created_at"],
-        body=row["body"],
+        body=body_of(row["body"], deleted),
         data=data,
         client_id=row["client_id"],
         audience=row.get("audience") or ALL,
+        edited_at=row.get("edited_at"),
+        deleted_at=deleted,
     )
+
+
+def body_of(body: str | None, deleted_at: datetime | None = None) -> str | msgspec.UnsetType | None:
+    """No text is no `body` field, except on a deleted message, which says `body: null`."""
+    if body is None and deleted_at is None:
+        return msgspec.UNSET
+    return body

@@ -23,6 +23,7 @@ from server.appointments.tables import (
 from server.broadcasts.tables import Broadcast, BroadcastRecipient
 from server.careplans.tables import CarePlan, CarePlanTemplate, CarePlanVersion
 from server.feed.tables import FeedItem, FeedRead
+from server.files.tables import ClientDocument, FileBlob, FileUsage, StoredFile
 from server.forms.tables import (
     AuditEntry,
     Form,
@@ -48,7 +49,7 @@ from server.programs.tables import Enrollment, ModuleDelivery, Program, ProgramM
 from server.push.tables import PushSubscription
 from server.scheduled.tables import ScheduledMessage
 from server.tasks.tables import Task, TaskTemplate
-from server.threads.tables import Event, Member, Thread
+from server.threads.tables import Event, Member, MessageRevision, Thread
 from server.webhooks.tables import Webhook, WebhookDelivery
 
 APP_CONFIG = AppConfig(
@@ -66,5 +67,6 @@ APP_CONFIG = AppConfig(
         TaskTemplate, Task, Goal, GoalEntry, GoalPeriod,
         CarePlan, CarePlanVersion, CarePlanTemplate,
         Program, ProgramModule, Enrollment, ModuleDelivery,
+        MessageRevision, FileBlob, StoredFile, FileUsage, ClientDocument,
     ],
 )

@@ -102,6 +102,17 @@ class Settings:
     appointment_reminder_poll_seconds: float = 60
     task_reminder_minutes: int = 60
     care_poll_seconds: float = 30
+    max_upload_bytes: int = 25 * 1024 * 1024
+    practice_quota_bytes: int = 10 * 1024**3
+    files_dir: str = ""
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_prefix: str = ""
+    unattached_file_hours: float = 24
+    file_cleanup_poll_seconds: float = 600
 
     @property
     def is_sqlite(self) -> bool:
@@ -129,6 +140,15 @@ def _sqlite_path(url: str) -> str:
     if rest.startswith("//"):
         return rest[2:]
     return rest
+
+
+def _files_dir(database_url: str) -> str:
+    """Uploaded files live beside the SQLite file (`carethread.db.files/`), or in the working
+    folder's `carethread-files/` with PostgreSQL."""
+    if database_url.startswith("sqlite"):
+        db_path = Path(_sqlite_path(database_url))
+        return str(db_path.with_name(db_path.name + ".files"))
+    return "carethread-files"
 
 
 def _secret_key(env: dict[str, str], database_url: str) -> str:
@@ -238,7 +258,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             env.get("APPOINTMENT_REMINDER_POLL_SECONDS") or 60),
         task_reminder_minutes=_int(env, "TASK_REMINDER_MINUTES", 60),
         care_poll_seconds=float(env.get("CARE_POLL_SECONDS") or 30),
+        max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        practice_quota_bytes=_int(env, "PRACTICE_QUOTA_BYTES", 10 * 1024**3),
+        files_dir=env.get("FILES_DIR") or _files_dir(database_url),
+        s3_bucket=env.get("S3_BUCKET") or None,
+        s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+        s3_region=env.get("S3_REGION") or "us-east-1",
+        s3_access_key_id=env.get("S3_ACCESS_KEY_ID") or None,
+        s3_secret_access_key=env.get("S3_SECRET_ACCESS_KEY") or None,
+        s3_prefix=(env.get("S3_PREFIX") or "").strip("/"),
+        unattached_file_hours=float(env.get("UNATTACHED_FILE_HOURS") or 24),
+        file_cleanup_poll_seconds=float(env.get("FILE_CLEANUP_POLL_SECONDS") or 600),
     )
+    if settings.max_upload_bytes <= 0 or settings.practice_quota_bytes <= 0:
+        raise SettingsError("MAX_UPLOAD_BYTES and PRACTICE_QUOTA_BYTES must be positive")
     return settings
 
 

@@ -422,6 +422,15 @@ async def get_request(identity: Identity, request_id: str) -> dict[str, Any]:
     return request_view(row, reader=relation, form=form, version=version)
 
 
+async def record_audit(identity: Identity, action: str, *, client_id: uuid.UUID,
+                       document_id: uuid.UUID | None = None) -> None:
+    """For other domains: an entry in the practice's audit log (e.g. a client document's
+    download), read by owners and admins at GET /audit like form responses' views."""
+    await AuditEntry.insert(AuditEntry(
+        organization=identity.organization_id, actor=identity.user_id, action=action,
+        client=client_id, document_id=document_id, created_at=clock.now()))
+
+
 async def _audit(identity: Identity, action: str, row: dict[str, Any]) -> None:
     await AuditEntry.insert(AuditEntry(
         organization=identity.organization_id, actor=identity.user_id, action=action,
@@ -590,6 +599,7 @@ async def audit_log(identity: Identity, *, client_id: uuid.UUID | None = None,
     return [{"id": str(r["id"]), "action": r["action"],
              "actor_id": str(r["actor"]) if r["actor"] else None, "actor_name": r["actor_name"],
              "form_request_id": str(r["form_request"]) if r["form_request"] else None,
+             "document_id": str(r["document_id"]) if r["document_id"] else None,
              "client_id": str(r["client"]) if r["client"] else None,
              "created_at": r["created_at"]} for r in rows]
 

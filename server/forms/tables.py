@@ -90,4 +90,6 @@ class AuditEntry(Table, tablename="audit_entry"):
     action = Varchar(length=40)
     form_request = ForeignKey(FormRequest, null=True, default=None, index=True)
     client = ForeignKey(Profile, null=True, default=None)
+    # A client document's download (files domain); no foreign key across domains.
+    document_id = UUID(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())

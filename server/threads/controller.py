@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
@@ -19,6 +19,7 @@ from server.runtime import Runtime
 from server.scheduled import service as scheduled
 from server.scheduled.service import ScheduledView
 from server.threads import chat, service
+from server.threads import search as search_service
 
 Title = Annotated[str, msgspec.Meta(max_length=200)]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -37,6 +38,7 @@ class MessageIn(msgspec.Struct):
     reply_to: uuid.UUID | None = None  # the id of a message this one quotes
     # RFC 3339, in the future: the message is stored and sent then (202 `{scheduled}`).
     send_at: datetime | None = None
+    attachments: Annotated[list[uuid.UUID], msgspec.Meta(max_length=service.MAX_ATTACHMENTS)] = []
 
 
 class ReactionIn(msgspec.Struct):
@@ -45,6 +47,14 @@ class ReactionIn(msgspec.Struct):
 
 class ScheduledOut(msgspec.Struct):
     scheduled: ScheduledView
+
+
+class EditIn(msgspec.Struct):
+    body: Body
+
+
+class SearchOut(msgspec.Struct):
+    results: list[search_service.SearchResult]
 
 
 class AddMemberIn(msgspec.Struct):
@@ -126,6 +136,7 @@ class ThreadsController(Controller):
         event, _ = await service.post_message(
             identity, thread_id, body=data.body, client_id=data.client_id,
             max_length=runtime.settings.max_message_length, reply_to=data.reply_to,
+            attachments=data.attachments,
         )
         return Response(EventOut(event), status_code=HTTP_201_CREATED)
 
@@ -147,6 +158,22 @@ class ThreadsController(Controller):
         """Take back one's own reaction: a `reaction` event with `removed: true`."""
         event, _ = await chat.react(identity, thread_id, event_id, emoji, remove=True)
         return EventOut(event)
+
+    @patch("/{thread_id:str}/messages/{event_id:str}", status_code=HTTP_200_OK)
+    async def edit_message(
+        self, thread_id: str, event_id: str, data: EditIn, identity: Identity, runtime: Runtime
+    ) -> EventOut:
+        """The author changes a message's text: a `message.edited` event. Someone else's
+        message: 403 `not_author`; one the caller cannot see: 404."""
+        return EventOut(await service.edit_message(
+            identity, thread_id, event_id, body=data.body,
+            max_length=runtime.settings.max_message_length))
+
+    @delete("/{thread_id:str}/messages/{event_id:str}", status_code=HTTP_200_OK)
+    async def delete_message(self, thread_id: str, event_id: str, identity: Identity
+                             ) -> EventOut:
+        """The author, or an owner/admin, deletes a message: a `message.deleted` event."""
+        return EventOut(await service.delete_message(identity, thread_id, event_id))
 
     @post("/{thread_id:str}/members", status_code=HTTP_201_CREATED)
     async def add_member(
@@ -170,3 +197,20 @@ class ThreadsController(Controller):
             [*others, identity.user_id],
         )
         return ReadOut(thread_id, position)
+
+
+class SearchController(Controller):
+    path = "/api/v1/search"
+    tags = ["threads"]
+
+    @get("/")
+    async def search(
+        self, identity: Identity,
+        q: Annotated[str, Parameter(max_length=search_service.MAX_QUERY)],
+        thread_id: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=50)] = 20,
+    ) -> SearchOut:
+        """Messages the caller may see that contain every word of `q`, newest first, with the
+        matching words marked in `snippet`."""
+        return SearchOut(await search_service.search(identity, q, thread_id=thread_id,
+                                                     limit=limit))

@@ -19,18 +19,22 @@ from server import uow
 from server.accounts.tables import Profile
 from server.db import engine, is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
-from server.events import ALL, STAFF, EventRecord, event_frame, from_row
+from server.events import ALL, STAFF, EventRecord, body_of, event_frame, from_row
 from server.identity import STAFF_ROLES, Identity
-from server.threads.tables import Event, Member, Thread
+from server.threads.tables import Event, Member, MessageRevision, Thread
 
 MESSAGE = "message"
+MESSAGE_EDITED = "message.edited"
+MESSAGE_DELETED = "message.deleted"
+MAX_ATTACHMENTS = 10
 __all__ = ["ALL", "STAFF", "EventRecord", "event_frame"]
 # Who receives and reads staff-only events: the practice's team and its bots, never clients.
 STAFF_AUDIENCE_ROLES = STAFF_ROLES | {"bot"}
 # Kinds that do not count as unread: the log's own bookkeeping.
 MEMBER_ADDED = "member.added"
 MEMBER_REMOVED = "member.removed"
-QUIET_KINDS = frozenset({"thread.created", MEMBER_ADDED, MEMBER_REMOVED})
+QUIET_KINDS = frozenset({"thread.created", MEMBER_ADDED, MEMBER_REMOVED, MESSAGE_EDITED,
+                         MESSAGE_DELETED})
 MAX_PAGE = 200
 MAX_MEMBERS = 100
 SYNC_BATCH = 50
@@ -261,15 +265,16 @@ async def lock_thread(thread_id: uuid.UUID) -> None:
 async def append_in_transaction(
     thread_id: uuid.UUID, kind: str, actor_id: uuid.UUID | None, *, body: str | None = None,
     data: dict[str, Any] | None = None, client_id: str | None = None, audience: str = ALL,
-    organization_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None, event_id: uuid.UUID | None = None,
 ) -> EventRecord:
     """Bump last_seq and insert, inside the caller's write transaction; the unit of work
     publishes the event after commit. With `organization_id`, a thread of another practice is
-    not found."""
+    not found. `event_id` names the event in advance (for rows that point at it)."""
     work = uow.current()
     event = EventRecord(
-        id=uuid.uuid4(), thread_id=thread_id, seq=0, kind=kind, actor_id=actor_id,
-        created_at=now(), body=body, data=data, client_id=client_id, audience=audience,
+        id=event_id or uuid.uuid4(), thread_id=thread_id, seq=0, kind=kind, actor_id=actor_id,
+        created_at=now(), body=body_of(body), data=data, client_id=client_id,
+        audience=audience,
     )
     seq = await _bump_and_insert(event, organization_id)
     if seq is None:
@@ -316,10 +321,11 @@ async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None
     assert found is not None, "append_in_transaction needs write_transaction()"
     postgres, conn = found
     data = None if event.data is None else _json_text(event.data)
+    body = None if event.body is msgspec.UNSET else event.body
     if postgres:
         seq: int | None = await conn.fetchval(
             _PG_APPEND, event.thread_id, organization_id, event.id, event.kind,
-            event.actor_id, event.body, data, event.client_id, event.audience,
+            event.actor_id, body, data, event.client_id, event.audience,
             event.created_at)
         return seq
     rows = await conn.run(_SQLITE_BUMP, [event.thread_id, organization_id, organization_id])
@@ -327,7 +333,7 @@ async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None
         return None
     seq = rows[0]["last_seq"]
     await conn.run(_SQLITE_INSERT, [
-        event.id, event.thread_id, seq, event.kind, event.actor_id, event.body, data,
+        event.id, event.thread_id, seq, event.kind, event.actor_id, body, data,
         event.client_id, event.audience, event.created_at])
     return seq
 
@@ -617,31 +623,50 @@ async def events_after(
     return events, starts, closed
 
 
-async def post_message(
-    identity: Identity, thread_id: str | uuid.UUID, *, body: str, client_id: str,
-    max_length: int, reply_to: uuid.UUID | None = None,
-) -> tuple[EventRecord, bool]:
-    """Store a message once per client_id; a retry returns the event already stored."""
-    tid = parse_id(thread_id)
-    if not body.strip():
+def _check_body(body: str, max_length: int, *, may_be_empty: bool) -> None:
+    if not body.strip() and not may_be_empty:
         raise InvalidInput("A message needs some text.", extra={"field": "body"})
     if len(body) > max_length:
         raise InvalidInput(f"A message has at most {max_length} characters.",
                            code="message_too_long", extra={"field": "body"})
+
+
+async def post_message(
+    identity: Identity, thread_id: str | uuid.UUID, *, body: str, client_id: str,
+    max_length: int, reply_to: uuid.UUID | None = None, attachments: Sequence[uuid.UUID] = (),
+) -> tuple[EventRecord, bool]:
+    """Store a message once per client_id; a retry returns the event already stored.
+
+    `attachments` are files the author uploaded and has not attached yet; the body may be
+    empty when there are some. A file of someone else (or another practice) is not found.
+    `reply_to` quotes a message of the thread the author can see.
+    """
+    tid = parse_id(thread_id)
+    files = list(dict.fromkeys(attachments))
+    if len(files) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"A message carries at most {MAX_ATTACHMENTS} files.",
+                           extra={"field": "attachments"})
+    _check_body(body, max_length, may_be_empty=bool(files))
     # No look-up first: the unique index finds a retry, and most sends are not retries.
     try:
         async with write_transaction() as work:
-            # The bump takes the thread's row lock first (SQLite's IMMEDIATE transaction
-            # already serializes writers), so a removal cannot commit between the membership
-            # check and the append. The membership read is also the recipients' list.
-            data = None
+            event_id = uuid.uuid4()
+            data: dict[str, Any] | None = None
             if reply_to is not None:  # quotes a message this member can see (chat.py)
                 from server.threads.chat import reply_data
 
-                data = await reply_data(identity, tid, reply_to)
+                data = dict(await reply_data(identity, tid, reply_to) or {})
+            if files:
+                from server.files import service as files_service
+
+                data = {**(data or {}), "attachments": await files_service.attach_in_transaction(
+                    identity, files, thread_id=tid, event_id=event_id)}
+            # The bump takes the thread's row lock first (SQLite's IMMEDIATE transaction
+            # already serializes writers), so a removal cannot commit between the membership
+            # check and the append. The membership read is also the recipients' list.
             view = await append_in_transaction(
                 tid, MESSAGE, identity.user_id, body=body, client_id=client_id,
-                organization_id=identity.organization_id, data=data,
+                organization_id=identity.organization_id, data=data, event_id=event_id,
             )
             if identity.user_id not in await members_in_transaction(work, tid):
                 raise NotFound("No such thread.")
@@ -693,6 +718,115 @@ def check_body(body: str, max_length: int) -> None:
     if len(body) > max_length:
         raise InvalidInput(f"A message has at most {max_length} characters.",
                            code="message_too_long", extra={"field": "body"})
+async def event_visible(
+    identity: Identity, thread_id: uuid.UUID, event_id: uuid.UUID
+) -> EventRecord | None:
+    """The event, if the caller may see it now: in one of their windows (or a care thread an
+    admin reads), staff-only events for staff only."""
+    try:
+        windows = await _read_windows(identity, thread_id)
+    except NotFound:
+        return None
+    row = await Event.select().where(Event.id == event_id, Event.thread == thread_id).first()
+    if row is None or not in_windows(row["seq"], windows):
+        return None
+    if row["audience"] != ALL and not sees_staff_events(identity):
+        return None
+    return event_view(row)
+
+
+async def _own_message(
+    identity: Identity, thread_id: str, event_id: str, *, admin_may: bool
+) -> tuple[uuid.UUID, dict[str, Any]]:
+    """The message to change, read inside the write transaction (the thread locked): not
+    visible is 404; visible but someone else's is 403 `not_author` (admins may delete)."""
+    tid = parse_id(thread_id)
+    eid = parse_id(event_id, "message")
+    await lock_thread(tid)
+    windows = await _read_windows(identity, tid)
+    row = await Event.select().where(
+        Event.id == eid, Event.thread == tid, Event.kind == MESSAGE).first()
+    if (row is None or not in_windows(row["seq"], windows) or row["deleted_at"] is not None
+            or (row["audience"] != ALL and not sees_staff_events(identity))):
+        raise NotFound("No such message.")
+    if row["actor"] != identity.user_id and not (admin_may and identity.is_admin):
+        raise Forbidden("Only the author can change this message.", code="not_author")
+    return tid, row
+
+
+async def _edits_of(message_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await MessageRevision.select(MessageRevision.change_event_id).where(
+        MessageRevision.message_id == message_id, MessageRevision.change == "edited")
+    return [r["change_event_id"] for r in rows]
+
+
+async def edit_message(
+    identity: Identity, thread_id: str, event_id: str, *, body: str, max_length: int
+) -> EventRecord:
+    """The author changes a message's text: a `message.edited` event, the message keeps the new
+    text with `edited_at`, and the earlier text goes to the audit (MessageRevision) only."""
+    async with write_transaction():
+        tid, row = await _own_message(identity, thread_id, event_id, admin_may=False)
+        data = _data_of(row)
+        _check_body(body, max_length, may_be_empty=bool(data.get("attachments")))
+        if body == row["body"]:
+            raise InvalidInput("That is the message's text already.", code="unchanged",
+                               extra={"field": "body"})
+        earlier_edits = await _edits_of(row["id"])
+        view = await append_in_transaction(
+            tid, MESSAGE_EDITED, identity.user_id,
+            data={"event_id": str(row["id"]), "body": body})
+        await Event.update({Event.body: body, Event.edited_at: view.created_at}).where(
+            Event.id == row["id"])
+        await MessageRevision.insert(MessageRevision(
+            thread=tid, message_id=row["id"], change_event_id=view.id, change="edited",
+            body=row["body"], actor=identity.user_id, created_at=view.created_at))
+        # Earlier `message.edited` events show the latest text too: old text is in no answer.
+        await _rewrite_edits(earlier_edits, row["id"], body)
+    return view
+
+
+async def delete_message(identity: Identity, thread_id: str, event_id: str) -> EventRecord:
+    """The author (or an owner/admin) deletes a message: `message.deleted`; its text and files
+    are gone from every answer (the audit keeps them)."""
+    async with write_transaction():
+        tid, row = await _own_message(identity, thread_id, event_id, admin_may=True)
+        data = _data_of(row)
+        earlier_edits = await _edits_of(row["id"])
+        view = await append_in_transaction(
+            tid, MESSAGE_DELETED, identity.user_id, data={"event_id": str(row["id"])})
+        remaining = {k: v for k, v in data.items() if k != "attachments"}
+        await Event.update({
+            Event.body: None, Event.deleted_at: view.created_at,
+            Event.data: _json_text(remaining) if remaining else None,
+        }).where(Event.id == row["id"])
+        await MessageRevision.insert(MessageRevision(
+            thread=tid, message_id=row["id"], change_event_id=view.id, change="deleted",
+            body=row["body"], data=_json_text(data) if data else None, actor=identity.user_id,
+            created_at=view.created_at))
+        await _rewrite_edits(earlier_edits, row["id"], None)
+        if data.get("attachments"):
+            from server.files import service as files_service
+
+            await files_service.message_deleted_in_transaction(row["id"], view.created_at)
+    return view
+
+
+def _data_of(row: dict[str, Any]) -> dict[str, Any]:
+    data = row["data"]
+    if isinstance(data, str):
+        import json
+
+        data = json.loads(data)
+    return dict(data or {})
+
+
+async def _rewrite_edits(edit_ids: list[uuid.UUID], message_id: uuid.UUID,
+                         body: str | None) -> None:
+    if edit_ids:
+        await Event.update({
+            Event.data: _json_text({"event_id": str(message_id), "body": body})
+        }).where(Event.id.is_in(edit_ids))
 
 
 async def _existing(

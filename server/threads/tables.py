@@ -49,3 +49,25 @@ class Event(Table, tablename="thread_event"):
     # all | staff: staff-only events never reach a client (socket, history, unread).
     audience = Varchar(length=10, default="all")
     created_at = Timestamptz(default=TimestamptzNow())
+    # A message's latest edit or its deletion (then body is NULL); earlier text lives only in
+    # MessageRevision.
+    edited_at = Timestamptz(null=True, default=None)
+    deleted_at = Timestamptz(null=True, default=None)
+
+
+class MessageRevision(Table, tablename="message_revision"):
+    """The audit of edits and deletions: the text a message had before each one.
+
+    Never returned by the API; it is what an audit (or a legal hold) reads.
+    """
+
+    id = UUID(primary_key=True)
+    thread = ForeignKey(Thread, null=False)
+    message_id = UUID(index=True)
+    # The `message.edited` or `message.deleted` event that replaced this text.
+    change_event_id = UUID()
+    change = Varchar(length=10)  # edited | deleted
+    body = Text(null=True, default=None)
+    data = JSON(null=True, default=None)
+    actor = ForeignKey(Profile, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

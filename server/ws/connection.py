@@ -181,6 +181,7 @@ class Connection:
         event, _ = await threads.post_message(
             self.identity, frame.thread_id, body=frame.body, client_id=frame.client_id,
             max_length=self.settings.max_message_length, reply_to=frame.reply_to,
+            attachments=frame.attachments,
         )
         async with self.lock:
             await self.write_raw(ack_frame(frame.client_id, event))

@@ -18,6 +18,7 @@ class Send(msgspec.Struct, tag="send", tag_field="type", forbid_unknown_fields=F
     client_id: ClientId
     body: str
     reply_to: uuid.UUID | None = None
+    attachments: Annotated[list[uuid.UUID], msgspec.Meta(max_length=10)] = []
 
 
 class Sync(msgspec.Struct, tag="sync", tag_field="type"):

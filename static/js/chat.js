@@ -28,6 +28,8 @@ export function countsAsUnread(kind) {
 export function previewable(kind) {
   return PREVIEWED.has(kind);
 }
+// Events that change an earlier message rather than show as a line of their own.
+export const CHANGES = new Set(['message.edited', 'message.deleted']);
 const PAGE = 50;
 const TYPING_SHOWN_MS = 6000;
 
@@ -164,10 +166,30 @@ function refreshThreadSoon(threadId) {
   }, 250));
 }
 
+/** A live `message.edited` / `message.deleted`: change the message we hold, if we hold it. */
+function applyChange(l, ev) {
+  const targetId = ev.data && ev.data.event_id;
+  for (const target of l.bySeq.values()) {
+    if (target.id !== targetId) continue;
+    if (ev.kind === 'message.edited') {
+      if (!target.deleted_at) {
+        target.body = ev.data.body;
+        target.edited_at = ev.created_at;
+      }
+    } else {
+      target.body = null;
+      target.deleted_at = ev.created_at;
+      if (target.data) delete target.data.attachments;
+    }
+    return;
+  }
+}
+
 function merge(threadId, events) {
   const l = log(threadId);
   for (const ev of events) {
     if (l.bySeq.has(ev.seq)) continue;
+    if (CHANGES.has(ev.kind)) applyChange(l, ev);
     l.bySeq.set(ev.seq, ev);
     if (ev.seq > l.maxSeq) l.maxSeq = ev.seq;
     if (!l.minSeq || ev.seq < l.minSeq) l.minSeq = ev.seq;
@@ -264,6 +286,13 @@ export function applyEvent(ev) {
   }
   const fresh = ev.seq > (thread.last_seq || 0);
   if (fresh) thread.last_seq = ev.seq;
+  const last = thread.last_message;
+  if (CHANGES.has(ev.kind) && last && ev.data && last.id === ev.data.event_id) {
+    // The preview follows an edit or deletion of the newest message.
+    thread.last_message = ev.kind === 'message.edited'
+      ? { ...last, body: ev.data.body, edited_at: ev.created_at }
+      : { ...last, body: null, deleted_at: ev.created_at, data: null };
+  }
   if (ev.kind === 'message' && (!thread.last_message || ev.seq > thread.last_message.seq)) {
     thread.last_message = ev;
   }
@@ -433,6 +462,10 @@ export function describe(ev) {
       return `Score for “${data.form_title}”: ${data.score}`;
     case 'form.cancelled':
       return `${actor} cancelled the request for “${data.form_title}”`;
+    case 'document.shared':
+      return `${actor} shared the document “${data.title}”`;
+    case 'document.added':
+      return `${actor} added the document “${data.title}” (team only)`;
     case 'form.reminded':
       return data.manual ? `${actor} sent a reminder about “${data.form_title}”`
         : `Automatic reminder sent about “${data.form_title}”`;
@@ -490,4 +523,12 @@ export function resetChat() {
   state.typing = new Map();
   state.reads = new Map();
   state.openThreadId = null;
+}
+
+/** GET /search: messages the caller may see, newest first, with `snippet` segments. */
+export async function search(q, threadId) {
+  const params = new URLSearchParams({ q });
+  if (threadId) params.set('thread_id', threadId);
+  const { results } = await get('/search?' + params.toString());
+  return results;
 }

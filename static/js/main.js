@@ -2,10 +2,11 @@
 import { html, render, useEffect, useState } from './lib.js';
 import { PUBLIC_ROUTES, navigate, useRoute } from './router.js';
 import { restore } from './session.js';
-import { isStaff, useStore } from './store.js';
+import { isStaff, state, useStore } from './store.js';
 import {
   AppointmentsView, BookView, CalendarView, PublicBookingView,
 } from './views/appointments.js';
+import { MyDocumentsView } from './files.js';
 import { ChatsView } from './views/chats.js';
 import { FeedView, HealthView } from './views/care.js';
 import { AddClientView, ClientView, ClientsView } from './views/clients.js';
@@ -23,7 +24,9 @@ import { CarePlanView, TodayView } from './views/today.js';
 
 // Signed-in screens: name -> [view, who may see it].
 const SCREENS = {
-  chats: [({ params }) => html`<${ChatsView} threadId=${params.threadId} />`, () => true],
+  chats: [({ params }) => html`<${ChatsView} threadId=${params.threadId} at=${params.at} />`,
+    () => true],
+  documents: [() => html`<${MyDocumentsView} me=${state.me} />`, () => !isStaff()],
   'new-thread': [({ params }) => html`<${NewThreadView} clientId=${params.client} />`, isStaff],
   clients: [() => html`<${ClientsView} />`, isStaff],
   'add-client': [() => html`<${AddClientView} />`, isStaff],

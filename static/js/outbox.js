@@ -42,10 +42,10 @@ export function forget() {
   }
 }
 
-export function add(threadId, body, replyTo = null) {
+export function add(threadId, body, replyTo = null, attachments = []) {
   const item = {
-    client_id: uuid(), thread_id: threadId, body, created_at: new Date().toISOString(),
-    state: 'pending', sentAt: 0,
+    client_id: uuid(), thread_id: threadId, body, attachments,
+    created_at: new Date().toISOString(), state: 'pending', sentAt: 0,
   };
   if (replyTo) item.reply_to = replyTo;
   state.outbox.push(item);

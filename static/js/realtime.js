@@ -242,6 +242,9 @@ function sendItem(item) {
   const frame = { type: 'send', thread_id: item.thread_id, client_id: item.client_id,
     body: item.body };
   if (item.reply_to) frame.reply_to = item.reply_to;
+  if (item.attachments && item.attachments.length) {
+    frame.attachments = item.attachments.map((f) => f.id);
+  }
   if (send(frame)) {
     item.sentAt = Date.now();
   }
@@ -261,8 +264,8 @@ function resendStale() {
   }
 }
 
-export function sendMessage(threadId, body, replyTo = null) {
-  const item = outbox.add(threadId, body, replyTo);
+export function sendMessage(threadId, body, replyTo = null, attachments = []) {
+  const item = outbox.add(threadId, body, replyTo, attachments);
   if (synced) sendItem(item);
 }
 

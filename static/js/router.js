@@ -26,6 +26,7 @@ const ROUTES = [
   ['library', 'library'],
   ['today', 'today'],
   ['care-plans/:planId', 'care-plan'],
+  ['documents', 'documents'],
   ['settings', 'settings'],
   ['login', 'login'],
   ['signup', 'signup'],

@@ -9,6 +9,7 @@ import {
   ClientTabs, GoalsTab, PlansTab, ProgramsTab, TasksTab,
 } from './care-tasks.js';
 import { ClientForms } from './form-requests.js';
+import { Documents } from '../files.js';
 import { ErrorText, Field, errorField } from './forms.js';
 import { Avatar } from './people.js';
 
@@ -494,6 +495,7 @@ export function ClientView({ clientId, tab = 'profile' }) {
         <${GroupTagsForm} client=${client} onSaved=${saved} />
       </div>
       <${ClientForms} client=${client} />
+      <${Documents} clientId=${client.id} team=${true} />
       ${!isAdmin() && html`<p class="muted">Admins and the client’s care team can change these.</p>`}`}
     </section>`;
 }

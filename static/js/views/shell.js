@@ -4,6 +4,7 @@ import { html, useEffect, useState } from '../lib.js';
 import { navigate } from '../router.js';
 import { logout, switchProfile } from '../session.js';
 import { isStaff, useStore } from '../store.js';
+import { Viewer } from '../files.js';
 import { ROLE_LABELS } from '../util.js';
 
 function ConnectionBanner() {
@@ -90,7 +91,8 @@ export function Shell({ route, children }) {
         ${!isStaff() && html`<a href="#/health" aria-current=${here('health')}>My health</a>`}
         ${!isStaff() && html`<a href="#/today" aria-current=${here('today')}>Today</a>`}
         ${!isStaff() && html`<a href="#/form-requests"
-          aria-current=${here('form-requests') || here('form-request')}>Forms</a>`}
+          aria-current=${here('form-requests') || here('form-request')}>Forms</a>
+          <a href="#/documents" aria-current=${here('documents')}>Documents</a>`}
       </nav>
       <div class="topbar-end">
         <span class="me"><span class="me-name">${s.me.name}</span>
@@ -102,5 +104,6 @@ export function Shell({ route, children }) {
       </div>
     </header>
     <${ConnectionBanner} />
-    <main id="main" tabindex="-1" class=${'app-main route-' + route.name}>${children}</main>`;
+    <main id="main" tabindex="-1" class=${'app-main route-' + route.name}>${children}</main>
+    <${Viewer} />`;
 }

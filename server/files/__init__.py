@@ -1,0 +1,1 @@
+"""Files: uploads stored by content hash, message attachments and client documents."""
