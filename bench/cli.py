@@ -562,6 +562,8 @@ def ratios(result: dict[str, Any]) -> dict[str, Any]:
     """Each Carethread figure divided by the baseline's with the same process count."""
     out: dict[str, Any] = {}
     for name, config in result["configs"].items():
+        if "server_processes" not in config:  # the configuration failed as a whole
+            continue
         base = result["baseline"].get(f"{config['server_processes']}p")
         if not base:
             continue
