@@ -109,10 +109,12 @@ def app_error_handler(_: Request[Any, Any, Any], exc: AppError) -> Response[Any]
     )
 
 
-def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if isinstance(exc, ValidationException) or (status == 400 and exc.extra):
         errors = exc.extra if isinstance(exc.extra, list) else None
+        # What the strict decoding of the body found (server/inputs.py), said plainly.
+        errors = getattr(request.state, "body_errors", None) or errors
         body = _body(str(exc.detail), "validation_error", {"errors": errors} if errors else None)
     elif status >= 500:
         log.error("server error: %s", exc.detail)

@@ -67,6 +67,9 @@ EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/join/{code}"): (409, 429),
     ("POST", "/api/v1/threads/{thread_id}/members"): (409,),
     ("DELETE", "/api/v1/threads/{thread_id}/members/{user_id}"): (409,),
+    ("GET", "/api/v1/appointments.ics"): (404,),  # a calendar token that is not valid
+    ("GET", "/api/v1/notifications/unsubscribe"): (404,),
+    ("POST", "/api/v1/notifications/unsubscribe"): (404,),
     ("POST", "/api/v1/groups"): (409,),
     ("PATCH", "/api/v1/groups/{group_id}"): (409,),
     ("POST", "/api/v1/tags"): (409,),
