@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from piccolo.engine.postgres import PostgresEngine
 
 from server import uow
-from server.db import write_transaction
+from server.db import engine, write_transaction
 from server.errors import InvalidInput, NotFound
 from server.events import EventRecord, from_row
 from server.feed.tables import FeedItem, FeedRead
@@ -77,6 +78,14 @@ def _parse_cursor(raw: str) -> tuple[int, uuid.UUID]:
                            code="invalid_cursor", extra={"field": "cursor"}) from None
 
 
+def _client_term() -> str:
+    """How a page filters on a set of clients. SQLite's planner, given the statistics of a big
+    feed, would read every row of those clients through `feed_item_client` and sort them (5 s
+    for 100,000 rows); the unary `+` keeps it on the newest-first scan of `feed_item_practice`,
+    which stops after one page. PostgreSQL has no unary + for uuid, and needs no hint."""
+    return "f.client" if isinstance(engine(), PostgresEngine) else "+f.client"
+
+
 class Scope(msgspec.Struct):
     """Which clients' rows a feed read covers, as SQL conditions on `f` (and their values).
 
@@ -98,11 +107,11 @@ async def _scope(identity: Identity, client_id: str | None, group_id: str | None
         args.append(one.client_id)
     elif not identity.is_admin:
         team_sql, team_args = access.team_clients_sql(identity)
-        sql += f" AND f.client IN ({team_sql})"
+        sql += f" AND {_client_term()} IN ({team_sql})"
         args += team_args
     if group_id is not None:
         group_sql, group_args = await access.group_clients_sql(identity, group_id)
-        sql += f" AND f.client IN ({group_sql})"
+        sql += f" AND {_client_term()} IN ({group_sql})"
         args += group_args
     return Scope(sql=sql, args=args)
 
