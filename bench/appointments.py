@@ -141,6 +141,12 @@ async def measure(http: httpx.AsyncClient, headers: dict[str, str], provider_ids
             counts.append(len(resp.json()["slots"]))
         per_round.append(time.perf_counter() - began)
 
+    baseline: list[float] = []  # the same server's cheapest authenticated read, for scale
+    for _ in range(rounds * len(provider_ids)):
+        t0 = time.perf_counter()
+        (await http.get("/appointment-types", headers=headers)).raise_for_status()
+        baseline.append(time.perf_counter() - t0)
+
     def ms(values: list[float], q: float) -> float:
         values = sorted(values)
         return round(1000 * values[min(len(values) - 1, int(q * len(values)))], 2)
@@ -152,6 +158,7 @@ async def measure(http: httpx.AsyncClient, headers: dict[str, str], provider_ids
         "request_ms_p95": ms(per_request, 0.95),
         "all_20_providers_ms_p50": ms(per_round, 0.5),
         "all_20_providers_ms_max": ms(per_round, 1.0),
+        "baseline_types_request_ms_p50": ms(baseline, 0.5),
     }
 
 
