@@ -79,6 +79,13 @@ EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/form-requests/{request_id}/cancel"): (409,),
     ("POST", "/api/v1/form-requests/{request_id}/remind"): (409,),
     ("GET", "/api/v1/form-requests/{request_id}/export"): (409,),
+    ("POST", "/api/v1/appointment-types"): (409,),
+    ("PATCH", "/api/v1/appointment-types/{type_id}"): (409,),
+    ("POST", "/api/v1/appointments"): (409,),
+    ("POST", "/api/v1/appointments/{appointment_id}/reschedule"): (409,),
+    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): (409,),
+    ("GET", "/api/v1/appointments.ics"): (404,),
+    ("POST", "/api/v1/booking/{code}"): (409, 429),
 }
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

@@ -148,17 +148,3 @@ def test_weekly_hours_are_checked() -> None:
         check_weekly([(7, "09:00", "10:00")])
     with pytest.raises(ValueError):
         check_weekly([(1, "10:00", "09:00")])
-
-
-def test_four_weeks_for_twenty_providers_is_fast() -> None:
-    import time
-
-    schedule = Schedule(NY, tuple(WeeklyHours(d, 8 * 60, 18 * 60) for d in range(5)))
-    start = utc(2026, 6, 1)
-    busy = Busy([(start + timedelta(hours=h), start + timedelta(hours=h, minutes=45))
-                 for h in range(0, 24 * 28, 7)])
-    began = time.perf_counter()
-    for _ in range(20):
-        found = slots(schedule, SlotRules(minutes=30, interval=15), busy, now=start,
-                      start=start, end=start + timedelta(days=28))
-    assert found and time.perf_counter() - began < 1.0

@@ -150,11 +150,12 @@ def windows(schedule: Schedule, start: datetime, end: datetime) -> list[Interval
 
 
 class Busy:
-    """Held spans of one provider, merged and sorted, for overlap tests in O(log n)."""
+    """Held spans of one provider, merged and sorted, for overlap tests in O(log n).
+    Kept as POSIX seconds: the slot loop is integer arithmetic, not datetime arithmetic."""
 
     def __init__(self, spans: Iterable[Interval]) -> None:
-        merged: list[list[datetime]] = []
-        for a, b in sorted(spans):
+        merged: list[list[float]] = []
+        for a, b in sorted((a.timestamp(), b.timestamp()) for a, b in spans):
             if merged and a < merged[-1][1]:
                 merged[-1][1] = max(merged[-1][1], b)
             else:
@@ -162,7 +163,13 @@ class Busy:
         self._starts = [m[0] for m in merged]
         self._ends = [m[1] for m in merged]
 
+    def spans(self) -> tuple[list[float], list[float]]:
+        return self._starts, self._ends
+
     def overlaps(self, a: datetime, b: datetime) -> bool:
+        return self.overlaps_at(a.timestamp(), b.timestamp())
+
+    def overlaps_at(self, a: float, b: float) -> bool:
         i = bisect.bisect_right(self._ends, a)  # first span ending after a
         return i < len(self._starts) and self._starts[i] < b
 
@@ -172,27 +179,47 @@ def _held(rules: SlotRules, start: datetime) -> Interval:
             start + rules.length + timedelta(minutes=rules.buffer_after))
 
 
+def slot_starts(
+    schedule: Schedule, rules: SlotRules, busy: Busy, *, now: datetime, start: datetime,
+    end: datetime,
+) -> list[float]:
+    """The starts (POSIX seconds) of free slots in [start, end), bookable at `now`."""
+    earliest = max(start, now + rules.min_notice)
+    latest = min(end, now + rules.horizon + timedelta(microseconds=1))
+    if latest <= earliest:
+        return []
+    step = rules.step.total_seconds()
+    length = rules.length.total_seconds()
+    before, after = rules.buffer_before * 60, rules.buffer_after * 60
+    lo, hi = earliest.timestamp(), latest.timestamp()
+    # Candidates only grow, so one pointer sweeps the held spans once (no search per slot).
+    starts, ends = busy.spans()
+    n, j = len(starts), 0
+    out: list[float] = []
+    for win_start, win_end in windows(schedule, earliest, latest + rules.length):
+        t, stop = win_start.timestamp(), win_end.timestamp()
+        if t < lo:  # jump to the first step at or after `earliest`
+            t += step * -(-(lo - t) // step)
+        while t + length <= stop and t < hi:
+            a = t - before
+            while j < n and ends[j] <= a:
+                j += 1
+            if j == n or starts[j] >= t + length + after:
+                out.append(t)
+            t += step
+    return out
+
+
 def slots(
     schedule: Schedule, rules: SlotRules, busy: Busy, *, now: datetime, start: datetime,
     end: datetime,
 ) -> list[Interval]:
     """Free slots whose start lies in [start, end), bookable at `now`."""
-    earliest = max(start, now + rules.min_notice)
-    latest = min(end, now + rules.horizon + timedelta(microseconds=1))
-    if latest <= earliest:
-        return []
-    step, length = rules.step, rules.length
-    out: list[Interval] = []
-    for win_start, win_end in windows(schedule, earliest, latest + length):
-        t = win_start
-        if t < earliest:  # jump to the first step at or after `earliest`
-            behind = earliest - t
-            t += step * -(-behind // step)
-        while t + length <= win_end and t < latest:
-            a, b = _held(rules, t)
-            if not busy.overlaps(a, b):
-                out.append((t, t + length))
-            t += step
+    length = rules.length
+    out = []
+    for t in slot_starts(schedule, rules, busy, now=now, start=start, end=end):
+        a = datetime.fromtimestamp(t, UTC)
+        out.append((a, a + length))
     return out
 
 
