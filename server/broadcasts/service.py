@@ -105,7 +105,8 @@ async def create(identity: Identity, *, body: str, group_id: uuid.UUID | None,
     async with write_transaction() as work:
         await Broadcast.insert(Broadcast(
             id=broadcast_id, organization=identity.organization_id, sender=identity.user_id,
-            body=body, group_id=group_id, send_at=when, status=SCHEDULED,
+            body=body, group_id=group_id, send_at=when,
+            status=SCHEDULED if send_at is not None else SENDING,
             recipient_count=len(recipients), created_at=clock.now(),
         ))
         for start in range(0, len(recipients), INSERT_CHUNK):

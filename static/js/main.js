@@ -15,6 +15,7 @@ import { FormRequestView, FormRequestsView } from './views/form-requests.js';
 import { JoinView } from './views/join.js';
 import { NewThreadView } from './views/new-thread.js';
 import { ForgotPassword, ResetPassword } from './views/password.js';
+import { NotificationsView } from './views/reach.js';
 import { SettingsView } from './views/settings.js';
 import { Shell } from './views/shell.js';
 import { TeamView } from './views/team.js';
@@ -48,6 +49,7 @@ const SCREENS = {
     clientId=${params.client} reschedule=${params.reschedule} />`, () => true],
   team: [() => html`<${TeamView} />`, isStaff],
   settings: [() => html`<${SettingsView} />`, isStaff],
+  notifications: [() => html`<${NotificationsView} />`, () => true],
 };
 
 function Redirect({ to }) {

@@ -24,6 +24,7 @@ const ROUTES = [
   ['book', 'book'],
   ['team', 'team'],
   ['settings', 'settings'],
+  ['notifications', 'notifications'],
   ['login', 'login'],
   ['signup', 'signup'],
   ['forgot', 'forgot'],
