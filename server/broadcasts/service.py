@@ -229,9 +229,18 @@ async def send_due() -> bool:
 
 async def send_batch(broadcast: dict[str, Any]) -> bool:
     """Send to the next few pending recipients; True if some may remain."""
-    pending = await BroadcastRecipient.select(BroadcastRecipient.id).where(
-        BroadcastRecipient.broadcast == broadcast["id"], BroadcastRecipient.status == PENDING,
-    ).limit(BATCH)
+    # From a random point of the id space: several processes working on one broadcast take
+    # different rows instead of queueing on the same ones.
+    pending: list[dict[str, Any]] = []
+    for start in (uuid.uuid4(), None):
+        query = BroadcastRecipient.select(BroadcastRecipient.id).where(
+            BroadcastRecipient.broadcast == broadcast["id"],
+            BroadcastRecipient.status == PENDING)
+        if start is not None:
+            query = query.where(BroadcastRecipient.id >= start)
+        pending = await query.order_by(BroadcastRecipient.id).limit(BATCH)
+        if pending:
+            break
     if not pending:
         await Broadcast.update({Broadcast.status: DONE, Broadcast.finished_at: clock.now()}
                                ).where(Broadcast.id == broadcast["id"],
