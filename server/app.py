@@ -112,6 +112,14 @@ def web_client(code: str | None = None) -> File:
                 media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
 
+@get("/sw.js", include_in_schema=False, sync_to_thread=False)
+def service_worker() -> File:
+    """The push service worker, at the root so its scope is the whole app."""
+    return File(STATIC_DIR / "sw.js", content_disposition_type="inline",
+                media_type="text/javascript; charset=utf-8",
+                headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
 @get("/health", tags=["ops"])
 async def health() -> dict[str, str]:
     """Liveness: the process answers."""
@@ -209,7 +217,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
     if (STATIC_DIR / "index.html").exists():
         route_handlers += [
-            web_client,
+            web_client, service_worker,
             # Module names carry no version: revalidate, so a deploy never mixes old and new.
             create_static_files_router(path="/static", directories=[STATIC_DIR],
                                        include_in_schema=False,

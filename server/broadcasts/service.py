@@ -34,7 +34,9 @@ PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 MAX_RECIPIENTS = 20_000
-BATCH = 20  # recipients per transaction: short enough that chat never waits long for the writer
+# Recipients per transaction: a chat message waits for at most one batch to commit (the
+# writer is shared on SQLite), so batches stay small; see bench/broadcast.py.
+BATCH = 8
 INSERT_CHUNK = 500
 
 
@@ -78,11 +80,9 @@ async def _recipients(identity: Identity, group_id: uuid.UUID | None,
     unique = list(dict.fromkeys(chosen))
     if not unique:
         return []
-    active: set[uuid.UUID] = set()
-    for start in range(0, len(unique), INSERT_CHUNK):
-        rows = await Profile.select(Profile.id).where(
-            Profile.id.is_in(unique[start:start + INSERT_CHUNK]), Profile.status != "removed")
-        active.update(r["id"] for r in rows)
+    active = {r["id"] for r in await Profile.select(Profile.id).where(
+        Profile.organization == identity.organization_id, Profile.role == "client",
+        Profile.status != "removed")}
     return [c for c in unique if c in active]
 
 
@@ -105,7 +105,8 @@ async def create(identity: Identity, *, body: str, group_id: uuid.UUID | None,
     async with write_transaction() as work:
         await Broadcast.insert(Broadcast(
             id=broadcast_id, organization=identity.organization_id, sender=identity.user_id,
-            body=body, group_id=group_id, send_at=when, status=SCHEDULED,
+            body=body, group_id=group_id, send_at=when,
+            status=SCHEDULED if send_at is not None else SENDING,
             recipient_count=len(recipients), created_at=clock.now(),
         ))
         for start in range(0, len(recipients), INSERT_CHUNK):
@@ -228,15 +229,26 @@ async def send_due() -> bool:
 
 async def send_batch(broadcast: dict[str, Any]) -> bool:
     """Send to the next few pending recipients; True if some may remain."""
-    pending = await BroadcastRecipient.select(BroadcastRecipient.id).where(
-        BroadcastRecipient.broadcast == broadcast["id"], BroadcastRecipient.status == PENDING,
-    ).limit(BATCH)
+    # From a random point of the id space: several processes working on one broadcast take
+    # different rows instead of queueing on the same ones.
+    pending: list[dict[str, Any]] = []
+    for start in (uuid.uuid4(), None):
+        query = BroadcastRecipient.select(BroadcastRecipient.id).where(
+            BroadcastRecipient.broadcast == broadcast["id"],
+            BroadcastRecipient.status == PENDING)
+        if start is not None:
+            query = query.where(BroadcastRecipient.id >= start)
+        pending = await query.order_by(BroadcastRecipient.id).limit(BATCH)
+        if pending:
+            break
     if not pending:
         await Broadcast.update({Broadcast.status: DONE, Broadcast.finished_at: clock.now()}
                                ).where(Broadcast.id == broadcast["id"],
                                        Broadcast.status == SENDING)
         return False
-    sender = await Profile.select(Profile.name).where(Profile.id == broadcast["sender"]).first()
+    sender = await Profile.select(Profile.name, Profile.status).where(
+        Profile.id == broadcast["sender"]).first()
+    sender_active = sender is not None and sender["status"] == "active"
     org = await Organization.select(Organization.name).where(
         Organization.id == broadcast["organization"]).first()
     sender_name = sender["name"] if sender else ""
@@ -268,11 +280,12 @@ async def send_batch(broadcast: dict[str, Any]) -> bool:
             else:
                 body = render_welcome(broadcast["body"], client_name=client["name"],
                                       practice_name=practice_name, provider_name=sender_name)
-                event = await threads.send_as_member_in_transaction(
-                    client["care_thread"], broadcast["sender"], broadcast["organization"],
-                    body=body, client_id=f"broadcast:{broadcast['id']}",
-                    data={"broadcast_id": str(broadcast["id"])},
-                )
+                event = None if not sender_active else \
+                    await threads.send_as_member_in_transaction(
+                        client["care_thread"], broadcast["sender"], broadcast["organization"],
+                        body=body, client_id=f"broadcast:{broadcast['id']}",
+                        data={"broadcast_id": str(broadcast["id"])}, author_checked=True,
+                    )
                 if event is None:
                     failure = "not_a_member"
                 else:

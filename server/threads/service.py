@@ -687,17 +687,19 @@ async def post_message(
 
 async def send_as_member_in_transaction(
     thread_id: uuid.UUID, author_id: uuid.UUID, organization_id: uuid.UUID, *, body: str,
-    client_id: str, data: dict[str, Any] | None = None,
+    client_id: str, data: dict[str, Any] | None = None, author_checked: bool = False,
 ) -> EventRecord | None:
     """For jobs sending in someone's name (scheduled messages, broadcasts): the message, or
-    None when the author is no longer a member of the thread (nothing is written). Runs in
-    the caller's write transaction; the thread is locked before membership is read."""
+    None when the author is no longer a member of the thread, or no longer active (unless the
+    caller checked that already: `author_checked`); nothing is written then. Runs in the
+    caller's write transaction; the thread is locked before membership is read."""
     work = uow.current()
     await lock_thread(thread_id)
     work.thread_members.pop(thread_id, None)
     if author_id not in await members_in_transaction(work, thread_id):
         return None
-    if not await Profile.exists().where(Profile.id == author_id, Profile.status == "active"):
+    if not author_checked and not await Profile.exists().where(
+            Profile.id == author_id, Profile.status == "active"):
         return None
     return await append_in_transaction(
         thread_id, MESSAGE, author_id, body=body, data=data, client_id=client_id,

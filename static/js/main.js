@@ -17,6 +17,7 @@ import { JoinView } from './views/join.js';
 import { LibraryView } from './views/library.js';
 import { NewThreadView } from './views/new-thread.js';
 import { ForgotPassword, ResetPassword } from './views/password.js';
+import { NotificationsView } from './views/reach.js';
 import { SettingsView } from './views/settings.js';
 import { Shell } from './views/shell.js';
 import { TeamView } from './views/team.js';
@@ -58,6 +59,7 @@ const SCREENS = {
   'care-plan': [({ params }) => html`<${CarePlanView} key=${params.planId}
     planId=${params.planId} />`, () => true],
   settings: [() => html`<${SettingsView} />`, isStaff],
+  notifications: [() => html`<${NotificationsView} />`, () => true],
 };
 
 function Redirect({ to }) {

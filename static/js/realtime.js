@@ -1,5 +1,6 @@
 // The one WebSocket (/api/v1/ws): connect, reconnect with backoff, sync after every (re)connect,
 // and the outbox: every message is sent with its client_id until an ack (or its event) arrives.
+import { scheduledSignal } from './views/reach.js';
 import * as chat from './chat.js';
 import * as outbox from './outbox.js';
 import { emit, state } from './store.js';
@@ -186,6 +187,9 @@ function onFrame(data) {
       break;
     case 'read':
       chat.readFrom(frame.thread_id, frame.user_id, frame.seq);
+      break;
+    case 'scheduled':
+      scheduledSignal(frame);
       break;
     case 'error':
       onError(frame);

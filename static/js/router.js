@@ -28,6 +28,7 @@ const ROUTES = [
   ['care-plans/:planId', 'care-plan'],
   ['documents', 'documents'],
   ['settings', 'settings'],
+  ['notifications', 'notifications'],
   ['login', 'login'],
   ['signup', 'signup'],
   ['forgot', 'forgot'],

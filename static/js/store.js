@@ -18,6 +18,7 @@ export const state = {
   reads: new Map(), // thread id -> Map(user id -> read seq), other members' read markers
   conn: 'idle', // idle | connecting | syncing | online | offline | blocked
   openThreadId: null,
+  sentThisSession: false, // the moment to offer push notifications
 };
 
 const listeners = new Set();

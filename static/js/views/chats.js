@@ -18,6 +18,7 @@ import { FORM_KINDS, FormEventItem, formOutcomes } from './form-cards.js';
 import { Checklist } from './checklist.js';
 import { RequestFormsForm } from './form-requests.js';
 import { Avatar } from './people.js';
+import { PushOffer, ScheduledList, SendLater } from './reach.js';
 import {
   ROLE_LABELS, clockTime, codePoints, dayKey, dayLabel, fullTime, shortWhen,
 } from '../util.js';
@@ -346,6 +347,7 @@ const drafts = new Map();
 function Composer({ threadId, onSent, replyTo, onCancelReply }) {
   const [text, setText] = useState(() => drafts.get(threadId) || '');
   const [error, setError] = useState('');
+  const [later, setLater] = useState(false);
   const input = useRef(null);
 
   useEffect(() => {
@@ -369,6 +371,7 @@ function Composer({ threadId, onSent, replyTo, onCancelReply }) {
     setError('');
     sendMessage(threadId, body, replyTo ? replyTo.id : null);
     if (onCancelReply) onCancelReply();
+    state.sentThisSession = true;
     setText('');
     drafts.delete(threadId);
     onSent();
@@ -403,9 +406,18 @@ function Composer({ threadId, onSent, replyTo, onCancelReply }) {
             submit();
           }
         }}></textarea>
+      <button type="button" class="quiet send-later-toggle" aria-expanded=${later}
+        onClick=${() => setLater(!later)}>Later…</button>
       <button type="submit" class="primary">Send</button>
       <p id="composer-help" class="visually-hidden">Enter sends. Shift+Enter starts a new line.</p>
       ${error && html`<p class="error" role="alert">${error}</p>`}
+      ${later && html`<${SendLater} threadId=${threadId} text=${text} onClose=${() => setLater(false)}
+        onScheduled=${() => {
+          setLater(false);
+          setText('');
+          drafts.delete(threadId);
+          requestAnimationFrame(resize);
+        }} />`}
     </form>`;
 }
 
@@ -569,6 +581,8 @@ function ThreadView({ threadId }) {
         onReply=${setReplyTo} />
       ${member ? html`
         <${TypingLine} threadId=${threadId} />
+        <${ScheduledList} threadId=${threadId} />
+        <${PushOffer} />
         <${Composer} key=${threadId} threadId=${threadId} replyTo=${replyTo}
           onCancelReply=${() => setReplyTo(null)}
           onSent=${() => { stick.current = true; }} />`

@@ -10,6 +10,7 @@ import {
 } from './care-tasks.js';
 import { ClientForms } from './form-requests.js';
 import { Documents } from '../files.js';
+import { BroadcastPanel } from './reach.js';
 import { ErrorText, Field, errorField } from './forms.js';
 import { Avatar } from './people.js';
 
@@ -71,6 +72,14 @@ export function ClientsView() {
   const [clients, setClients] = useState(null);
   const [error, setError] = useState('');
   const [groups, tags] = useGroupsAndTags();
+  const [picking, setPicking] = useState(false);
+  const [picked, setPicked] = useState(new Map());
+  const togglePick = (c, on) => {
+    const next = new Map(picked);
+    if (on) next.set(c.id, c);
+    else next.delete(c.id);
+    setPicked(next);
+  };
 
   useEffect(() => {
     document.title = 'Clients · Carethread';
@@ -104,8 +113,14 @@ export function ClientsView() {
     <section class="page" aria-labelledby="clients-heading">
       <div class="page-head">
         <h1 id="clients-heading">Clients</h1>
-        <a class="button primary" href="#/clients/new">Add client</a>
+        <span class="page-actions">
+          <button type="button" aria-expanded=${picking}
+            onClick=${() => setPicking(!picking)}>Message several</button>
+          <a class="button primary" href="#/clients/new">Add client</a>
+        </span>
       </div>
+      ${picking && html`<${BroadcastPanel} selected=${[...picked.values()]} groups=${groups}
+        onClose=${() => { setPicking(false); setPicked(new Map()); }} />`}
       <div class="filters" role="search" aria-label="Find clients">
         <${Field} label="Search clients" name="client-search" type="search" value=${search}
           onInput=${setSearch} required=${false} autocomplete="off" />
@@ -133,7 +148,12 @@ export function ClientsView() {
               ? 'client' : 'clients'}</p>
             <ul class="client-list" aria-label="Clients">
               ${clients.map((c) => html`
-                <li key=${c.id}>
+                <li key=${c.id} class=${picking ? 'picking' : ''}>
+                  ${picking && html`<span class="check pick">
+                    <input type="checkbox" id=${'pick-' + c.id} checked=${picked.has(c.id)}
+                      onChange=${(e) => togglePick(c, e.currentTarget.checked)} />
+                    <label for=${'pick-' + c.id} class="visually-hidden">Select ${c.name}</label>
+                  </span>`}
                   <a class="client-row" href=${'#/clients/' + encodeURIComponent(c.id)}>
                     <${Avatar} name=${c.name} id=${c.id} />
                     <span class="client-main">

@@ -6,6 +6,7 @@ import { html, useEffect, useState } from '../lib.js';
 import { isAdmin, useStore } from '../store.js';
 import { IntakeFlowEditor, RequestFormsForm, loadIntakeFlows } from './form-requests.js';
 import { ErrorText, Field } from './forms.js';
+import { Webhooks } from './reach.js';
 
 function useSaver() {
   const [busy, setBusy] = useState(false);
@@ -276,6 +277,7 @@ export function SettingsView() {
               saved=${flows.saved && (flows.saved.get('') || [])} loadError=${flows.error}
               onSaved=${flows.onSaved} />
           </section>`}
+          <${Webhooks} />
         </div>`}
       <p class="muted">Team members and bots: see <a href="#/team">Team</a>.</p>
     </section>`;

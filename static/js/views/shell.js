@@ -95,6 +95,8 @@ export function Shell({ route, children }) {
           <a href="#/documents" aria-current=${here('documents')}>Documents</a>`}
       </nav>
       <div class="topbar-end">
+        <a href="#/notifications" class="quiet-link" aria-current=${here('notifications')}>
+          Notifications</a>
         <span class="me"><span class="me-name">${s.me.name}</span>
           <span class="role">${ROLE_LABELS[s.role] || s.role}</span></span>
         <button type="button" class="quiet" onClick=${async () => {
