@@ -84,7 +84,6 @@ EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/appointments"): (409,),
     ("POST", "/api/v1/appointments/{appointment_id}/reschedule"): (409,),
     ("POST", "/api/v1/appointments/{appointment_id}/cancel"): (409,),
-    ("GET", "/api/v1/appointments.ics"): (404,),
     ("POST", "/api/v1/booking/{code}"): (409, 429),
 }
 
