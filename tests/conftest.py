@@ -148,7 +148,7 @@ class Server:
             self.proc = subprocess.Popen(
                 args, cwd=self.backend.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_tail()}")
