@@ -54,7 +54,8 @@ def test_owner_adds_a_client_whose_link_sets_a_password_and_shows_the_welcome(
 
     # Nothing staff-only shows to the client: no staff screens, no team-only events.
     menu = client.get_by_role("navigation", name="Main")
-    expect(menu.get_by_role("link")).to_have_text([re.compile("^Chats"), "Forms", "Documents"])
+    expect(menu.get_by_role("link")).to_have_text(
+        [re.compile("^Chats"), "Appointments", "My health", "Today", "Forms", "Documents"])
     expect(client.locator(".team-only")).to_have_count(0)
     expect(client.locator("li[data-kind='invite.sent']")).to_have_count(0)
     client.goto("/#/clients")
@@ -187,8 +188,8 @@ def test_a_client_of_two_practices_switches_between_them(pages, mailbox):
     expect(switcher.locator("option:checked")).to_have_text("Sunrise Wellness")
     open_thread(riley, "Your care team")
     expect(delivered(riley, send_first)).to_have_count(0)
-    # Chats, Forms and Documents
-    expect(riley.get_by_role("navigation", name="Main").get_by_role("link")).to_have_count(3)
+    # Chats, Appointments, My health, Today, Forms and Documents
+    expect(riley.get_by_role("navigation", name="Main").get_by_role("link")).to_have_count(6)
 
 
 def test_an_admin_reads_a_care_chat_and_joins_the_care_team(pages, mailbox):
