@@ -715,11 +715,8 @@ async def open_member(identity: Identity, thread_id: str | uuid.UUID) -> uuid.UU
 
 
 def check_body(body: str, max_length: int) -> None:
-    if not body.strip():
-        raise InvalidInput("A message needs some text.", extra={"field": "body"})
-    if len(body) > max_length:
-        raise InvalidInput(f"A message has at most {max_length} characters.",
-                           code="message_too_long", extra={"field": "body"})
+    """A message's text, for jobs that send later (scheduled messages, broadcasts)."""
+    _check_body(body, max_length, may_be_empty=False)
 async def event_visible(
     identity: Identity, thread_id: uuid.UUID, event_id: uuid.UUID
 ) -> EventRecord | None:
