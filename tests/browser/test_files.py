@@ -133,7 +133,7 @@ def test_photos_and_pdfs_attached_by_button_drop_and_paste_reach_the_other_side_
     card = owner.locator("li.msg[data-seq] .file-card", has_text="meal-plan.pdf")
     expect(card).to_have_count(1)
     # The chat list says what a message of files only holds.
-    expect(thread_item(casey, "Your care team")).to_contain_text("📎 meal-plan.pdf")
+    expect(thread_item(casey, "Your care team")).to_contain_text("File: meal-plan.pdf")
 
     # Casey sees both live: the photo through the session (never a public address), the PDF as
     # a card with its name, size and a download link.
@@ -362,9 +362,10 @@ def test_search_finds_an_old_message_and_opens_the_thread_at_it(pages, mailbox, 
         post("Remember the quinoa salad recipe for Tuesdays", 0)
         for n in range(1, 90):
             post(f"Check-in note number {n}", n)
+    # Casey comes back later: the chat opens on its newest page, the old message not loaded.
+    casey.reload()
     open_thread(casey, "Your care team")
     expect(delivered(casey, "Check-in note number 89")).to_have_count(1)
-    # The old message is not loaded yet: only the newest page is.
     expect(casey.get_by_text("Remember the quinoa salad")).to_have_count(0)
 
     nav(casey, "Chats")

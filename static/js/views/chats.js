@@ -40,11 +40,19 @@ function preview(thread) {
   return who + (m.body || filesLine(m));
 }
 
-/** "📎 plate.jpg, labs.pdf": a message of files only, in a preview or a quote. */
+/** "File: labs.pdf" or "2 files: plate.jpg, labs.pdf": a message of files only, in a preview
+ * or a quote. */
 function filesLine(ev) {
   const files = (ev && ev.data && ev.data.attachments) || [];
-  return files.length ? '📎 ' + files.map((f) => f.name).join(', ') : '';
+  if (!files.length) return '';
+  const names = files.map((f) => f.name).join(', ');
+  return files.length === 1 ? `File: ${names}` : `${files.length} files: ${names}`;
 }
+
+const Paperclip = () => html`<svg aria-hidden="true" focusable="false" width="22" height="22"
+  viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"
+  stroke-linejoin="round"><path d="M21.4 11.1l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1
+  5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6l7.8-7.8" /></svg>`;
 
 /** The client whose care chat this is (their profile id is their client id). */
 function careClient(thread) {
@@ -384,9 +392,10 @@ function EditForm({ ev, onDone }) {
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    el.focus();
-    el.setSelectionRange(el.value.length, el.value.length);
     el.style.height = Math.min(el.scrollHeight + 2, 240) + 'px';
+    el.focus({ preventScroll: true });
+    el.setSelectionRange(el.value.length, el.value.length);
+    el.closest('.edit-form').scrollIntoView({ block: 'nearest' });
   }, []);
 
   async function save() {
@@ -449,7 +458,11 @@ function DeleteConfirm({ ev, onDone }) {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const cancel = useRef(null);
-  useEffect(() => { if (cancel.current) cancel.current.focus(); }, []);
+  useEffect(() => {
+    if (!cancel.current) return;
+    cancel.current.focus({ preventScroll: true });
+    cancel.current.closest('.msg-confirm').scrollIntoView({ block: 'nearest' });
+  }, []);
   const mine = state.me && ev.actor_id === state.me.id;
   async function remove() {
     setBusy(true);
@@ -632,10 +645,12 @@ function EventList({ threadId, thread, stick, canAct, onReply, at }) {
   });
 
   useEffect(() => setMissing(false), [at]);
+  // The log as this render drew it (a page may land between the render and its effect).
+  const drawn = { loaded: l.loaded, more: l.more, minSeq: l.minSeq, loading: l.loadingOlder };
   useEffect(() => {
     // Opened at a message (a search result): page back until it is loaded, then bring it into
     // view, highlighted and focused; once per `at`, so new messages do not pull us back.
-    if (!at || jumped.current === at || !l.loaded || !scroller.current) return;
+    if (!at || jumped.current === at || !drawn.loaded || !scroller.current) return;
     const seq = Number(at);
     const el = scroller.current.querySelector(`li[data-seq="${seq}"]`);
     if (el) {
@@ -643,10 +658,10 @@ function EventList({ threadId, thread, stick, canAct, onReply, at }) {
       stick.current = false;
       el.scrollIntoView({ block: 'center' });
       el.focus({ preventScroll: true });
-    } else if (l.more && l.minSeq > seq) {
+    } else if (drawn.more && drawn.minSeq > seq) {
       if (!l.loadingOlder) loadBackTo(threadId, seq);
-    } else if (!l.loadingOlder) {
-      jumped.current = at;
+    } else if (!drawn.loading) {
+      jumped.current = at; // all of it is drawn, and the message is not there
       setMissing(true);
     }
   });
@@ -723,6 +738,7 @@ const drafts = new Map();
 const staged = new Map();
 const stageNotes = new Map(); // thread id -> why some files were not taken
 const MAX_FILES = 10; // docs/api.md: at most 10 attachments a message
+const WAIT_FOR_UPLOADS = 'Wait until the files have uploaded, or remove them.';
 const PREVIEWABLE = /^image\/(jpeg|png|gif|webp)$/;
 const ACCEPT = 'image/jpeg,image/png,image/gif,image/webp,application/pdf,.pdf,.docx,.xlsx,'
   + '.pptx,.odt,.ods,.txt,.csv,text/plain,text/csv';
@@ -786,7 +802,7 @@ function Upload({ threadId, u }) {
   const phase = u.error ? 'failed' : u.file ? 'done' : 'uploading';
   const percent = Math.round(u.progress * 100);
   return html`<li class=${'upload ' + phase} data-name=${u.name} data-state=${phase}>
-    ${u.preview ? html`<img src=${u.preview} alt="" />`
+    ${u.preview && !u.error ? html`<img src=${u.preview} alt="" />`
       : html`<span class="file-kind" aria-hidden="true">${(u.name.split('.').pop() || 'file')
         .toUpperCase().slice(0, 4)}</span>`}
     <span class="upload-text"><span class="file-name" title=${u.name}>${u.name}</span>
@@ -809,6 +825,11 @@ function Composer({ threadId, onSent, replyTo, onCancelReply }) {
   const picker = useRef(null);
   const uploads = stagedFor(threadId);
   const note = stageNotes.get(threadId);
+  const uploading = uploads.some((u) => !u.file && !u.error);
+
+  useEffect(() => {
+    if (!uploading && error === WAIT_FOR_UPLOADS) setError('');
+  }, [uploading]);
 
   useEffect(() => {
     if (input.current && window.matchMedia('(min-width: 721px)').matches) input.current.focus();
@@ -823,8 +844,8 @@ function Composer({ threadId, onSent, replyTo, onCancelReply }) {
 
   function submit() {
     const body = text.trim();
-    if (uploads.some((u) => !u.file && !u.error)) {
-      setError('Wait until the files have uploaded, or remove them.');
+    if (uploading) {
+      setError(WAIT_FOR_UPLOADS);
       return;
     }
     const ready = uploads.filter((u) => u.file);
@@ -861,8 +882,7 @@ function Composer({ threadId, onSent, replyTo, onCancelReply }) {
       ${note && html`<p class="error" role="alert">${note}</p>`}
       <button type="button" class="attach quiet" aria-label="Attach files"
         title="Attach files (or drop them on the conversation, or paste)"
-        onClick=${() => picker.current && picker.current.click()}>
-        <span aria-hidden="true">📎</span></button>
+        onClick=${() => picker.current && picker.current.click()}><${Paperclip} /></button>
       <input type="file" multiple ref=${picker} class="visually-hidden" tabindex="-1"
         accept=${ACCEPT} aria-hidden="true" data-role="attach-input"
         onChange=${(e) => {
@@ -1064,6 +1084,8 @@ function ThreadView({ threadId, at }) {
       e.preventDefault();
       setDropping(false);
       stageFiles(threadId, e.dataTransfer.files);
+      const box = document.getElementById('composer-input');
+      if (box) box.focus({ preventScroll: true });
     },
   } : {};
   return html`
