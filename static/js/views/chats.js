@@ -155,7 +155,7 @@ function SearchBox({ found, onFound, focus }) {
   }
 
   return html`
-    <form class="search" role="search" aria-label="Search messages"
+    <form class="search" role="search"
       onSubmit=${(e) => { e.preventDefault(); run(q); }}>
       <label for="search-input" class="visually-hidden">Find in chats</label>
       <input id="search-input" ref=${box} type="search" placeholder="Search messages" value=${q}
