@@ -184,7 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         appointment_reminders.start()
         care_jobs.start()
         file_cleanup.start()
-        gctune.tune_after_startup()
+        gctune.tune_after_startup(settings.gc_gen0_threshold)
         try:
             yield
         finally:
