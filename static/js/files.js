@@ -176,13 +176,18 @@ export function Documents({ clientId, team }) {
     setError('');
     setProgress(0);
     try {
-      const uploaded = await uploadFile(file, setProgress);
+      let uploaded;
+      try {
+        uploaded = await uploadFile(file, setProgress);
+      } catch (err) {
+        throw new Error(uploadProblem(err, file));
+      }
       await post(path, { file_id: uploaded.id, title: title.trim() || null,
         shared_with_client: team ? shared : true });
       setTitle('');
       await load();
     } catch (err) {
-      setError(err.detail);
+      setError(err.detail || err.message);
     } finally {
       setProgress(null);
     }

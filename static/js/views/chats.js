@@ -798,6 +798,15 @@ function unstage(threadId, keys) {
   setStaged(threadId, list.filter((u) => !keys.has(u.key)));
 }
 
+/** For screen readers, said as uploads go: "Uploading 2 files…", "1 file ready to send". */
+function uploadSummary(uploads) {
+  const busy = uploads.filter((u) => !u.file && !u.error).length;
+  const ready = uploads.filter((u) => u.file).length;
+  const files = (n) => (n === 1 ? '1 file' : `${n} files`);
+  if (busy) return `Uploading ${files(busy)}…`;
+  return ready ? `${files(ready)} ready to send.` : '';
+}
+
 function Upload({ threadId, u }) {
   const phase = u.error ? 'failed' : u.file ? 'done' : 'uploading';
   const percent = Math.round(u.progress * 100);
@@ -877,6 +886,7 @@ function Composer({ threadId, onSent, replyTo, onCancelReply }) {
       <button type="button" class="link small" onClick=${onCancelReply}>Cancel reply</button>
     </div>`}
     <form class="composer" onSubmit=${(e) => { e.preventDefault(); submit(); }}>
+      <p class="visually-hidden" aria-live="polite">${uploadSummary(uploads)}</p>
       ${uploads.length > 0 && html`<ul class="uploads" aria-label="Files to send">
         ${uploads.map((u) => html`<${Upload} key=${u.key} threadId=${threadId} u=${u} />`)}</ul>`}
       ${note && html`<p class="error" role="alert">${note}</p>`}
