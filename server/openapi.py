@@ -76,6 +76,7 @@ EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/form-requests"): (409,),
     ("PUT", "/api/v1/form-requests/{request_id}/draft"): (409,),
     ("POST", "/api/v1/form-requests/{request_id}/submit"): (409,),
+    ("POST", "/api/v1/form-requests/{request_id}/calculate"): (409,),
     ("POST", "/api/v1/form-requests/{request_id}/cancel"): (409,),
     ("POST", "/api/v1/form-requests/{request_id}/remind"): (409,),
     ("GET", "/api/v1/form-requests/{request_id}/export"): (409,),
