@@ -89,7 +89,8 @@ async def test_a_client_completes_the_phq9_from_the_chat_card(
     assert resp.status_code == 200
     reopened = (await http.get(f"/form-requests/{request['id']}", headers=robin.headers)
                 ).json()["request"]
-    assert reopened["draft"] == draft and reopened["status"] == "open"
+    # The draft holds the total worked out so far (a calculated item of the PHQ-9).
+    assert reopened["draft"] == {**draft, "/44261-6": 1} and reopened["status"] == "open"
 
     answers = {**phq9_answers(), PHQ9_QUESTIONS[0]: SEVERAL_DAYS}
     resp = await http.post(f"/form-requests/{request['id']}/submit",

@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import math
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
+import anyio
 from antlr4 import CommonTokenStream, InputStream
 from antlr4.error.ErrorListener import ErrorListener
 from fhirpathpy import apply_parsed_path
@@ -196,6 +197,26 @@ def complete_answers(
         computed = fresh
         kept, errors = check_answers(items, answers, complete=complete, calculated=computed)
     return kept, errors
+
+
+# fhirpathpy keeps some state in module globals (the evaluation's "now"): one evaluation at a
+# time, in a worker thread, so a slow expression never stalls the event loop.
+_LIMITER: anyio.CapacityLimiter | None = None
+
+
+async def complete_answers_off_loop(
+    items: list[dict[str, Any]], variables: list[dict[str, Any]], answers: Any, *,
+    complete: bool,
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """`complete_answers`, in a worker thread when the form calculates anything."""
+    global _LIMITER
+    if not any(i.get("calculated") for i in flat(items)):
+        return complete_answers(items, variables, answers, complete=complete)
+    if _LIMITER is None:
+        _LIMITER = anyio.CapacityLimiter(1)
+    return await anyio.to_thread.run_sync(
+        partial(complete_answers, items, variables, answers, complete=complete),
+        limiter=_LIMITER)
 
 
 def calculated_values(items: list[dict[str, Any]], kept: dict[str, Any]) -> dict[str, Any]:

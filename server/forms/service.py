@@ -516,7 +516,8 @@ async def _answers(identity: Identity, row: dict[str, Any], answers: Any, *, com
     """The answers to keep, calculated values filled in, attachments resolved to the caller's
     own uploads (with their name, type and size), and every field error."""
     items, variables = await _definition(row)
-    kept, errors = calc.complete_answers(items, variables, answers, complete=complete)
+    kept, errors = await calc.complete_answers_off_loop(items, variables, answers,
+                                                        complete=complete)
     held = attachments(items, kept)
     if held:
         usable = await files.form_files(identity, list(held.values()), row["id"])
@@ -551,7 +552,7 @@ async def calculate(identity: Identity, request_id: str, answers: Any) -> dict[s
     live view while the client types. Answers that are not valid yet are left out."""
     row = await _open_for_client(identity, request_id)
     items, variables = await _definition(row)
-    kept, _ = calc.complete_answers(items, variables, answers, complete=False)
+    kept, _ = await calc.complete_answers_off_loop(items, variables, answers, complete=False)
     return {"id": str(row["id"]), "calculated": calc.calculated_values(items, kept)}
 
 
