@@ -43,10 +43,10 @@ export function isComputed(item) {
   return Boolean(item.calculated || item.hidden);
 }
 
-/** What the builder cannot edit (it would lose it): a form imported with SDC features. */
+/** What the builder cannot edit (it would lose it): groups, enable_when, item variables.
+ * (Calculated and hidden items of a flat form are kept as they are, and can be moved.) */
 export function needsFhir(items) {
-  return flatItems(items).some((i) => i.type === 'group' || i.enable_when || i.calculated
-    || i.hidden || i.variables);
+  return flatItems(items).some((i) => i.type === 'group' || i.enable_when || i.variables);
 }
 
 /** Types whose answer can drive a "show when" condition (not a heading, not a consent). */

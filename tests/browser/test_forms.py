@@ -536,7 +536,7 @@ def test_an_imported_questionnaire_is_edited_in_the_builder_and_keeps_its_codes(
          "system": "http://loinc.org"},
         {"value": "LA6569-3", "label": "Several days", "score": 1, "system": "http://loinc.org"},
     ]
-    assert form["items"][9]["required"] is True
+    assert form["items"][10]["required"] is True  # items[9] is the calculated total
     assert fhir["item"][0]["answerOption"][1]["valueCoding"]["system"] == "http://loinc.org"
 
     # The FHIR download link serves the Questionnaire; archiving stops new requests.

@@ -3,11 +3,11 @@
 import { ApiError, get, patch, post } from '../api.js';
 import {
   CHOICE_TYPES, CONDITION_TYPES, ITEM_TYPES, OPTION_TYPES, TYPE_LABELS, flatItems,
-  itemErrorText, needsFhir, visibleIds,
+  isComputed, itemErrorText, needsFhir, visibleIds,
 } from '../formlogic.js';
 import { html, useEffect, useRef, useState } from '../lib.js';
 import { navigate } from '../router.js';
-import { Question, QuestionTree } from './form-fill.js';
+import { Computed, Question, QuestionTree } from './form-fill.js';
 import { ErrorText } from './forms.js';
 
 const MAX_IMPORT_BYTES = 1024 * 1024;
@@ -167,6 +167,7 @@ function fromForm(form) {
         integer: it.integer, repeats: it.repeats,
       },
       unit: it.unit ? it.unit.code : '', unitSource: it.unit, cond: null, source: it,
+      fixed: isComputed(it) ? it : null,
     };
     byId.set(it.id, item);
     return item;
@@ -198,6 +199,7 @@ function toItems(items) {
   const out = items.map((item, index) => {
     const n = index + 1;
     const where = `Question ${n}`;
+    if (item.fixed) return item.fixed; // calculated or hidden: kept exactly as imported
     const it = { id: item.id, type: item.type, text: item.text.trim(), required: item.required };
     if (!it.text) problems.push(`${where} needs its text.`);
     if (item.type === 'heading') it.required = false;
@@ -399,6 +401,29 @@ function ItemEditor({ item, index, items, update, move, remove, focusText }) {
     if (focusText && text.current) text.current.focus();
   }, [focusText]);
   const heading = item.type === 'heading';
+  if (item.fixed) {
+    return html`
+      <li class="q-edit is-fixed" data-item-id=${item.id}>
+        <fieldset>
+          <legend>Question ${n}</legend>
+          <p><strong>${item.text}</strong></p>
+          <p class="hint">${item.fixed.calculated
+            ? html`Worked out by the form from the answers: <code>${
+              item.fixed.calculated.expression}</code>.`
+            : 'Hidden from the client.'} It is kept as imported; the builder does not edit
+            it.</p>
+          <div class="row-actions">
+            <button type="button" class="small" id=${`${id}-up`} disabled=${index === 0}
+              aria-label=${`Move question ${n} up`} onClick=${() => move(-1)}>Move up</button>
+            <button type="button" class="small" id=${`${id}-down`}
+              disabled=${index === items.length - 1}
+              aria-label=${`Move question ${n} down`} onClick=${() => move(1)}>Move down</button>
+            <button type="button" class="small quiet" aria-label=${`Remove question ${n}`}
+              onClick=${remove}>Remove</button>
+          </div>
+        </fieldset>
+      </li>`;
+  }
   return html`
     <li class=${'q-edit' + (heading ? ' is-heading' : '')} data-item-id=${item.id}>
       <fieldset>
@@ -517,9 +542,10 @@ function Preview({ draft, fixed }) {
       </div>
       ${built.length === 0 ? html`<p class="muted">No questions yet.</p>`
         : html`<div class="fill questions">${built.map((item, index) => shown.has(item.id)
-          && html`<${Question} key=${item.id} item=${item} index=${'preview-' + index}
+          && (isComputed(item) ? html`<${Computed} key=${item.id} item=${item} />`
+          : html`<${Question} key=${item.id} item=${item} index=${'preview-' + index}
             value=${values[item.id]} error=${null}
-            onChange=${(v) => setValues({ ...values, [item.id]: v })} />`)}</div>`}
+            onChange=${(v) => setValues({ ...values, [item.id]: v })} />`))}</div>`}
       <button type="button" class="primary preview-submit" disabled>Submit</button>
     </section>`;
 }
@@ -568,7 +594,8 @@ export function FormBuilderView({ formId }) {
   const items = draft.items;
   // Imported with groups, conditions or calculations the builder cannot edit: its questions
   // stay as they are (edit the Questionnaire and import it again).
-  const locked = Boolean(form && needsFhir(form.items));
+  const locked = Boolean(form && (needsFhir(form.items)
+    || (form.variables && form.variables.length)));
   const setItems = (next) => {
     setDraft({ ...draft, items: next });
     setDone('');
