@@ -11,6 +11,7 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 
 from server import bus, uow
+from server.accounts.avatar import avatar_url
 from server.accounts.tables import (
     Account,
     AuthToken,
@@ -79,7 +80,19 @@ def user_view(profile: dict[str, Any], email: str | None = None) -> dict[str, An
         "organization_id": str(profile["organization"]),
         "status": profile["status"],
         "email": email,
+        "avatar_url": avatar_url(profile["id"], profile.get("avatar")),
     }
+
+
+async def set_avatar_in_transaction(profile_id: uuid.UUID, avatar: str | None) -> str | None:
+    """Inside the caller's write transaction: the person's photo becomes `avatar` (a blob's
+    SHA-256, or None); answers the one it replaces, for its blob reference to be dropped."""
+    rows = await Profile.select(Profile.avatar).where(Profile.id == profile_id)
+    if not rows:
+        raise NotFound("No such user.")
+    await Profile.update({Profile.avatar: avatar}).where(Profile.id == profile_id)
+    old: str | None = rows[0]["avatar"]
+    return old
 
 
 def organization_view(org: dict[str, Any]) -> dict[str, Any]:

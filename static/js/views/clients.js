@@ -155,7 +155,7 @@ export function ClientsView() {
                     <label for=${'pick-' + c.id} class="visually-hidden">Select ${c.name}</label>
                   </span>`}
                   <a class="client-row" href=${'#/clients/' + encodeURIComponent(c.id)}>
-                    <${Avatar} name=${c.name} id=${c.id} />
+                    <${Avatar} name=${c.name} id=${c.id} src=${c.avatar_url || null} />
                     <span class="client-main">
                       <span class="client-name">${c.name}</span>
                       <span class="muted">${c.email || 'No email'}</span>
