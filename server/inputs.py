@@ -38,12 +38,14 @@ MAX_INT = 2**31 - 1  # integer columns (form versions)
 NUL_DETAIL = "Text may not contain the NUL character (U+0000)."
 DEPTH_DETAIL = "JSON is nested too deeply."
 
-# An RFC 3339 date-time as query parameters take it (`from`, `to`): a full date, `T`, a time
-# with seconds (a fraction optional) and `Z` or an offset. No Unix timestamps, no dates alone,
-# no times without a zone; a leap second (`:60`) is refused, as Python cannot hold it.
+# An RFC 3339 date-time as query parameters take it (`from`, `to`): a full date (years 1900 to
+# 9000), `T`, a time with seconds (a fraction optional) and `Z` or an offset. No Unix
+# timestamps, no dates alone, no times without a zone; a leap second (`:60`) is refused, as
+# Python cannot hold it.
 RFC3339_PATTERN = (
-    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:"
-    r"[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    r"^(19[0-9]{2}|[2-8][0-9]{3}|9000)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?"
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 )
 _RFC3339 = re.compile(RFC3339_PATTERN)
 RFC3339_HINT = "an RFC 3339 time with a zone, e.g. 2026-12-01T09:00:00Z"

@@ -491,7 +491,7 @@ async def _busy(provider_id: uuid.UUID, start: datetime, end: datetime,
 
 def _in_reach(value: datetime | None, field: str) -> datetime | None:
     """Calendars end somewhere: times from 1900 to 9000 (no arithmetic near year 9999)."""
-    if value is not None and not 1900 <= value.year <= 9000:
+    if value is not None and not 1899 <= value.year <= 9001:  # UTC of a local 1900 to 9000
         raise InvalidInput(f"`{field}` must be an RFC 3339 time from the year 1900 to 9000.",
                            extra={"field": field})
     return value

@@ -49,7 +49,7 @@ def test_a_provider_sets_hours_and_books_from_the_client_profile_and_the_client_
 
     types = section(owner, "Appointment types")
     types.get_by_label("Name").fill("Follow-up")
-    types.get_by_label("Minutes").fill("45")
+    types.get_by_label("Minutes", exact=True).fill("45")
     types.get_by_label("Notice (hours)").fill("2")
     types.get_by_label("Cancel until (hours before)").fill("0")
     types.get_by_role("button", name="Add type").click()
@@ -150,6 +150,7 @@ def test_a_client_books_on_a_phone_and_reschedules(
     other = phone.get_by_role("group", name="Free times", exact=True).get_by_role("button").nth(4)
     new_start = other.get_attribute("data-start")
     other.click()
+    phone.get_by_label("Reason (optional)").fill("Clashes with work")
     phone.get_by_role("button", name="Move to this time").click()
     expect(phone.get_by_role("heading", name="Appointment moved")).to_be_visible()
     with api(desktop_client, pages.base_url) as http:
@@ -158,8 +159,9 @@ def test_a_client_books_on_a_phone_and_reschedules(
     # The move is a line in the care chat.
     phone.goto("/#/")
     open_thread(phone, "Your care team")
-    expect(phone.locator("li[data-kind='appointment.rescheduled']")).to_contain_text(
-        "moved the appointment")
+    moved = phone.locator("li[data-kind='appointment.rescheduled']")
+    expect(moved).to_contain_text("moved the appointment")
+    expect(moved).to_contain_text("Clashes with work")
     shot(phone, "appointment-chat-phone")
 
 
@@ -274,7 +276,7 @@ def test_hours_keep_a_lunch_break_and_exceptions_and_a_type_asks_for_a_form(
     # A type with buffers and a form asked for on booking.
     types = section(owner, "Appointment types")
     types.get_by_label("Name").fill("First session")
-    types.get_by_label("Minutes").fill("60")
+    types.get_by_label("Minutes", exact=True).fill("60")
     types.get_by_label("Notice (hours)").fill("0")
     types.get_by_text("More options").click()
     types.get_by_label("Free after (minutes)").fill("15")
@@ -282,6 +284,15 @@ def test_hours_keep_a_lunch_break_and_exceptions_and_a_type_asks_for_a_form(
     types.get_by_role("button", name="Add type").click()
     expect(types.get_by_role("listitem").filter(has_text="First session")).to_contain_text(
         "1 form on booking")
+    # Changed later: five minutes free before it too.
+    types.get_by_role("button", name="Change First session").click()
+    change = owner.get_by_role("form", name="Change First session")
+    expect(change.get_by_label("Free after (minutes)")).to_have_value("15")
+    change.get_by_label("Free before (minutes)").fill("5")
+    change.get_by_role("button", name="Save type").click()
+    expect(change).to_have_count(0)
+    expect(types.get_by_role("listitem").filter(has_text="First session")).to_contain_text(
+        "5/15 min free")
     # Booked for the client, the form arrives in the care chat with the booking.
     nav(owner, "Clients")
     owner.get_by_role("link", name="Ada Stone").click()

@@ -119,6 +119,7 @@ export function BookView({ clientId, reschedule }) {
   const [error, setError] = useState('');
   const [done, setDone] = useState(null);
   const [attempt, setAttempt] = useState(0);
+  const [reason, setReason] = useState('');
 
   useEffect(() => {
     const loads = [get('/appointment-types'), get('/providers/bookable')];
@@ -151,7 +152,8 @@ export function BookView({ clientId, reschedule }) {
     setBusy(true);
     setError('');
     try {
-      const body = reschedule ? { start: slot.start }
+      const body = reschedule ? { start: slot.start, ...(reason.trim()
+        ? { reason: reason.trim() } : {}) }
         : { provider_id: providerId, type_id: typeId, start: slot.start,
           ...(clientId ? { client_id: clientId } : {}) };
       const r = reschedule
@@ -222,6 +224,9 @@ export function BookView({ clientId, reschedule }) {
             <p><strong>${`${longDay.format(new Date(slot.start))}, ${clockTime(slot.start)}`}</strong>
               ${type && html`<br /><span class="muted">${type.name} · ${typeLine(type)}${
                 provider ? ` · ${provider.name}` : ''}</span>`}</p>
+            ${reschedule && html`<div class="field"><label for="move-reason">Reason (optional)
+              </label><input id="move-reason" value=${reason} maxLength=${500}
+              onInput=${(e) => setReason(e.currentTarget.value)} /></div>`}
             <button type="button" class="primary" disabled=${busy} onClick=${confirm}>
               ${busy ? 'Booking…' : reschedule ? 'Move to this time' : 'Book'}</button>
           </div>`}`}
@@ -569,110 +574,151 @@ function HoursEditor({ providerId, onSaved }) {
   </form>`;
 }
 
+const WHO_BOOKS = { clients: 'Clients book', team: 'Team only', public: 'Public link' };
+
+/** A type's fields as the form holds them (strings), from a type or the defaults. */
+function typeDraft(t) {
+  return t ? {
+    name: t.name, minutes: String(t.minutes), location: t.location, bookable_by: t.bookable_by,
+    notice: String(t.min_notice_minutes / 60), cancel: String(t.cancel_notice_minutes / 60),
+    buffer_before: String(t.buffer_before), buffer_after: String(t.buffer_after),
+    horizon_days: String(t.horizon_days),
+    slot_interval: t.slot_interval && t.slot_interval !== t.minutes ? String(t.slot_interval) : '',
+    form_ids: [...t.form_ids],
+  } : {
+    name: '', minutes: '50', location: 'video', bookable_by: 'clients', notice: '24',
+    cancel: '24', buffer_before: '0', buffer_after: '0', horizon_days: '60', slot_interval: '',
+    form_ids: [],
+  };
+}
+
+function typeBody(d) {
+  return {
+    name: d.name, minutes: Number(d.minutes), location: d.location, bookable_by: d.bookable_by,
+    min_notice_minutes: Math.round(Number(d.notice) * 60),
+    cancel_notice_minutes: Math.round(Number(d.cancel) * 60),
+    buffer_before: Number(d.buffer_before) || 0, buffer_after: Number(d.buffer_after) || 0,
+    horizon_days: Number(d.horizon_days) || 60,
+    slot_interval: d.slot_interval ? Number(d.slot_interval) : null,
+    form_ids: d.form_ids,
+  };
+}
+
+/** Create a type, or change one (`type`); `onSaved` after the server took it. */
+function TypeForm({ type, forms, onSaved, onCancel }) {
+  const [d, setD] = useState(() => typeDraft(type));
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const prefix = type ? 'edit-' + type.id : 'new-type';
+  const set = (key) => (value) => setD({ ...d, [key]: value });
+  async function submit(e) {
+    e.preventDefault();
+    setError('');
+    setBusy(true);
+    try {
+      const body = typeBody(d);
+      if (type) {
+        await patch('/appointment-types/' + encodeURIComponent(type.id), body);
+      } else {
+        if (body.slot_interval === null) delete body.slot_interval;
+        await post('/appointment-types', body);
+        setD(typeDraft(null));
+      }
+      onSaved();
+    } catch (err) {
+      setError(err.detail);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return html`<form class="type-form" onSubmit=${submit}
+    aria-label=${type ? `Change ${type.name}` : 'New appointment type'}>
+    <${Field} label="Name" name=${prefix + '-name'} value=${d.name} onInput=${set('name')}
+      maxLength=${100} />
+    <div class="row">
+      <${Field} label="Minutes" name=${prefix + '-minutes'} type="number" value=${d.minutes}
+        onInput=${set('minutes')} />
+      <div class="field"><label for=${prefix + '-location'}>Where</label>
+        <select id=${prefix + '-location'} value=${d.location}
+          onChange=${(e) => set('location')(e.currentTarget.value)}>
+          ${Object.entries(WHERE).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+        </select></div>
+      <div class="field"><label for=${prefix + '-who'}>Who books</label>
+        <select id=${prefix + '-who'} value=${d.bookable_by}
+          onChange=${(e) => set('bookable_by')(e.currentTarget.value)}>
+          ${Object.entries(WHO_BOOKS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+        </select></div>
+    </div>
+    <div class="row">
+      <${Field} label="Notice (hours)" name=${prefix + '-notice'} type="number"
+        value=${d.notice} onInput=${set('notice')} />
+      <${Field} label="Cancel until (hours before)" name=${prefix + '-cancel'} type="number"
+        value=${d.cancel} onInput=${set('cancel')} />
+    </div>
+    <details class="more-options" open=${Boolean(type)}><summary>More options</summary>
+      <div class="row">
+        <${Field} label="Free before (minutes)" name=${prefix + '-before'} type="number"
+          value=${d.buffer_before} onInput=${set('buffer_before')} min="0" max="240" />
+        <${Field} label="Free after (minutes)" name=${prefix + '-after'} type="number"
+          value=${d.buffer_after} onInput=${set('buffer_after')} min="0" max="240" />
+      </div>
+      <div class="row">
+        <${Field} label="Bookable up to (days ahead)" name=${prefix + '-horizon'} type="number"
+          value=${d.horizon_days} onInput=${set('horizon_days')} min="1" max="730" />
+        <${Field} label="Minutes between start times" name=${prefix + '-interval'}
+          type="number" value=${d.slot_interval} onInput=${set('slot_interval')}
+          required=${false} hint="Empty: the length of the appointment." />
+      </div>
+      ${forms.length > 0 && html`<fieldset><legend>Forms to request on booking</legend>
+        ${forms.map((f) => html`<label class="check" key=${f.id}><input type="checkbox"
+          checked=${d.form_ids.includes(f.id)} onChange=${(e) => set('form_ids')(
+            e.currentTarget.checked ? [...d.form_ids, f.id]
+              : d.form_ids.filter((x) => x !== f.id))} />
+          ${f.title}</label>`)}</fieldset>`}
+    </details>
+    <${ErrorText} error=${error} />
+    <div class="actions">
+      <button type="submit" class=${type ? 'primary' : ''} disabled=${busy}>
+        ${type ? 'Save type' : 'Add type'}</button>
+      ${onCancel && html`<button type="button" class="quiet" onClick=${onCancel}>Close</button>`}
+    </div>
+  </form>`;
+}
+
 function TypesEditor({ onChange }) {
   const [types, setTypes] = useState([]);
-  const [name, setName] = useState('');
-  const [minutes, setMinutes] = useState('50');
-  const [location, setLocation] = useState('video');
-  const [bookableBy, setBookableBy] = useState('clients');
-  const [notice, setNotice] = useState('24');
-  const [cancelNotice, setCancelNotice] = useState('24');
-  const [more, setMore] = useState({ buffer_before: '0', buffer_after: '0', horizon_days: '60',
-    slot_interval: '' });
   const [forms, setForms] = useState([]);
-  const [formIds, setFormIds] = useState([]);
-  const [error, setError] = useState('');
+  const [editing, setEditing] = useState('');
   const load = () => get('/appointment-types').then((r) => setTypes(r.appointment_types));
   useEffect(() => {
     load().catch(() => {});
     get('/forms').then((r) => setForms(r.forms.filter((f) => !f.archived))).catch(() => {});
   }, []);
-  const setMoreField = (key) => (value) => setMore({ ...more, [key]: value });
-  async function add(e) {
-    e.preventDefault();
-    setError('');
-    try {
-      await post('/appointment-types', {
-        name, minutes: Number(minutes), location, bookable_by: bookableBy,
-        min_notice_minutes: Math.round(Number(notice) * 60),
-        cancel_notice_minutes: Math.round(Number(cancelNotice) * 60),
-        buffer_before: Number(more.buffer_before) || 0,
-        buffer_after: Number(more.buffer_after) || 0,
-        horizon_days: Number(more.horizon_days) || 60,
-        ...(more.slot_interval ? { slot_interval: Number(more.slot_interval) } : {}),
-        form_ids: formIds,
-      });
-      setFormIds([]);
-      setName('');
-      await load();
-      onChange();
-    } catch (err) {
-      setError(err.detail);
-    }
-  }
-  async function archive(t) {
-    await patch('/appointment-types/' + encodeURIComponent(t.id), { archived: true });
+  async function saved() {
+    setEditing('');
     await load();
     onChange();
   }
-  const who = { clients: 'Clients book', team: 'Team only', public: 'Public link' };
+  async function archive(t) {
+    await patch('/appointment-types/' + encodeURIComponent(t.id), { archived: true });
+    await saved();
+  }
   return html`<section class="types" aria-labelledby="types-heading">
     <h2 id="types-heading">Appointment types</h2>
     <ul class="type-list">${types.map((t) => html`<li key=${t.id}>
-      <strong>${t.name}</strong> <span class="muted">${typeLine(t)} · ${who[t.bookable_by]}${
+      <strong>${t.name}</strong> <span class="muted">${typeLine(t)} · ${WHO_BOOKS[t.bookable_by]}${
         t.buffer_before || t.buffer_after ? ` · ${t.buffer_before}/${t.buffer_after} min free`
         : ''}${t.form_ids.length ? ` · ${t.form_ids.length === 1 ? '1 form'
         : `${t.form_ids.length} forms`} on booking` : ''}</span>
-      <button type="button" class="link" onClick=${() => archive(t)}>Archive</button></li>`)}
+      <button type="button" class="link" aria-label=${'Change ' + t.name}
+        onClick=${() => setEditing(editing === t.id ? '' : t.id)}>Change</button>
+      <button type="button" class="link" aria-label=${'Archive ' + t.name}
+        onClick=${() => archive(t)}>Archive</button>
+      ${editing === t.id && html`<${TypeForm} key=${'edit' + t.id} type=${t} forms=${forms}
+        onSaved=${saved} onCancel=${() => setEditing('')} />`}</li>`)}
     </ul>
-    <form class="type-form" onSubmit=${add}>
-      <${Field} label="Name" name="type_name" value=${name} onInput=${setName} maxLength=${100} />
-      <div class="row">
-        <${Field} label="Minutes" name="type_minutes" type="number" value=${minutes}
-          onInput=${setMinutes} />
-        <div class="field"><label for="type-location">Where</label>
-          <select id="type-location" value=${location}
-            onChange=${(e) => setLocation(e.currentTarget.value)}>
-            ${Object.entries(WHERE).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
-          </select></div>
-        <div class="field"><label for="type-who">Who books</label>
-          <select id="type-who" value=${bookableBy}
-            onChange=${(e) => setBookableBy(e.currentTarget.value)}>
-            ${Object.entries(who).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
-          </select></div>
-      </div>
-      <div class="row">
-        <${Field} label="Notice (hours)" name="type_notice" type="number" value=${notice}
-          onInput=${setNotice} />
-        <${Field} label="Cancel until (hours before)" name="type_cancel" type="number"
-          value=${cancelNotice} onInput=${setCancelNotice} />
-      </div>
-      <details class="more-options"><summary>More options</summary>
-        <div class="row">
-          <${Field} label="Free before (minutes)" name="type_buffer_before" type="number"
-            value=${more.buffer_before} onInput=${setMoreField('buffer_before')} min="0"
-            max="240" />
-          <${Field} label="Free after (minutes)" name="type_buffer_after" type="number"
-            value=${more.buffer_after} onInput=${setMoreField('buffer_after')} min="0"
-            max="240" />
-        </div>
-        <div class="row">
-          <${Field} label="Bookable up to (days ahead)" name="type_horizon" type="number"
-            value=${more.horizon_days} onInput=${setMoreField('horizon_days')} min="1"
-            max="730" />
-          <${Field} label="Minutes between start times" name="type_interval" type="number"
-            value=${more.slot_interval} onInput=${setMoreField('slot_interval')}
-            required=${false} hint="Empty: the length of the appointment." />
-        </div>
-        ${forms.length > 0 && html`<fieldset><legend>Forms to request on booking</legend>
-          ${forms.map((f) => html`<label class="check" key=${f.id}><input type="checkbox"
-            checked=${formIds.includes(f.id)} onChange=${(e) => setFormIds(
-              e.currentTarget.checked ? [...formIds, f.id] : formIds.filter((x) => x !== f.id))} />
-            ${f.title}</label>`)}</fieldset>`}
-      </details>
-      <${ErrorText} error=${error} />
-      <button type="submit">Add type</button>
-    </form>
+    <h3 class="step-title">New type</h3>
+    <${TypeForm} forms=${forms} onSaved=${saved} />
   </section>`;
 }
 
