@@ -69,6 +69,9 @@ def test_photos_show_next_to_names_and_go_back_to_initials(
     nav(owner, "Clients")
     row = owner.locator(".client-row").filter(has_text="Robin Hart")
     expect(row.locator(".avatar img")).to_be_visible()
+    row.click()
+    expect(owner.locator(".client-head .avatar img")).to_be_visible()
+    shot(owner, "client-profile-photo-desktop")
     nav(owner, "Team")
     expect(owner.locator("li.member").filter(has_text="Olivia Owner").locator(
         ".avatar img")).to_be_visible()
