@@ -99,7 +99,7 @@ export function Shell({ route, children }) {
         <a href="#/notifications" class="quiet-link" aria-current=${here('notifications')}>
           Notifications</a>
         <a href="#/profile" class="me me-link" aria-current=${here('profile')}
-          title="Your profile and photo">
+          aria-label=${`${s.me.name}: your profile and photo`} title="Your profile and photo">
           <${Avatar} name=${s.me.name} id=${s.me.id} src=${s.me.avatar_url || null} size="sm" />
           <span class="me-text"><span class="me-name">${s.me.name}</span>
           <span class="role">${ROLE_LABELS[s.role] || s.role}</span></span></a>
