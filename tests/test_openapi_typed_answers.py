@@ -26,7 +26,7 @@ DOMAINS = [
     r"/clients", r"/clients/import", r"/clients/\{client_id\}",
     r"/clients/\{client_id\}/(invitations|password-reset)",
     r"/providers", r"/groups(/.*)?", r"/tags(/.*)?", r"/team(/.*)?", r"/invitations(/.*)?",
-    r"/join/.*", r"/me", r"/sessions(/.*)?", r"/password/.*", r"/practice/settings",
+    r"/join/.*", r"/me", r"/me/avatar", r"/sessions(/.*)?", r"/password/.*", r"/practice/settings",
     r"/organizations", r"/bots",
 ]
 

@@ -17,6 +17,7 @@ import msgspec
 import phonenumbers
 
 from server.accounts import service as accounts
+from server.accounts.avatar import avatar_url
 from server.accounts.tables import Account, Organization, Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -69,6 +70,7 @@ class ClientView(msgspec.Struct):
     id: str
     name: str
     email: str | None
+    avatar_url: str | None
     phone: str | None
     date_of_birth: date | None
     timezone: str | None
@@ -530,6 +532,7 @@ async def _client_views(identity: Identity, rows: list[dict[str, Any]]) -> list[
             id=str(row["id"]),
             name=profile["name"],
             email=emails.get(profile["account"]),
+            avatar_url=avatar_url(row["id"], profile.get("avatar")),
             phone=row["phone"],
             date_of_birth=row["date_of_birth"],
             timezone=row["timezone"],
