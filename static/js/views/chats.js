@@ -5,6 +5,7 @@ import {
   describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, otherMembers,
   reactionsByMessage, remember, rememberPeople, sortedThreads, threadTitle, typingNames,
 } from '../chat.js';
+import { Attachments } from '../files.js';
 import { linkify } from '../linkify.js';
 import { navigate } from '../router.js';
 import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
@@ -218,6 +219,7 @@ function SystemItem({ ev }) {
         <span class="sys-text">${describe(ev)}</span>
         <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
           ${clockTime(ev.created_at)}</time></p>
+      ${ev.data && ev.data.files && html`<${Attachments} files=${ev.data.files} />`}
     </li>`;
 }
 
