@@ -43,8 +43,10 @@ def tab(page: Any, name: str) -> None:
     page.get_by_role("navigation", name="Client sections").get_by_role("link", name=name).click()
 
 
-def loaded(image: Any) -> bool:
-    return bool(image.evaluate("img => img.complete && img.naturalWidth > 0"))
+def loaded(page: Any, image: Any) -> None:
+    """The image's bytes arrived (the session may read the file) and decoded."""
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=image.element_handle(), timeout=10_000)
 
 
 def test_a_meal_photo_a_plan_handout_and_goals_from_logged_steps(
@@ -89,6 +91,18 @@ def test_a_meal_photo_a_plan_handout_and_goals_from_logged_steps(
     expect(plan.locator(".file-card")).to_contain_text("plate-guide.pdf")
     plan.get_by_role("button", name="Share with client").click()
     expect(owner.locator("p.success")).to_contain_text("is shared with Robin Hart")
+    # An edit is a new version; the earlier one stays readable (and is what the client reads).
+    plan.get_by_role("button", name="Edit").click()
+    owner.get_by_label("Section 1 text (Markdown)").fill("Three meals and two snacks.")
+    owner.get_by_role("button", name="Save new version").click()
+    expect(owner.locator("p.success")).to_contain_text("Saved version 2")
+    plan.get_by_role("button", name="Versions").click()
+    versions = owner.get_by_role("list", name="Versions of Eating well")
+    expect(versions.get_by_role("listitem")).to_have_count(2)
+    versions.get_by_role("link", name="Version 1").click()
+    expect(owner.locator(".care-plan-page")).to_contain_text("no skipping")
+    expect(owner.locator(".care-plan-page .file-card")).to_contain_text("plate-guide.pdf")
+    owner.go_back()
 
     # The client, on a phone: a photo of lunch in the food journal.
     client = pages.new(viewport=PHONE)
@@ -105,7 +119,7 @@ def test_a_meal_photo_a_plan_handout_and_goals_from_logged_steps(
     expect(entry).to_contain_text("Lentil salad")
     photo = entry.locator(".att-image img")
     expect(photo).to_be_visible()
-    assert loaded(photo)
+    loaded(client, photo)
     fits(client)
     shot(client, "journal-photo-phone")
 
@@ -126,7 +140,7 @@ def test_a_meal_photo_a_plan_handout_and_goals_from_logged_steps(
     expect(item).to_contain_text("Food: Lentil salad (a photo)")
     image = item.locator(".att-image img")
     expect(image).to_be_visible()
-    assert loaded(image)
+    loaded(owner, image)
     shot(owner, "feed-journal-photo-desktop")
 
     # Today: steps logged against the goal meet it; the weight goal takes a weight.

@@ -426,9 +426,22 @@ export function PlanBody({ plan }) {
   </section>`}`;
 }
 
+/** Every version of a plan, newest first: each one readable (and printable) as it was. */
+function Versions({ plan }) {
+  const [data, error] = useLoad(`/care-plans/${enc(plan.id)}/versions`);
+  if (error) return html`<${ErrorText} error=${error} />`;
+  if (!data) return html`<p class="muted">Loading…</p>`;
+  return html`<ol class="versions" aria-label=${'Versions of ' + plan.title}>
+    ${data.versions.map((v) => html`<li key=${v.version}>
+      <a href=${`#/care-plans/${enc(plan.id)}?version=${v.version}`}>Version ${v.version}</a>
+      <span class="muted"> · ${dateOnly(v.created_at)}${v.shared_at
+        ? ' · shared ' + dateOnly(v.shared_at) : ''}</span></li>`)}</ol>`;
+}
+
 export function PlansTab({ client }) {
   const [data, error, reload] = useLoad(`/clients/${enc(client.id)}/care-plans`);
   const [editing, setEditing] = useState(null); // null | 'new' | plan
+  const [history, setHistory] = useState(null); // the plan whose versions are open
   const [note, setNote] = useState('');
   const [actionError, setActionError] = useState('');
 
@@ -472,9 +485,12 @@ export function PlansTab({ client }) {
                   ${(p.status === 'draft' || p.has_unshared_changes) && html`
                     <button type="button" class="primary" onClick=${() => share(p)}>Share with client</button>`}
                   <button type="button" onClick=${() => setEditing(p)}>Edit</button>
+                  ${p.version > 1 && html`<button type="button" aria-expanded=${history === p.id}
+                    onClick=${() => setHistory(history === p.id ? null : p.id)}>Versions</button>`}
                   <a class="button" href=${'#/care-plans/' + enc(p.id)}>Print view</a>
                 </div>
               </div>
+              ${history === p.id && html`<${Versions} plan=${p} />`}
               <${PlanBody} plan=${p} />
             </article>`)}
     </section>`;

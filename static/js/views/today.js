@@ -178,8 +178,9 @@ export function TodayView() {
 }
 
 /** A care plan to read and print: the team sees the latest version, the client the shared. */
-export function CarePlanView({ planId }) {
-  const [data, error] = useLoad(`/care-plans/${enc(planId)}`);
+export function CarePlanView({ planId, version }) {
+  const [data, error] = useLoad(`/care-plans/${enc(planId)}`
+    + (version ? `?version=${enc(version)}` : ''));
   const plan = data && data.care_plan;
   useEffect(() => {
     if (plan) document.title = `${plan.title} · Carethread`;
