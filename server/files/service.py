@@ -314,7 +314,12 @@ async def hold_in_transaction(identity: Identity, file_ids: Sequence[uuid.UUID],
         StoredFile.holder_id == holder_id, StoredFile.deleted_at.is_null())
     by_id = {r["id"]: r for r in held}
     fresh = [i for i in ids if i not in by_id]
-    for row in await claim_in_transaction(identity, fresh, holder=(kind, holder_id)):
+    try:
+        claimed = await claim_in_transaction(identity, fresh, holder=(kind, holder_id))
+    except NotFound:
+        raise NotFound("No such file (each is your own upload, used in one place).",
+                       extra={"field": "file_ids"}) from None
+    for row in claimed:
         by_id[row["id"]] = row
     return [by_id[i] for i in ids]
 

@@ -105,8 +105,12 @@ async def write(identity: Identity, client_id: str, *, kind: str, text: str = ""
         # The photos are held by the entry's event: whoever may see the event may see them
         # (files.readable), and no one else.
         event_id = uuid.uuid4()
-        rows = await files.claim_in_transaction(
-            identity, photo_ids, thread_id=found.care_thread_id, event_id=event_id)
+        try:
+            rows = await files.claim_in_transaction(
+                identity, photo_ids, thread_id=found.care_thread_id, event_id=event_id)
+        except NotFound:
+            raise NotFound("No such photo: each is your own upload, used in one entry.",
+                           extra={"field": "file_ids"}) from None
         if any(r["content_type"] not in file_content.IMAGE_TYPES for r in rows):
             raise InvalidInput("A journal entry's files are photos (JPEG, PNG, GIF, WebP).",
                                code="not_a_photo", extra={"field": "file_ids"})
