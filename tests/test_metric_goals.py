@@ -208,7 +208,13 @@ async def test_the_feed_lists_tasks_checked_off_and_modules_done(
         page = (await http.get("/feed", params={"kind": kind},
                                headers=care.provider.headers)).json()
         assert [i["event"]["kind"] for i in page["items"]] == [expected]
-    # A provider off the team, a client and another practice see none of it.
-    assert (await http.get("/feed", headers=care.outsider.headers)).json()["items"] == []
-    for person in (care.client, care.stranger):
-        assert (await http.get("/feed", headers=person.headers)).status_code == 404
+    # A provider off the team and another practice's owner see none of it; a client has no
+    # feed, and another practice cannot filter on this client.
+    for person in (care.outsider, care.stranger):
+        assert (await http.get("/feed", headers=person.headers)).json()["items"] == []
+    assert (await http.get("/feed", headers=care.client.headers)).status_code == 404
+    resp = await http.get("/feed", params={"client_id": care.client_id},
+                          headers=care.stranger.headers)
+    assert resp.status_code == 404
+    resp = await http.get("/feed", params={"kind": "goal"}, headers=care.provider.headers)
+    assert resp.status_code == 400
