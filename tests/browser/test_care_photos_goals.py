@@ -148,6 +148,7 @@ def test_a_meal_photo_a_plan_handout_and_goals_from_logged_steps(
     goals_today = client.get_by_role("list", name="Goals")
     expect(goals_today).to_contain_text("Walk 8,000 steps a day")
     expect(goals_today).to_contain_text("Stay under 80 kg")
+    expect(goals_today).to_contain_text("Nothing logged yet, target at most 80 kg")
     client.get_by_label("Log for Walk 8,000 steps a day").fill("5000")
     client.get_by_role("button", name="Log: Walk 8,000 steps a day").click()
     expect(client.locator("p.success")).to_have_text("Logged for: Walk 8,000 steps a day")
@@ -176,9 +177,10 @@ def test_a_meal_photo_a_plan_handout_and_goals_from_logged_steps(
     # Eating-disorder mode: the weight goal leaves the client's Today.
     owner.goto(client_url)
     owner.get_by_role("link", name="Health and journal").click()
-    owner.get_by_label("Eating-disorder mode: hide weight and BMI from the client").check()
-    expect(owner.get_by_label("Eating-disorder mode: hide weight and BMI from the client")
-           ).to_be_checked()
+    with owner.expect_response(lambda r: r.url.endswith("/metric-settings")
+                               and r.request.method == "PUT") as switched:
+        owner.get_by_label("Eating-disorder mode: hide weight and BMI from the client").check()
+    assert switched.value.ok
     nav(client, "Today")
     goals_today = client.get_by_role("list", name="Goals")
     expect(goals_today).to_contain_text("Walk 8,000 steps a day")

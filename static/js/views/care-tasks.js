@@ -174,7 +174,10 @@ export function GoalProgress({ goal }) {
   const u = goal.unit ? unitLabel(goal.unit) : '';
   const unit = u ? ' ' + u : '';
   const digits = goal.metric === 'steps' ? 0 : 1;
-  const words = atMost ? `${round(p.value, digits)}${unit}, target at most ${goal.target}${unit}`
+  // An at-most goal with nothing logged has no value yet (0 kg would be no reading at all).
+  const nothing = atMost && !p.met && p.value === 0;
+  const words = atMost ? `${nothing ? 'Nothing logged yet' : round(p.value, digits) + unit}, `
+    + `target at most ${goal.target}${unit}`
     : `${round(p.value, digits)} of ${goal.target}${unit}${per}`;
   return html`
     <div class="goal-progress" data-value=${p.value}>
