@@ -19,7 +19,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
 from server import bus as bus_module
-from server import db, uow
+from server import db, gctune, uow
 from server.accounts.controller import AccountsController
 from server.appointments.controller import (
     AppointmentsController,
@@ -184,6 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         appointment_reminders.start()
         care_jobs.start()
         file_cleanup.start()
+        gctune.tune_after_startup(settings.gc_gen0_threshold)
         try:
             yield
         finally:

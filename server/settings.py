@@ -83,6 +83,8 @@ class Settings:
     outbox_poll_seconds: float
     max_message_length: int = 16_000
     max_frame_bytes: int = 64 * 1024
+    # First threshold of the garbage collector (server/gctune.py); 0 keeps CPython's defaults.
+    gc_gen0_threshold: int = 50_000
     ws_messages_per_second: int = 20
     ws_burst: int = 60
     ws_queue_limit: int = 1000
@@ -238,6 +240,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         outbox_poll_seconds=float(env.get("OUTBOX_POLL_SECONDS") or 5),
         max_message_length=_int(env, "MAX_MESSAGE_LENGTH", 16_000),
         max_frame_bytes=_int(env, "MAX_FRAME_BYTES", 64 * 1024),
+        gc_gen0_threshold=_int(env, "GC_GEN0_THRESHOLD", 50_000),
         ws_messages_per_second=_int(env, "WS_MESSAGES_PER_SECOND", 20),
         ws_burst=_int(env, "WS_BURST", 60),
         ws_queue_limit=_int(env, "WS_QUEUE_LIMIT", 1000),

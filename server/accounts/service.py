@@ -250,27 +250,23 @@ async def _active_profiles(account_id: uuid.UUID) -> list[dict[str, Any]]:
     )
 
 
+# Plain SQL: every HTTP request and every socket (re)connect runs it, and building this
+# join with the query builder cost more CPU than the query itself (py-spy, reconnect storm).
+_TOKEN_SQL = (
+    "SELECT t.id AS id, t.kind AS kind, t.account AS account, t.expires_at AS expires_at, "
+    "t.last_used_at AS last_used_at, t.revoked_at AS revoked_at, p.id AS user_id, "
+    "p.organization AS organization_id, p.role AS role, p.name AS name, "
+    "p.status AS status FROM auth_token t JOIN profile p ON p.id = t.profile "
+    "WHERE t.token_hash = {}"
+)
+
+
 async def authenticate(settings: Settings, token: str) -> Identity | None:
     """The one check of a token, for HTTP and WebSocket alike."""
     if not token or len(token) > 200:
         return None
-    row = await (
-        AuthToken.select(
-            AuthToken.id,
-            AuthToken.kind,
-            AuthToken.account,
-            AuthToken.expires_at,
-            AuthToken.last_used_at,
-            AuthToken.revoked_at,
-            AuthToken.profile.id.as_alias("user_id"),
-            AuthToken.profile.organization.as_alias("organization_id"),
-            AuthToken.profile.role.as_alias("role"),
-            AuthToken.profile.name.as_alias("name"),
-            AuthToken.profile.status.as_alias("status"),
-        )
-        .where(AuthToken.token_hash == hash_token(token))
-        .first()
-    )
+    rows = await AuthToken.raw(_TOKEN_SQL, hash_token(token))
+    row = rows[0] if rows else None
     current = now()
     if row is None or not _alive(settings, row, row["kind"], current):
         return None

@@ -959,10 +959,11 @@ async def open_thread_ids(user_id: uuid.UUID) -> list[uuid.UUID]:
 
 async def open_cursors(user_id: uuid.UUID) -> dict[uuid.UUID, int]:
     """Each open thread's last_seq: where a new connection's cursors start."""
-    rows = await Member.select(Member.thread, Member.thread.last_seq.as_alias("last_seq")).where(
-        Member.profile == user_id, Member.left_seq.is_null()
-    )
-    return {r["thread"]: r["last_seq"] for r in rows}
+    rows = await Member.raw(
+        "SELECT m.thread AS thread, t.last_seq AS last_seq FROM thread_member m "
+        "JOIN thread t ON t.id = m.thread WHERE m.profile = {} AND m.left_seq IS NULL",
+        user_id)  # plain SQL: run on every (re)connect
+    return {_as_uuid(r["thread"]): r["last_seq"] for r in rows}
 
 
 async def join_cursor(user_id: uuid.UUID, thread_id: uuid.UUID) -> int | None:

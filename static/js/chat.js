@@ -238,6 +238,43 @@ export async function loadOlder(threadId) {
   }
 }
 
+/** Page back until the event `seq` is loaded (a search result in older history), or the start
+ * of what the caller may see. Bigger pages than scrolling's: one long jump, few requests. */
+export async function loadBackTo(threadId, seq) {
+  const l = log(threadId);
+  if (!l.loaded || l.loadingOlder || !l.more || l.minSeq <= seq) return;
+  l.loadingOlder = true;
+  emit();
+  try {
+    while (l.more && l.minSeq > seq) {
+      const page = await get(
+        `/threads/${encodeURIComponent(threadId)}/events?before=${l.minSeq}&limit=200`,
+      );
+      merge(threadId, page.events);
+      l.more = page.more;
+      if (!page.events.length) break;
+    }
+  } catch (error) {
+    l.error = error.detail;
+  } finally {
+    l.loadingOlder = false;
+    emit();
+  }
+}
+
+/** The event an edit or deletion answered with: applied at once, before (or without) the
+ * socket bringing it; applying it again later changes nothing. */
+export function applyAnswer(ev) {
+  if (state.threads.has(ev.thread_id)) {
+    applyEvent(ev);
+    return;
+  }
+  // A thread read from outside (an admin in a client's care chat): only its log changes.
+  const l = log(ev.thread_id);
+  if (!l.bySeq.has(ev.seq)) merge(ev.thread_id, [ev]);
+  emit();
+}
+
 /** The cursors a sync names: each loaded thread's highest seq. */
 export function syncCursors() {
   const cursors = {};

@@ -2,7 +2,7 @@
 // the session cookie (never a public URL), attachment cards and image previews, a viewer, and
 // a client's documents.
 import { ApiError, get, post, readCookie } from './api.js';
-import { html, useEffect, useState } from './lib.js';
+import { html, useEffect, useRef, useState } from './lib.js';
 
 export const fileUrl = (id) => '/api/v1/files/' + encodeURIComponent(id);
 export const thumbUrl = (id) => fileUrl(id) + '/thumbnail';
@@ -13,8 +13,9 @@ export function humanSize(n) {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** POST /files with progress: onProgress(fraction); resolves to the `file`. */
-export function uploadFile(file, onProgress) {
+/** POST /files with progress: onProgress(fraction); resolves to the `file`. An AbortSignal
+ * (`signal`) stops the upload: the promise then rejects with code `aborted`. */
+export function uploadFile(file, onProgress, signal) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/v1/files');
@@ -36,6 +37,14 @@ export function uploadFile(file, onProgress) {
     };
     xhr.onerror = () => reject(new ApiError(0, {
       code: 'network_error', detail: 'The upload was interrupted. Try again.' }));
+    xhr.onabort = () => reject(new ApiError(0, { code: 'aborted', detail: 'Upload stopped.' }));
+    if (signal) {
+      if (signal.aborted) {
+        reject(new ApiError(0, { code: 'aborted', detail: 'Upload stopped.' }));
+        return;
+      }
+      signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    }
     const form = new FormData();
     form.append('file', file, file.name || 'pasted-image.png');
     xhr.send(form);
@@ -48,6 +57,22 @@ function messageFor(status) {
   return `The upload failed (${status}).`;
 }
 
+/** What to tell a person whose upload of `file` (a File) was refused, in one sentence. */
+export function uploadProblem(error, file) {
+  const name = `“${file.name || 'Pasted image'}”`;
+  if (error.code === 'quota_exceeded') {
+    return `${name} was not uploaded: the practice has used all of its file storage.`;
+  }
+  if (error.status === 413 || error.code === 'payload_too_large') {
+    return `${name} is too large to send (${humanSize(file.size)}).`;
+  }
+  if (error.status === 415 || error.code === 'unsupported_media_type') {
+    return `${name} cannot be sent: only images (JPEG, PNG, GIF, WebP), PDF, office documents `
+      + 'and plain text can.';
+  }
+  return `${name} was not uploaded. ${error.detail}`;
+}
+
 let viewerSet = null;
 /** A full-size image over the page, closed by Escape, the button or a click outside. */
 export function openViewer(file) {
@@ -56,15 +81,40 @@ export function openViewer(file) {
 
 export function Viewer() {
   const [file, setFile] = useState(null);
+  const close = useRef(null);
+  const opener = useRef(null);
   useEffect(() => {
-    viewerSet = setFile;
+    viewerSet = (f) => {
+      opener.current = document.activeElement;
+      setFile(f);
+    };
     return () => { viewerSet = null; };
   }, []);
   useEffect(() => {
     if (!file) return undefined;
-    const onKey = (e) => { if (e.key === 'Escape') setFile(null); };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
+    if (close.current) close.current.focus();
+    const onKey = (e) => {
+      if (e.key === 'Escape') {
+        e.stopPropagation();
+        setFile(null);
+      } else if (e.key === 'Tab') {
+        // Keep the focus inside the dialog: its two controls.
+        const dialog = document.querySelector('.viewer');
+        const controls = dialog ? [...dialog.querySelectorAll('a, button')] : [];
+        if (!controls.length) return;
+        const i = controls.indexOf(document.activeElement);
+        const next = e.shiftKey ? (i <= 0 ? controls.length - 1 : i - 1)
+          : (i + 1) % controls.length;
+        e.preventDefault();
+        controls[next].focus();
+      }
+    };
+    document.addEventListener('keydown', onKey, true);
+    return () => {
+      document.removeEventListener('keydown', onKey, true);
+      const back = opener.current;
+      if (back && back.isConnected) back.focus();
+    };
   }, [file]);
   if (!file) return null;
   return html`
@@ -74,7 +124,8 @@ export function Viewer() {
         <img src=${fileUrl(file.id)} alt=${file.name} />
         <figcaption>${file.name} · ${humanSize(file.size)}
           <a class="button small" href=${fileUrl(file.id)} download=${file.name}>Download</a>
-          <button type="button" class="small" onClick=${() => setFile(null)}>Close</button>
+          <button type="button" class="small" ref=${close} onClick=${() => setFile(null)}>
+            Close</button>
         </figcaption>
       </figure>
     </div>`;
@@ -125,13 +176,18 @@ export function Documents({ clientId, team }) {
     setError('');
     setProgress(0);
     try {
-      const uploaded = await uploadFile(file, setProgress);
+      let uploaded;
+      try {
+        uploaded = await uploadFile(file, setProgress);
+      } catch (err) {
+        throw new Error(uploadProblem(err, file));
+      }
       await post(path, { file_id: uploaded.id, title: title.trim() || null,
         shared_with_client: team ? shared : true });
       setTitle('');
       await load();
     } catch (err) {
-      setError(err.detail);
+      setError(err.detail || err.message);
     } finally {
       setProgress(null);
     }

@@ -79,9 +79,10 @@ def accept_invitation(page: Any, link: str, password: str = PASSWORD) -> None:
            ).to_be_visible()
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name=re.compile("password and continue$")).click()
-    # The chats list, or (a client with one chat, on a phone) that chat already open.
-    expect(page.get_by_role("heading", name="Chats").or_(
-        page.get_by_role("textbox", name="Message")).first).to_be_visible()
+    # In the app: the chat list, or (a client with one chat, on a phone) that chat itself.
+    landed = page.get_by_role("heading", name="Chats").or_(
+        page.get_by_role("textbox", name="Message", exact=True))
+    expect(landed.first).to_be_visible()
 
 
 def start_chat(page: Any, names: list[str], title: str | None = None) -> None:
@@ -91,7 +92,7 @@ def start_chat(page: Any, names: list[str], title: str | None = None) -> None:
     for name in names:
         page.get_by_role("checkbox", name=name).check()
     page.get_by_role("button", name="Start chat").click()
-    expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Message", exact=True)).to_be_visible()
 
 
 def thread_item(page: Any, title: str) -> Any:
@@ -109,7 +110,7 @@ def open_thread(page: Any, title: str) -> None:
 
 
 def send(page: Any, text: str) -> None:
-    composer = page.get_by_role("textbox", name="Message")
+    composer = page.get_by_role("textbox", name="Message", exact=True)
     composer.fill(text)
     composer.press("Enter")
 
@@ -123,6 +124,33 @@ def messages(page: Any, text: str) -> Any:
 def delivered(page: Any, text: str) -> Any:
     return page.locator("li.msg[data-seq]").filter(
         has=page.locator("p.body", has_text=re.compile("^" + re.escape(text) + "$")))
+
+
+def attach(page: Any, *files: dict[str, Any]) -> None:
+    """Attach files with the composer's button (the system file picker, answered with
+    `{"name", "mimeType", "buffer"}` dicts)."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Attach files").click()
+    chooser.value.set_files(list(files))
+
+
+def staged(page: Any, name: str) -> Any:
+    """A file in the composer, waiting to be sent (its `data-state`: uploading, done, failed)."""
+    return page.get_by_role("list", name="Files to send").locator(f"li[data-name='{name}']")
+
+
+def message_action(page: Any, bubble: Any, action: str) -> None:
+    """Choose Edit or Delete from a message's More menu."""
+    bubble.get_by_role("button", name=re.compile("^More actions on")).click()
+    bubble.get_by_role("menuitem", name=action, exact=True).click()
+
+
+def search_chats(page: Any, words: str) -> Any:
+    """Search every chat from the box above the list; returns the list of results."""
+    box = page.get_by_role("searchbox", name="Find in chats")
+    box.fill(words)
+    box.press("Enter")
+    return page.get_by_role("list", name="Search results")
 
 
 def session_token(page: Any) -> str:

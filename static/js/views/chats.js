@@ -1,17 +1,18 @@
-// Chat: the thread list (previews, unread badges, live order) and one thread with its events,
-// pending messages, typing line, read markers and the composer.
-import { del, get, post } from '../api.js';
+// Chat: the thread list (previews, unread badges, live order, search) and one thread with its
+// events, pending messages, typing line, read markers and the composer (with files).
+import { del, get, patch, post } from '../api.js';
 import {
-  describe, ensureLoaded, lastActivity, loadOlder, logOf, markRead, nameOf, otherMembers,
-  reactionsByMessage, remember, rememberPeople, sortedThreads, threadTitle, typingNames,
+  CHANGES, applyAnswer, describe, ensureLoaded, lastActivity, loadBackTo, loadOlder, logOf,
+  markRead, nameOf, otherMembers, reactionsByMessage, remember, rememberPeople, search,
+  sortedThreads, threadTitle, typingNames,
 } from '../chat.js';
-import { Attachments } from '../files.js';
+import { Attachments, humanSize, uploadFile, uploadProblem } from '../files.js';
 import { linkify } from '../linkify.js';
 import { navigate } from '../router.js';
 import { html, useEffect, useLayoutEffect, useRef, useState } from '../lib.js';
 import * as outbox from '../outbox.js';
 import { retryMessage, sendMessage, sendTyping } from '../realtime.js';
-import { emit, isStaff, state, useStore } from '../store.js';
+import { emit, isAdmin, isStaff, state, useStore } from '../store.js';
 import {
   APPOINTMENT_KINDS, AppointmentEventItem, appointmentStates,
 } from './appointments.js';
@@ -21,7 +22,7 @@ import { RequestFormsForm } from './form-requests.js';
 import { Avatar } from './people.js';
 import { PushOffer, ScheduledList, SendLater } from './reach.js';
 import {
-  ROLE_LABELS, clockTime, codePoints, dayKey, dayLabel, fullTime, shortWhen,
+  ROLE_LABELS, clockTime, codePoints, dayKey, dayLabel, fullTime, shortWhen, uuid,
 } from '../util.js';
 
 const MAX_MESSAGE = 16000;
@@ -35,8 +36,23 @@ function preview(thread) {
   if (m.kind !== 'message') return describe(m);
   const mine = state.me && m.actor_id === state.me.id;
   const who = mine ? 'You: ' : (thread.members || []).length > 2 ? `${nameOf(m.actor_id)}: ` : '';
-  return who + (m.body || '');
+  if (m.deleted_at) return who + 'Message deleted';
+  return who + (m.body || filesLine(m));
 }
+
+/** "File: labs.pdf" or "2 files: plate.jpg, labs.pdf": a message of files only, in a preview
+ * or a quote. */
+function filesLine(ev) {
+  const files = (ev && ev.data && ev.data.attachments) || [];
+  if (!files.length) return '';
+  const names = files.map((f) => f.name).join(', ');
+  return files.length === 1 ? `File: ${names}` : `${files.length} files: ${names}`;
+}
+
+const Paperclip = () => html`<svg aria-hidden="true" focusable="false" width="22" height="22"
+  viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"
+  stroke-linejoin="round"><path d="M21.4 11.1l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1
+  5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6l7.8-7.8" /></svg>`;
 
 /** The client whose care chat this is (their profile id is their client id). */
 function careClient(thread) {
@@ -77,15 +93,146 @@ function ThreadItem({ thread, active }) {
     </li>`;
 }
 
-function ThreadList({ activeId }) {
+// Titles of threads a search found that are not in our list (an admin's care threads).
+const outsideTitles = new Map();
+
+function resultTitle(threadId) {
+  const thread = state.threads.get(threadId);
+  if (thread) return threadTitle(thread);
+  if (!outsideTitles.has(threadId)) {
+    outsideTitles.set(threadId, 'Conversation');
+    get('/threads/' + encodeURIComponent(threadId))
+      .then((r) => {
+        outsideTitles.set(threadId, threadTitle(r.thread));
+        emit();
+      })
+      .catch(() => {});
+  }
+  return outsideTitles.get(threadId);
+}
+
+export function threadAt(threadId, seq) {
+  return `#/threads/${encodeURIComponent(threadId)}?at=${seq}`;
+}
+
+/** The search box: searches as you type (after a pause) or on Enter; Escape clears. */
+function SearchBox({ found, onFound, focus }) {
+  const [q, setQ] = useState(found ? found.q : '');
+  const timer = useRef(null);
+  const asked = useRef(0);
+  const box = useRef(null);
+
+  useEffect(() => {
+    if (focus && box.current) box.current.focus();
+    return () => {
+      clearTimeout(timer.current);
+      asked.current += 1; // an answer still on its way is for nobody now
+    };
+  }, []);
+
+  function clear() {
+    clearTimeout(timer.current);
+    asked.current += 1;
+    setQ('');
+    onFound(null);
+  }
+
+  async function run(text) {
+    clearTimeout(timer.current);
+    const query = text.trim();
+    if (!query) {
+      clear();
+      return;
+    }
+    const n = ++asked.current;
+    onFound((f) => ({ q: query, results: f ? f.results : null, busy: true, error: '' }));
+    try {
+      const results = await search(query);
+      if (n === asked.current) onFound({ q: query, results, busy: false, error: '' });
+    } catch (err) {
+      if (n === asked.current) onFound({ q: query, results: null, busy: false, error: err.detail });
+    }
+  }
+
+  return html`
+    <form class="search" role="search"
+      onSubmit=${(e) => { e.preventDefault(); run(q); }}>
+      <label for="search-input" class="visually-hidden">Find in chats</label>
+      <input id="search-input" ref=${box} type="search" placeholder="Search messages" value=${q}
+        maxlength="200" autocomplete="off" enterkeyhint="search"
+        aria-controls="search-results"
+        onInput=${(e) => {
+          const value = e.currentTarget.value;
+          setQ(value);
+          clearTimeout(timer.current);
+          if (!value.trim()) clear();
+          else timer.current = setTimeout(() => run(value), 400);
+        }}
+        onKeyDown=${(e) => {
+          if (e.key === 'Escape' && q) {
+            e.preventDefault();
+            clear();
+          }
+        }} />
+    </form>`;
+}
+
+/** A snippet's segments, the matched words marked (as text, never HTML). */
+function Snippet({ segments }) {
+  return (segments || []).map((seg, i) => (seg.match
+    ? html`<mark key=${i}>${seg.text}</mark>` : seg.text));
+}
+
+function SearchResults({ found, activeId, activeAt, onClear }) {
+  const { q, results, busy, error } = found;
+  const n = results ? results.length : 0;
+  const summary = busy && !results ? 'Searching…'
+    : error ? ''
+      : n === 0 ? `No messages match “${q}”.`
+        : `${n === 1 ? '1 message matches' : `${n} messages match`} “${q}”${n >= 20
+          ? ' (the newest 20)' : ''}.`;
+  return html`
+    <section class="search-results" id="search-results" aria-labelledby="search-heading">
+      <div class="results-head">
+        <h2 id="search-heading">Search results</h2>
+        <button type="button" class="link small" onClick=${onClear}>Clear search</button>
+      </div>
+      <p class="muted small results-summary" role="status">${summary}</p>
+      ${error && html`<p class="error small" role="alert">${error}</p>`}
+      ${n > 0 && html`<ul aria-label="Search results">${results.map((r) => {
+        const active = r.thread_id === activeId && String(r.event.seq) === String(activeAt);
+        return html`<li key=${r.event.id}>
+          <a class=${'search-hit' + (active ? ' active' : '')} data-event-id=${r.event.id}
+            href=${threadAt(r.thread_id, r.event.seq)} aria-current=${active ? 'true' : undefined}>
+            <span class="hit-top"><span class="hit-thread">${resultTitle(r.thread_id)}</span>
+              <time class="muted small" datetime=${r.event.created_at}
+                title=${fullTime(r.event.created_at)}>${shortWhen(r.event.created_at)}</time></span>
+            <span class="hit-text"><span class="hit-author">${nameOf(r.event.actor_id)}:</span>
+              ${' '}<${Snippet} segments=${r.snippet} /></span>
+          </a></li>`;
+      })}</ul>`}
+    </section>`;
+}
+
+function ThreadList({ activeId, activeAt }) {
   const s = useStore();
   const threads = sortedThreads();
+  const [found, setFound] = useState(null);
+  const [cleared, setCleared] = useState(0); // a new, empty search box after "Clear search"
   return html`
     <aside class="thread-list" aria-labelledby="threads-heading">
       <div class="list-head">
         <h1 id="threads-heading">Chats</h1>
         ${isStaff() && html`<a class="button small" href="#/new">New chat</a>`}
       </div>
+      <${SearchBox} key=${cleared} found=${found} onFound=${setFound} focus=${cleared > 0} />
+      ${found
+        ? html`<${SearchResults} found=${found} activeId=${activeId} activeAt=${activeAt}
+            onClear=${() => {
+              setFound(null);
+              setCleared(cleared + 1);
+            }} />`
+        : html`
       <${Checklist} />
       ${!s.threadsLoaded
         ? html`<p class="muted pad">Loading conversations…</p>`
@@ -96,7 +243,7 @@ function ThreadList({ activeId }) {
           : html`<ul class="threads" aria-label="Conversations">
               ${threads.map((t) => html`<${ThreadItem} key=${t.id} thread=${t}
                 active=${t.id === activeId} />`)}
-            </ul>`}
+            </ul>`}`}
     </aside>`;
 }
 
@@ -138,10 +285,12 @@ function Quote({ original, onJump }) {
   if (!original) {
     return html`<p class="quote quote-missing">Reply to an earlier message</p>`;
   }
+  const text = original.body == null ? 'Message deleted'
+    : original.body || filesLine(original);
   return html`<button type="button" class="quote" onClick=${() => onJump(original.seq)}
-    aria-label=${`Reply to ${nameOf(original.actor_id)}: ${excerpt(original.body, 60)}`}>
+    aria-label=${`Reply to ${nameOf(original.actor_id)}: ${excerpt(text, 60)}`}>
     <span class="quote-author">${nameOf(original.actor_id)}</span>
-    <span class="quote-text">${original.body == null ? 'Message deleted' : excerpt(original.body)}</span>
+    <span class="quote-text">${excerpt(text)}</span>
   </button>`;
 }
 
@@ -171,16 +320,217 @@ function Reactions({ ev, reactions }) {
   })}</ul>`;
 }
 
-function MessageItem({ ev, seen, original, reactions, canAct, onReply, onJump }) {
+const messagePath = (ev) => `/threads/${encodeURIComponent(ev.thread_id)}/messages/`
+  + encodeURIComponent(ev.id);
+
+/** "your message" or "Casey Client’s message", for labels. */
+function whose(ev) {
+  return state.me && ev.actor_id === state.me.id ? 'your message' : `${nameOf(ev.actor_id)}’s message`;
+}
+
+/** A menu button (More) with its items: arrows move, Escape closes and returns to the button. */
+function MessageMenu({ ev, items }) {
+  const [open, setOpen] = useState(false);
+  const toggle = useRef(null);
+  const menu = useRef(null);
+  const id = 'menu-' + ev.id;
+
+  useEffect(() => {
+    if (!open) return undefined;
+    const first = menu.current && menu.current.querySelector('[role="menuitem"]');
+    if (first) first.focus();
+    const away = (e) => {
+      if (menu.current && !menu.current.contains(e.target) && !toggle.current.contains(e.target)) {
+        setOpen(false);
+      }
+    };
+    document.addEventListener('pointerdown', away);
+    return () => document.removeEventListener('pointerdown', away);
+  }, [open]);
+
+  function onKeyDown(e) {
+    const all = [...menu.current.querySelectorAll('[role="menuitem"]')];
+    const i = all.indexOf(document.activeElement);
+    const go = (j) => {
+      e.preventDefault();
+      all[(j + all.length) % all.length].focus();
+    };
+    if (e.key === 'ArrowDown') go(i + 1);
+    else if (e.key === 'ArrowUp') go(i - 1);
+    else if (e.key === 'Home') go(0);
+    else if (e.key === 'End') go(all.length - 1);
+    else if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      setOpen(false);
+      toggle.current.focus();
+    } else if (e.key === 'Tab') setOpen(false);
+  }
+
+  const label = `More actions on ${whose(ev)}`;
+  return html`<span class="msg-menu">
+    <button type="button" class="link small menu-toggle" ref=${toggle} aria-haspopup="menu"
+      aria-expanded=${open} aria-controls=${open ? id : undefined} aria-label=${label}
+      onClick=${() => setOpen(!open)}>More</button>
+    ${open && html`<span class="menu" role="menu" id=${id} ref=${menu} aria-label=${label}
+      onKeyDown=${onKeyDown}>
+      ${items.map(([name, action, danger]) => html`<button type="button" role="menuitem"
+        key=${name} tabindex="-1" class=${danger ? 'danger' : ''}
+        onClick=${() => { setOpen(false); action(); }}>${name}</button>`)}
+    </span>`}
+  </span>`;
+}
+
+/** The message's text in place, with Save and Cancel: Enter saves, Escape cancels. */
+function EditForm({ ev, onDone }) {
+  const [text, setText] = useState(ev.body || '');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const box = useRef(null);
+  const files = (ev.data && ev.data.attachments) || [];
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    el.style.height = Math.min(el.scrollHeight + 2, 240) + 'px';
+    el.focus({ preventScroll: true });
+    el.setSelectionRange(el.value.length, el.value.length);
+    el.closest('.edit-form').scrollIntoView({ block: 'nearest' });
+  }, []);
+
+  async function save() {
+    const body = text.trim();
+    if (body === (ev.body || '').trim()) {
+      onDone();
+      return;
+    }
+    if (!body && !files.length) {
+      setError('A message needs some text. To take it back, delete it instead.');
+      return;
+    }
+    if (codePoints(body) > MAX_MESSAGE) {
+      setError(`A message can be at most ${MAX_MESSAGE} characters.`);
+      return;
+    }
+    setBusy(true);
+    setError('');
+    try {
+      const { event } = await patch(messagePath(ev), { body });
+      applyAnswer(event);
+      onDone();
+    } catch (err) {
+      if (err.code === 'unchanged') onDone();
+      else setError(err.detail);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`<form class="edit-form" onSubmit=${(e) => { e.preventDefault(); save(); }}>
+    <label for=${'edit-' + ev.id} class="visually-hidden">Edit message</label>
+    <textarea id=${'edit-' + ev.id} ref=${box} rows="2" value=${text}
+      aria-describedby=${'edit-help-' + ev.id}
+      onInput=${(e) => {
+        setText(e.currentTarget.value);
+        e.currentTarget.style.height = 'auto';
+        e.currentTarget.style.height = Math.min(e.currentTarget.scrollHeight + 2, 240) + 'px';
+      }}
+      onKeyDown=${(e) => {
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          e.stopPropagation();
+          onDone();
+        } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+          e.preventDefault();
+          save();
+        }
+      }}></textarea>
+    <p id=${'edit-help-' + ev.id} class="visually-hidden">Enter saves, Escape cancels.</p>
+    <span class="edit-actions">
+      <button type="submit" class="small primary" disabled=${busy}>Save</button>
+      <button type="button" class="small" onClick=${onDone}>Cancel</button></span>
+    ${error && html`<p class="error small" role="alert">${error}</p>`}
+  </form>`;
+}
+
+/** "Delete this message for everyone?", in the message itself. */
+function DeleteConfirm({ ev, onDone }) {
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const cancel = useRef(null);
+  useEffect(() => {
+    if (!cancel.current) return;
+    cancel.current.focus({ preventScroll: true });
+    cancel.current.closest('.msg-confirm').scrollIntoView({ block: 'nearest' });
+  }, []);
+  const mine = state.me && ev.actor_id === state.me.id;
+  async function remove() {
+    setBusy(true);
+    setError('');
+    try {
+      const { event } = await del(messagePath(ev));
+      applyAnswer(event);
+      onDone(true);
+    } catch (err) {
+      setError(err.detail);
+      setBusy(false);
+    }
+  }
+  const question = mine ? 'Delete this message for everyone?'
+    : `Delete ${nameOf(ev.actor_id)}’s message for everyone?`;
+  return html`<div class="confirm msg-confirm" role="alertdialog"
+    aria-labelledby=${'confirm-' + ev.id} aria-describedby=${'confirm-note-' + ev.id}
+    onKeyDown=${(e) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        onDone(false);
+      }
+    }}>
+    <span id=${'confirm-' + ev.id}>${question}</span>
+    <span id=${'confirm-note-' + ev.id} class="muted small">It cannot be undone${
+      (ev.data && ev.data.attachments && ev.data.attachments.length) ? '; its files go too' : ''}.</span>
+    <span class="edit-actions">
+      <button type="button" class="small danger" disabled=${busy} onClick=${remove}>Delete</button>
+      <button type="button" class="small" ref=${cancel} onClick=${() => onDone(false)}>
+        Cancel</button></span>
+    ${error && html`<p class="error small" role="alert">${error}</p>`}
+  </div>`;
+}
+
+function MessageItem({ ev, seen, original, reactions, canAct, focused, onReply, onJump }) {
   const mine = state.me && ev.actor_id === state.me.id;
   const staffOnly = ev.audience === 'staff';
+  const deleted = Boolean(ev.deleted_at) || ev.body === null;
   const [picking, setPicking] = useState(false);
+  const [mode, setMode] = useState(''); // '' | 'editing' | 'deleting'
+  const item = useRef(null);
   const author = nameOf(ev.actor_id);
+  const files = (!deleted && ev.data && ev.data.attachments) || [];
   const mineReacted = new Set((reactions || []).filter(([, who]) => who.includes(state.me.id))
     .map(([e]) => e));
+  // Edit: the author, in a thread they are in. Delete: the author, or an owner/admin (also in a
+  // care thread they only read).
+  const menu = [];
+  if (!deleted && mine && canAct) menu.push(['Edit', () => setMode('editing')]);
+  if (!deleted && ((mine && canAct) || isAdmin())) {
+    menu.push(['Delete', () => setMode('deleting'), true]);
+  }
+  const done = (gone) => {
+    setMode('');
+    // Back to where the person was: the message's menu (or the list, once it is deleted).
+    requestAnimationFrame(() => {
+      const el = item.current;
+      const back = el && !gone && el.querySelector('.menu-toggle');
+      if (back) back.focus();
+      else if (el) el.focus();
+    });
+  };
   return html`
-    <li class=${'msg' + (mine ? ' mine' : '') + (staffOnly ? ' staff-only' : '')}
-      data-seq=${ev.seq} data-kind="message" data-event-id=${ev.id}>
+    <li ref=${item} class=${'msg' + (mine ? ' mine' : '') + (staffOnly ? ' staff-only' : '')
+      + (deleted ? ' deleted' : '') + (focused ? ' focused' : '')}
+      data-seq=${ev.seq} data-kind="message" data-event-id=${ev.id}
+      tabindex="-1">
       ${!mine && html`<${Avatar} name=${state.names.get(ev.actor_id) || author}
         id=${ev.actor_id} size="sm" />`}
       <div class="msg-main">
@@ -189,17 +539,27 @@ function MessageItem({ ev, seen, original, reactions, canAct, onReply, onJump })
             ${ev.data && ev.data.automated && html`<span class="automated">Automated</span>`}
             ${staffOnly && html`<span class="team-only">Team only</span>`}
             <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
-              ${clockTime(ev.created_at)}</time></p>
-          ${ev.data && ev.data.reply_to && html`<${Quote} original=${original} onJump=${onJump} />`}
-          <p class="body">${linkify(ev.body)}</p>
+              ${clockTime(ev.created_at)}</time>
+            ${ev.edited_at && !deleted && html`<span class="edited"
+              title=${'Edited ' + fullTime(ev.edited_at)}>(edited)</span>`}</p>
+          ${!deleted && ev.data && ev.data.reply_to
+            && html`<${Quote} original=${original} onJump=${onJump} />`}
+          ${deleted
+            ? html`<p class="body deleted-note">This message was deleted</p>`
+            : mode === 'editing'
+              ? html`<${EditForm} ev=${ev} onDone=${() => done(false)} />`
+              : ev.body && html`<p class="body">${linkify(ev.body)}</p>`}
+          <${Attachments} files=${files} />
         </div>
-        <${Reactions} ev=${ev} reactions=${reactions} />
-        ${canAct && html`<div class="msg-actions">
-          <button type="button" class="link small" onClick=${() => onReply(ev)}
-            aria-label=${`Reply to ${author}`}>Reply</button>
+        ${mode === 'deleting' && html`<${DeleteConfirm} ev=${ev} onDone=${done} />`}
+        ${!deleted && html`<${Reactions} ev=${ev} reactions=${reactions} />`}
+        ${!deleted && (canAct || menu.length > 0) && mode === '' && html`<div class="msg-actions">
+          ${canAct && html`<button type="button" class="link small" onClick=${() => onReply(ev)}
+            aria-label=${`Reply to ${whose(ev)}`}>Reply</button>
           <button type="button" class="link small" aria-expanded=${picking}
             onClick=${() => setPicking(!picking)}
-            aria-label=${`React to ${author}’s message`}>React</button>
+            aria-label=${`React to ${whose(ev)}`}>React</button>`}
+          ${menu.length > 0 && html`<${MessageMenu} ev=${ev} items=${menu} />`}
           ${picking && html`<span class="emoji-picker" role="group" aria-label="Choose a reaction">
             ${EMOJI.map((e) => html`<button type="button" key=${e} class="emoji"
               aria-pressed=${mineReacted.has(e) ? 'true' : 'false'}
@@ -231,7 +591,8 @@ function PendingItem({ item }) {
       <div class="bubble">
         <p class="meta"><span class="author">You</span>
           <span class="status">${failed ? 'Not sent' : 'Sending…'}</span></p>
-        <p class="body">${item.body}</p>
+        ${item.body && html`<p class="body">${item.body}</p>`}
+        <${Attachments} files=${item.attachments} />
       </div>
       ${failed && html`
         <p class="failed-actions"><span>${item.error}</span>
@@ -242,10 +603,12 @@ function PendingItem({ item }) {
     </li>`;
 }
 
-function EventList({ threadId, thread, stick, canAct, onReply }) {
+function EventList({ threadId, thread, stick, canAct, onReply, at }) {
   const s = useStore();
   const l = logOf(threadId);
   const scroller = useRef(null);
+  const jumped = useRef('');
+  const [missing, setMissing] = useState(false);
   const prevMin = useRef(0);
   const fromBottom = useRef(0);
   const events = [...l.bySeq.values()].sort((a, b) => a.seq - b.seq);
@@ -282,6 +645,28 @@ function EventList({ threadId, thread, stick, canAct, onReply }) {
     }
   });
 
+  useEffect(() => setMissing(false), [at]);
+  // The log as this render drew it (a page may land between the render and its effect).
+  const drawn = { loaded: l.loaded, more: l.more, minSeq: l.minSeq, loading: l.loadingOlder };
+  useEffect(() => {
+    // Opened at a message (a search result): page back until it is loaded, then bring it into
+    // view, highlighted and focused; once per `at`, so new messages do not pull us back.
+    if (!at || jumped.current === at || !drawn.loaded || !scroller.current) return;
+    const seq = Number(at);
+    const el = scroller.current.querySelector(`li[data-seq="${seq}"]`);
+    if (el) {
+      jumped.current = at;
+      stick.current = false;
+      el.scrollIntoView({ block: 'center' });
+      el.focus({ preventScroll: true });
+    } else if (drawn.more && drawn.minSeq > seq) {
+      if (!l.loadingOlder) loadBackTo(threadId, seq);
+    } else if (!drawn.loading) {
+      jumped.current = at; // all of it is drawn, and the message is not there
+      setMissing(true);
+    }
+  });
+
   function onScroll() {
     const el = scroller.current;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
@@ -300,13 +685,14 @@ function EventList({ threadId, thread, stick, canAct, onReply }) {
     }
   };
   for (const ev of events) {
-    if (ev.kind === 'reaction') continue; // shown on the message it reacts to
+    // Reactions show on the message they react to; edits and deletions change it in place.
+    if (ev.kind === 'reaction' || CHANGES.has(ev.kind)) continue;
     separator(ev.created_at);
     if (ev.kind === 'message') {
       items.push(html`<${MessageItem} key=${'e' + ev.seq} ev=${ev} seen=${seen.get(ev.seq)}
         original=${ev.data && ev.data.reply_to ? byId.get(ev.data.reply_to) : null}
         reactions=${reactions.get(ev.id)} canAct=${canAct} onReply=${onReply}
-        onJump=${jump} />`);
+        focused=${Boolean(at) && String(ev.seq) === String(at)} onJump=${jump} />`);
     } else if (FORM_KINDS.has(ev.kind)) {
       items.push(html`<${FormEventItem} key=${'e' + ev.seq} ev=${ev}
         outcome=${outcomes.get(ev.data && ev.data.request_id)} />`);
@@ -331,6 +717,8 @@ function EventList({ threadId, thread, stick, canAct, onReply }) {
             ${l.loadingOlder ? 'Loading earlier messages…' : 'Load earlier messages'}</button></p>`
         : events.length > 0 && html`<p class="older muted">Start of the conversation</p>`)}
       ${!l.loaded && !l.error && html`<p class="muted pad">Loading messages…</p>`}
+      ${missing && html`<p class="notice pad" role="status">That message is no longer in this
+        conversation.</p>`}
       <ol class="events" role="log" aria-live="polite" aria-relevant="additions">${items}</ol>
     </div>`;
 }
@@ -346,11 +734,112 @@ function TypingLine({ threadId }) {
 
 const drafts = new Map();
 
+// Files chosen for the next message of each thread (uploading, uploaded or refused), kept when
+// switching threads like drafts: {key, name, size, progress, file?, error?, preview?, stop}.
+const staged = new Map();
+const stageNotes = new Map(); // thread id -> why some files were not taken
+const MAX_FILES = 10; // docs/api.md: at most 10 attachments a message
+const WAIT_FOR_UPLOADS = 'Wait until the files have uploaded, or remove them.';
+const PREVIEWABLE = /^image\/(jpeg|png|gif|webp)$/;
+const ACCEPT = 'image/jpeg,image/png,image/gif,image/webp,application/pdf,.pdf,.docx,.xlsx,'
+  + '.pptx,.odt,.ods,.txt,.csv,text/plain,text/csv';
+
+function stagedFor(threadId) {
+  return staged.get(threadId) || [];
+}
+
+function setStaged(threadId, list) {
+  if (list.length) staged.set(threadId, list);
+  else staged.delete(threadId);
+  emit();
+}
+
+function changeStaged(threadId, key, change) {
+  const list = stagedFor(threadId);
+  if (list.some((u) => u.key === key)) {
+    setStaged(threadId, list.map((u) => (u.key === key ? { ...u, ...change } : u)));
+  }
+}
+
+/** Start uploading files for the next message of a thread (button, drop or paste). */
+export function stageFiles(threadId, fileList) {
+  const files = [...(fileList || [])];
+  if (!files.length) return;
+  const room = MAX_FILES - stagedFor(threadId).filter((u) => !u.error).length;
+  const taken = files.slice(0, Math.max(0, room));
+  if (taken.length < files.length) {
+    stageNotes.set(threadId, `A message can carry at most ${MAX_FILES} files: `
+      + `${files.length - taken.length} ${files.length - taken.length === 1 ? 'was' : 'were'} `
+      + 'left out.');
+  } else stageNotes.delete(threadId);
+  for (const file of taken) {
+    const key = uuid();
+    const stop = new AbortController();
+    const preview = PREVIEWABLE.test(file.type) ? URL.createObjectURL(file) : null;
+    setStaged(threadId, [...stagedFor(threadId), {
+      key, name: file.name || 'Pasted image', size: file.size, progress: 0, preview, stop,
+    }]);
+    uploadFile(file, (progress) => changeStaged(threadId, key, { progress }), stop.signal)
+      .then((uploaded) => changeStaged(threadId, key, { file: uploaded, progress: 1 }))
+      .catch((err) => {
+        if (err.code !== 'aborted') changeStaged(threadId, key, { error: uploadProblem(err, file) });
+      });
+  }
+  emit();
+}
+
+function unstage(threadId, keys) {
+  const list = stagedFor(threadId);
+  for (const u of list) {
+    if (!keys.has(u.key)) continue;
+    if (!u.file && !u.error) u.stop.abort();
+    if (u.preview) URL.revokeObjectURL(u.preview);
+  }
+  stageNotes.delete(threadId);
+  setStaged(threadId, list.filter((u) => !keys.has(u.key)));
+}
+
+/** For screen readers, said as uploads go: "Uploading 2 files…", "1 file ready to send". */
+function uploadSummary(uploads) {
+  const busy = uploads.filter((u) => !u.file && !u.error).length;
+  const ready = uploads.filter((u) => u.file).length;
+  const files = (n) => (n === 1 ? '1 file' : `${n} files`);
+  if (busy) return `Uploading ${files(busy)}…`;
+  return ready ? `${files(ready)} ready to send.` : '';
+}
+
+function Upload({ threadId, u }) {
+  const phase = u.error ? 'failed' : u.file ? 'done' : 'uploading';
+  const percent = Math.round(u.progress * 100);
+  return html`<li class=${'upload ' + phase} data-name=${u.name} data-state=${phase}>
+    ${u.preview && !u.error ? html`<img src=${u.preview} alt="" />`
+      : html`<span class="file-kind" aria-hidden="true">${(u.name.split('.').pop() || 'file')
+        .toUpperCase().slice(0, 4)}</span>`}
+    <span class="upload-text"><span class="file-name" title=${u.name}>${u.name}</span>
+      ${u.error ? html`<span class="upload-error" role="alert">${u.error}</span>`
+        : u.file ? html`<span class="muted small">${humanSize(u.file.size)} · ready</span>`
+          : html`<span class="muted small">Uploading… ${percent}%</span>
+            <progress max="100" value=${percent} aria-label=${'Uploading ' + u.name}></progress>`}
+    </span>
+    <button type="button" class="link small remove" aria-label=${'Remove ' + u.name}
+      title="Remove" onClick=${() => unstage(threadId, new Set([u.key]))}>✕</button>
+  </li>`;
+}
+
 function Composer({ threadId, onSent, replyTo, onCancelReply }) {
+  useStore();
   const [text, setText] = useState(() => drafts.get(threadId) || '');
   const [error, setError] = useState('');
   const [later, setLater] = useState(false);
   const input = useRef(null);
+  const picker = useRef(null);
+  const uploads = stagedFor(threadId);
+  const note = stageNotes.get(threadId);
+  const uploading = uploads.some((u) => !u.file && !u.error);
+
+  useEffect(() => {
+    if (!uploading && error === WAIT_FOR_UPLOADS) setError('');
+  }, [uploading]);
 
   useEffect(() => {
     if (input.current && window.matchMedia('(min-width: 721px)').matches) input.current.focus();
@@ -365,13 +854,20 @@ function Composer({ threadId, onSent, replyTo, onCancelReply }) {
 
   function submit() {
     const body = text.trim();
-    if (!body) return;
+    if (uploading) {
+      setError(WAIT_FOR_UPLOADS);
+      return;
+    }
+    const ready = uploads.filter((u) => u.file);
+    if (!body && !ready.length) return;
     if (codePoints(body) > MAX_MESSAGE) {
       setError(`A message can be at most ${MAX_MESSAGE} characters. Shorten it or split it.`);
       return;
     }
     setError('');
-    sendMessage(threadId, body, replyTo ? replyTo.id : null);
+    sendMessage(threadId, body, replyTo ? replyTo.id : null, ready.map((u) => u.file));
+    // Sent files leave the composer; refused ones stay, with why, until removed.
+    unstage(threadId, new Set(ready.map((u) => u.key)));
     if (onCancelReply) onCancelReply();
     state.sentThisSession = true;
     setText('');
@@ -387,13 +883,34 @@ function Composer({ threadId, onSent, replyTo, onCancelReply }) {
   return html`
     ${replyTo && html`<div class="replying" role="status">
       <span>Replying to <strong>${nameOf(replyTo.actor_id)}</strong>:
-        <span class="quote-text">${excerpt(replyTo.body, 80)}</span></span>
+        <span class="quote-text">${excerpt(replyTo.body || filesLine(replyTo), 80)}</span></span>
       <button type="button" class="link small" onClick=${onCancelReply}>Cancel reply</button>
     </div>`}
     <form class="composer" onSubmit=${(e) => { e.preventDefault(); submit(); }}>
+      <p class="visually-hidden" aria-live="polite">${uploadSummary(uploads)}</p>
+      ${uploads.length > 0 && html`<ul class="uploads" aria-label="Files to send">
+        ${uploads.map((u) => html`<${Upload} key=${u.key} threadId=${threadId} u=${u} />`)}</ul>`}
+      ${note && html`<p class="error" role="alert">${note}</p>`}
+      <button type="button" class="attach quiet" aria-label="Attach files"
+        title="Attach files (or drop them on the conversation, or paste)"
+        onClick=${() => picker.current && picker.current.click()}><${Paperclip} /></button>
+      <input type="file" multiple ref=${picker} class="visually-hidden" tabindex="-1"
+        accept=${ACCEPT} aria-hidden="true" data-role="attach-input"
+        onChange=${(e) => {
+          stageFiles(threadId, e.currentTarget.files);
+          e.currentTarget.value = '';
+          if (input.current) input.current.focus();
+        }} />
       <label for="composer-input" class="visually-hidden">Message</label>
       <textarea id="composer-input" ref=${input} rows="1" value=${text}
         placeholder="Write a message…" aria-describedby="composer-help"
+        onPaste=${(e) => {
+          const files = e.clipboardData && e.clipboardData.files;
+          if (files && files.length) {
+            e.preventDefault();
+            stageFiles(threadId, files);
+          }
+        }}
         onInput=${(e) => {
           const value = e.currentTarget.value;
           setText(value);
@@ -408,12 +925,14 @@ function Composer({ threadId, onSent, replyTo, onCancelReply }) {
             submit();
           }
         }}></textarea>
-      <button type="button" class="quiet send-later-toggle" aria-expanded=${later}
-        onClick=${() => setLater(!later)}>Later…</button>
+      ${uploads.length === 0 && html`<button type="button" class="quiet send-later-toggle"
+        aria-expanded=${later} onClick=${() => setLater(!later)}>Later…</button>`}
       <button type="submit" class="primary">Send</button>
-      <p id="composer-help" class="visually-hidden">Enter sends. Shift+Enter starts a new line.</p>
+      <p id="composer-help" class="visually-hidden">Enter sends. Shift+Enter starts a new line.
+        Files can be attached with the button, dropped on the conversation or pasted here.</p>
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      ${later && html`<${SendLater} threadId=${threadId} text=${text} onClose=${() => setLater(false)}
+      ${later && uploads.length === 0 && html`<${SendLater} threadId=${threadId} text=${text}
+        onClose=${() => setLater(false)}
         onScheduled=${() => {
           setLater(false);
           setText('');
@@ -496,7 +1015,12 @@ function MembersPanel({ thread }) {
     </div>`;
 }
 
-function ThreadView({ threadId }) {
+/** A drag that carries files (not text or a link being dragged). */
+function carriesFiles(e) {
+  return Boolean(e.dataTransfer) && [...(e.dataTransfer.types || [])].includes('Files');
+}
+
+function ThreadView({ threadId, at }) {
   const s = useStore();
   const member = s.threads.get(threadId);
   // Owners and admins may read a client's care thread without being in it (no live updates,
@@ -509,6 +1033,7 @@ function ThreadView({ threadId }) {
   const [showMembers, setShowMembers] = useState(false);
   const [showRequest, setShowRequest] = useState(false);
   const [replyTo, setReplyTo] = useState(null);
+  const [dropping, setDropping] = useState(false);
 
   useEffect(() => {
     if (!s.threadsLoaded || outside || outsideError) return;
@@ -554,8 +1079,31 @@ function ThreadView({ threadId }) {
   const client = isStaff() ? careClient(thread) : null;
   const title = threadTitle(thread);
   const withText = others.length ? 'With ' + others.map((m) => m.name).join(', ') : 'Only you';
+  // Files dropped anywhere on the conversation are attached to the next message.
+  const dropTarget = member ? {
+    onDragOver: (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+      if (!dropping) setDropping(true);
+    },
+    onDragLeave: (e) => {
+      if (!e.currentTarget.contains(e.relatedTarget)) setDropping(false);
+    },
+    onDrop: (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      setDropping(false);
+      stageFiles(threadId, e.dataTransfer.files);
+      const box = document.getElementById('composer-input');
+      if (box) box.focus({ preventScroll: true });
+    },
+  } : {};
   return html`
-    <section class="thread-view" aria-labelledby="thread-title">
+    <section class=${'thread-view' + (dropping ? ' dropping' : '')}
+      aria-labelledby="thread-title" ...${dropTarget}>
+      ${dropping && html`<div class="drop-hint" aria-hidden="true">
+        <span>Drop files to attach them</span></div>`}
       <div class="thread-head">
         <a class="back" href="#/">Chats</a>
         ${thread && html`<${Avatar} ...${threadAvatar(thread)} />`}
@@ -580,7 +1128,7 @@ function ThreadView({ threadId }) {
       ${member && showMembers && html`<${MembersPanel} thread=${member} />`}
       ${l.error && l.error !== 'not_found' && html`<p class="error pad" role="alert">${l.error}</p>`}
       <${EventList} threadId=${threadId} thread=${thread} stick=${stick} canAct=${Boolean(member)}
-        onReply=${setReplyTo} />
+        onReply=${setReplyTo} at=${at} />
       ${member ? html`
         <${TypingLine} threadId=${threadId} />
         <${ScheduledList} threadId=${threadId} />
@@ -597,7 +1145,7 @@ function ThreadView({ threadId }) {
 // still goes back to the list on a phone).
 let openedOnArrival = false;
 
-export function ChatsView({ threadId }) {
+export function ChatsView({ threadId, at }) {
   const s = useStore();
   const only = !threadId && !openedOnArrival && !isStaff() && s.threadsLoaded
     && s.threads.size === 1 ? [...s.threads.keys()][0] : null;
@@ -609,10 +1157,10 @@ export function ChatsView({ threadId }) {
   }, [only, threadId]);
   return html`
     <div class=${'chats' + (threadId ? ' has-thread' : '')}>
-      <${ThreadList} activeId=${threadId} />
+      <${ThreadList} activeId=${threadId} activeAt=${at} />
       <div class="thread-pane">
         ${threadId
-          ? html`<${ThreadView} key=${threadId} threadId=${threadId} />`
+          ? html`<${ThreadView} key=${threadId} threadId=${threadId} at=${at} />`
           : html`<p class="muted pad pick">Choose a conversation to read it.</p>`}
       </div>
     </div>`;
