@@ -1,11 +1,11 @@
 """Files: upload (typed from the bytes, location stripped, stored by hash, within the
 practice's quota), who may read one, attaching to messages, and the cleanup of unattached ones.
 
-A file is readable by its uploader and by those who can see the message event or client
-document that holds it, or whom the domain holding it allows (a care plan: its client once a
-version naming the file is shared; a program module: its client once it has arrived);
-everyone else (another practice included) gets 404. A file of a
-deleted message is readable by no one (the bytes stay, for the audit).
+A file is readable by its uploader and by those who can see the message event, client
+document or completed form response that holds it, or whom the domain holding it allows (a care
+plan: its client once a version naming the file is shared; a program module: its client once
+it has arrived); everyone else (another practice included) gets 404. A file of a deleted
+message is readable by no one (the bytes stay, for the audit).
 """
 
 from __future__ import annotations
@@ -335,6 +335,41 @@ async def views_of(file_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, FileView]:
     return {r["id"]: file_view(r) for r in rows}
 
 
+async def form_files(identity: Identity, file_ids: Sequence[str], request_id: uuid.UUID
+                     ) -> dict[str, dict[str, Any]]:
+    """The caller's uploads among `file_ids` that a form request's answers may hold: not yet
+    held by anything, or already by this request. File id (as text) -> `FileView` as JSON."""
+    ids = []
+    for raw in dict.fromkeys(file_ids):
+        try:
+            ids.append(uuid.UUID(raw))
+        except ValueError:
+            continue
+    if not ids:
+        return {}
+    rows = await StoredFile.select().where(
+        StoredFile.id.is_in(ids), StoredFile.organization == identity.organization_id,
+        StoredFile.uploader == identity.user_id, StoredFile.deleted_at.is_null(),
+        StoredFile.event_id.is_null(),
+    )
+    return {str(r["id"]): attachment_data(r) for r in rows
+            if r["attached_at"] is None or r["form_request_id"] == request_id}
+
+
+async def hold_for_form_in_transaction(identity: Identity, file_ids: Sequence[str],
+                                       request_id: uuid.UUID) -> None:
+    """The files a form request's answers (or draft) hold: kept past the cleanup of unattached
+    uploads, and readable as the response is (see `readable`)."""
+    ids = [uuid.UUID(i) for i in dict.fromkeys(file_ids)]
+    if not ids:
+        return
+    await StoredFile.update({StoredFile.attached_at: datetime.now(UTC),
+                             StoredFile.form_request_id: request_id}).where(
+        StoredFile.id.is_in(ids), StoredFile.organization == identity.organization_id,
+        StoredFile.uploader == identity.user_id, StoredFile.attached_at.is_null(),
+    )
+
+
 async def message_deleted_in_transaction(event_id: uuid.UUID, when: datetime) -> None:
     """A deleted message's files become unreadable to everyone (the audit keeps the bytes)."""
     await StoredFile.update({StoredFile.deleted_at: when}).where(StoredFile.event_id == event_id)
@@ -347,6 +382,7 @@ async def message_deleted_in_transaction(event_id: uuid.UUID, when: datetime) ->
 class Readable:
     row: dict[str, Any]
     document: dict[str, Any] | None
+    form_request_id: uuid.UUID | None = None  # read by the care team: audited
 
 
 async def readable(identity: Identity, file_id: str) -> Readable:
@@ -367,6 +403,11 @@ async def readable(identity: Identity, file_id: str) -> Readable:
         access = await client_access(identity, document["client"])
         if access.as_team or document["shared_with_client"]:
             return Readable(row, document)
+    elif row["form_request_id"] is not None:
+        from server.forms.service import response_file_readable
+
+        if await response_file_readable(identity, row["form_request_id"], fid):
+            return Readable(row, None, form_request_id=row["form_request_id"])
     elif row["event_id"] is not None and row["thread"] is not None:
         event = await threads.event_visible(identity, row["thread"], row["event_id"])
         if event is not None and event.deleted_at is None:
@@ -405,6 +446,10 @@ async def open_for(identity: Identity, file_id: str, *, thumbnail: bool = False,
         await record_audit(identity, "document.previewed" if thumbnail else
                            "document.downloaded", client_id=found.document["client"],
                            document_id=found.document["id"])
+    if found.form_request_id is not None:
+        from server.forms.service import record_response_file_read
+
+        await record_response_file_read(identity, found.form_request_id)
     try:
         chunks = await storage.current().reader(sha)
     except FileNotFoundError:

@@ -53,14 +53,24 @@ function log(threadId) {
 }
 export { log as logOf };
 
+/** A person's photo, as the latest answer naming them has it (null: back to initials). */
+export function rememberAvatar(id, url) {
+  if (url) state.avatars.set(id, url);
+  else state.avatars.delete(id);
+}
+
 export function remember(users) {
-  for (const u of users || []) if (u && u.id && u.name) state.names.set(u.id, u.name);
+  for (const u of users || []) {
+    if (u && u.id && u.name) state.names.set(u.id, u.name);
+    if (u && u.id && 'avatar_url' in u) rememberAvatar(u.id, u.avatar_url);
+  }
 }
 
 /** `people` of GET /threads/{id}: everyone who was ever a member, to name past authors. */
 export function rememberPeople(people) {
   for (const [id, p] of Object.entries(people || {})) {
     if (p && p.name && !state.names.has(id)) state.names.set(id, p.name);
+    if (p && 'avatar_url' in p && !state.avatars.has(id)) rememberAvatar(id, p.avatar_url);
   }
 }
 

@@ -17,6 +17,7 @@ import { JoinView } from './views/join.js';
 import { LibraryView } from './views/library.js';
 import { NewThreadView } from './views/new-thread.js';
 import { ForgotPassword, ResetPassword } from './views/password.js';
+import { ProfileView } from './views/profile.js';
 import { NotificationsView } from './views/reach.js';
 import { SettingsView } from './views/settings.js';
 import { Shell } from './views/shell.js';
@@ -60,6 +61,7 @@ const SCREENS = {
     planId=${params.planId} version=${params.version} />`, () => true],
   settings: [() => html`<${SettingsView} />`, isStaff],
   notifications: [() => html`<${NotificationsView} />`, () => true],
+  profile: [() => html`<${ProfileView} />`, () => true],
 };
 
 function Redirect({ to }) {
