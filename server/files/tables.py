@@ -47,6 +47,10 @@ class StoredFile(Table, tablename="stored_file"):
     form_request_id = UUID(null=True, default=None, index=True)
     # Set when the message holding it is deleted: no one reads it any more (the audit keeps it).
     deleted_at = Timestamptz(null=True, default=None)
+    # Or held by another domain's record (a care plan, a program module): that domain decides
+    # who reads it (service.register_holder).
+    holder_kind = Varchar(length=20, null=True, default=None)
+    holder_id = UUID(null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 

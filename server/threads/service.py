@@ -369,6 +369,18 @@ async def set_audience_in_transaction(
     return changed
 
 
+async def event_ids_naming(thread_id: uuid.UUID, kinds: Sequence[str], key: str,
+                           values: Iterable[str]) -> list[uuid.UUID]:
+    """The events of these kinds in a thread whose `data[key]` is one of `values` (for a
+    domain that changes who sees its own events: goals on a hidden metric)."""
+    wanted = {str(v) for v in values}
+    if not wanted or not kinds:
+        return []
+    rows = await Event.select(Event.id, Event.data).where(
+        Event.thread == thread_id, Event.kind.is_in(list(kinds)))
+    return [r["id"] for r in rows if str(_data_of(r).get(key)) in wanted]
+
+
 async def append_system_event(
     thread_id: uuid.UUID, kind: str, *, data: dict[str, Any] | None = None,
     body: str | None = None, actor_id: uuid.UUID | None = None, audience: str = ALL,

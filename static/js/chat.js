@@ -498,7 +498,8 @@ export function describe(ev) {
         ? `${actor} turned on eating-disorder mode (weight and BMI hidden from the client)`
         : `${actor} turned off eating-disorder mode`;
     case 'journal.entry':
-      return `${actor} wrote in their journal (${data.kind}): ${data.text}`;
+      return `${actor} wrote in their journal (${data.kind})`
+        + (data.text ? `: ${data.text}` : data.files && data.files.length ? ': a photo' : '');
     case 'journal.comment':
       return `${actor} commented on a journal entry: ${data.text}`;
     case 'form.requested':

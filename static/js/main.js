@@ -57,8 +57,8 @@ const SCREENS = {
   library: [() => html`<${LibraryView} />`, isStaff],
   today: [() => html`<${TodayView} />`, () => !isStaff()],
   // A care plan to read and print: the team's latest version, the client's shared one.
-  'care-plan': [({ params }) => html`<${CarePlanView} key=${params.planId}
-    planId=${params.planId} />`, () => true],
+  'care-plan': [({ params }) => html`<${CarePlanView} key=${params.planId + (params.version || '')}
+    planId=${params.planId} version=${params.version} />`, () => true],
   settings: [() => html`<${SettingsView} />`, isStaff],
   notifications: [() => html`<${NotificationsView} />`, () => true],
   profile: [() => html`<${ProfileView} />`, () => true],
