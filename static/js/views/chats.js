@@ -547,8 +547,11 @@ function MessageItem({ ev, seen, original, reactions, canAct, focused, onReply, 
           ${deleted
             ? html`<p class="body deleted-note">This message was deleted</p>`
             : mode === 'editing'
-              ? html`<${EditForm} ev=${ev} onDone=${() => done(false)} />`
-              : ev.body && html`<p class="body">${linkify(ev.body)}</p>`}
+              ? html`<${EditForm} key="edit" ev=${ev} onDone=${() => done(false)} />`
+              // Keyed by the version of the text: an edit renders a new paragraph, never text
+              // patched into the one the edit form replaced (seen: old and new text together).
+              : ev.body && html`<p class="body" key=${'body-' + (ev.edited_at || ev.seq)}>${
+                linkify(ev.body)}</p>`}
           <${Attachments} files=${files} />
         </div>
         ${mode === 'deleting' && html`<${DeleteConfirm} ev=${ev} onDone=${done} />`}
