@@ -128,7 +128,13 @@ class Connection:
         assert task is not None
         self._reader = task
         try:
-            await self._read_loop()
+            while True:
+                message = await self.socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                raw: Any = message.get("text") or message.get("bytes") or b""
+                await self._handle(raw)
+                self._start()
         except asyncio.CancelledError:
             # Ours (close_soon) ends the reading; anyone else's (shutdown) goes on up.
             if not self._stopping or task.uncancel() > 0:
@@ -194,15 +200,6 @@ class Connection:
             await self.write(frame)
 
     # --- reading --------------------------------------------------------------------------
-
-    async def _read_loop(self) -> None:
-        while True:
-            message = await self.socket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            raw: Any = message.get("text") or message.get("bytes") or b""
-            await self._handle(raw)
-            self._start()
 
     def _take_token(self) -> bool:
         now = time.monotonic()

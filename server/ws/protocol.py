@@ -8,7 +8,7 @@ What each open socket kept for its whole life in the stock protocol, and what is
   they are emptied once it is done (the request object itself stays referenced by websockets'
   parser, which is why it is emptied rather than dropped);
 - an `asyncio.Queue` for ASGI receive events (three deques and an Event, ~2.3 kB): an `_Inbox`
-  whose deques are made only while events or readers wait;
+  whose deque exists only while events wait (the one waiting reader sits in a small list);
 - an `asyncio.Event` for write flow control (a deque, ~0.8 kB): a `_Flag` that makes its
   future only when a writer has to wait.
 
@@ -29,13 +29,14 @@ from websockets.http11 import Request
 class _Inbox:
     """The part of `asyncio.Queue` uvicorn uses (put_nowait, get, empty), unbounded, FIFO for
     items and for waiting readers, with no container allocated while idle but for one
-    waiting reader's future."""
+    waiting reader's future (in a one-item list)."""
 
     __slots__ = ("_getters", "_items")
 
     def __init__(self) -> None:
         self._items: deque[Any] | None = None
-        self._getters: deque[asyncio.Future[None]] | None = None
+        # A list, not a deque: one reader waits all the time (a deque allocates 760 bytes).
+        self._getters: list[asyncio.Future[None]] | None = None
 
     def empty(self) -> bool:
         return not self._items
@@ -52,7 +53,7 @@ class _Inbox:
     def _wake_one(self) -> None:
         getters = self._getters
         while getters:
-            getter = getters.popleft()
+            getter = getters.pop(0)
             if not getter.done():
                 getter.set_result(None)
                 break
@@ -63,7 +64,7 @@ class _Inbox:
         while not self._items:
             getter = asyncio.get_running_loop().create_future()
             if self._getters is None:
-                self._getters = deque()
+                self._getters = []
             self._getters.append(getter)
             try:
                 await getter
