@@ -36,6 +36,7 @@ from server.careplans.controller import CarePlansController
 from server.errors import EXCEPTION_HANDLERS
 from server.feed.controller import FeedController
 from server.files import storage as file_storage
+from server.files.avatar_controller import AvatarsController
 from server.files.cleanup import UnattachedCleanup
 from server.files.controller import DocumentsController, files_router
 from server.forms.controller import (
@@ -206,6 +207,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         health, AccountsController, ThreadsController, ws_endpoint, ClientsController,
         GroupsController, TagsController, PracticeController, FormsController,
         FormRequestsController, IntakeController, files_router(settings), DocumentsController,
+        AvatarsController,
         SearchController,
         create_static_files_router(path=APIDOCS_PATH, directories=[APIDOCS_DIR],
                                    include_in_schema=False),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -28,12 +29,48 @@ from litestar.types import (
 )
 from litestar.types.empty import Empty
 
+from server.errors import InvalidInput
+
 # Bounds of the integers the database holds (query parameters are checked against these).
 MAX_BIGINT = 2**63 - 1  # seq columns
 MAX_INT = 2**31 - 1  # integer columns (form versions)
 
 NUL_DETAIL = "Text may not contain the NUL character (U+0000)."
 DEPTH_DETAIL = "JSON is nested too deeply."
+
+# An RFC 3339 date-time as query parameters take it (`from`, `to`): a full date (years 1900 to
+# 9000), `T`, a time with seconds (a fraction optional) and `Z` or an offset. No Unix
+# timestamps, no dates alone, no times without a zone; a leap second (`:60`) is refused, as
+# Python cannot hold it.
+RFC3339_PATTERN = (
+    r"^(19[0-9]{2}|[2-8][0-9]{3}|9000)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?"
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_RFC3339 = re.compile(RFC3339_PATTERN)
+RFC3339_HINT = "an RFC 3339 time with a zone, e.g. 2026-12-01T09:00:00Z"
+
+
+def parse_rfc3339(raw: str | None, field: str) -> datetime | None:
+    """A query parameter's RFC 3339 date-time, in UTC; None when not given. Anything else
+    (a Unix timestamp, a date alone, no zone, 30 February) is `400 validation_error` naming
+    the field."""
+    if raw is None:
+        return None
+    match = _RFC3339.fullmatch(raw)
+    if match is None:
+        raise InvalidInput(f"`{field}` must be {RFC3339_HINT}.", extra={"field": field})
+    text = raw.upper().replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:  # Python holds microseconds: a longer fraction is cut, not rounded
+        digits = re.match(r"[0-9]+", rest)
+        assert digits is not None
+        text = f"{head}.{digits.group(0)[:6].ljust(6, '0')}{rest[digits.end():]}"
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"`{field}` is not a real time ({raw!r}): {RFC3339_HINT}.",
+                           extra={"field": field}) from None
 
 # `\u0000` inside a JSON string, not preceded by an escaping backslash (`\\u0000` is the text
 # "\u0000"). A raw NUL byte is not valid JSON and the decoder refuses it anyway.

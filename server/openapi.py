@@ -45,6 +45,7 @@ DESCRIPTIONS = {
     409: "Conflicts with the current state (e.g. `email_taken`, `request_closed`)",
     410: "A link that was used, replaced or expired",
     413: "The body is too large (`payload_too_large`)",
+    415: "The file is not of a type accepted here (`unsupported_media_type`)",
     429: "Too many attempts (`rate_limited`); see `Retry-After`",
 }
 
@@ -76,6 +77,7 @@ EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/form-requests"): (409,),
     ("PUT", "/api/v1/form-requests/{request_id}/draft"): (409,),
     ("POST", "/api/v1/form-requests/{request_id}/submit"): (409,),
+    ("POST", "/api/v1/form-requests/{request_id}/calculate"): (409,),
     ("POST", "/api/v1/form-requests/{request_id}/cancel"): (409,),
     ("POST", "/api/v1/form-requests/{request_id}/remind"): (409,),
     ("GET", "/api/v1/form-requests/{request_id}/export"): (409,),
@@ -85,6 +87,8 @@ EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/appointments/{appointment_id}/reschedule"): (409,),
     ("POST", "/api/v1/appointments/{appointment_id}/cancel"): (409,),
     ("POST", "/api/v1/booking/{code}"): (409, 429),
+    ("POST", "/api/v1/files"): (415,),
+    ("PUT", "/api/v1/me/avatar"): (415,),
 }
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -193,7 +197,7 @@ def _refine(node: Any, name: str | None, component: str | None = None) -> None:
         return
     if _is_plain_string(node) and name in _PATTERN_BY_NAME:
         _set_on_strings(node, "pattern", _PATTERN_BY_NAME[name])
-    if name == "timezone":
+    if name in ("timezone", "time_zone"):
         node["anyOf"] = [{"$ref": "#/components/schemas/TimeZone"}, *(
             [{"type": "null"}] if {"type": "null"} in node.get("oneOf", []) else [])]
         node.pop("oneOf", None)

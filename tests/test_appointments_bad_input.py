@@ -4,7 +4,7 @@ or type is 404; an unknown time zone is 400; strangers and malformed bodies are 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -124,6 +124,13 @@ BAD_HOURS: list[tuple[str, Any]] = [
     ("half an exception", {"time_zone": "UTC", "weekly": [],
                            "exceptions": [{"date": "2026-12-01", "start": "09:00"}]}),
     ("a list", []),
+    ("half a day", {"time_zone": "UTC", "weekly": [{"day": 3.5, "start": "09:00",
+                                                    "end": "10:00"}]}),
+    ("day as text", {"time_zone": "UTC", "weekly": [{"day": "3", "start": "09:00",
+                                                     "end": "10:00"}]}),
+    ("25 o'clock", {"time_zone": "UTC", "weekly": [{"day": 0, "start": "09:00",
+                                                   "end": "25:00"}]}),
+    ("30 February", {"time_zone": "UTC", "weekly": [], "exceptions": [{"date": "2026-02-30"}]}),
 ]
 
 
@@ -184,3 +191,61 @@ async def test_strangers_malformed_bodies_and_who_may_define_types(
     assert resp.status_code == 400
     resp = await http.get("/appointments/not-an-id", headers=client.headers)
     assert resp.status_code == 404
+
+
+async def test_a_whole_day_number_is_a_day_however_it_is_written(
+    http: httpx.AsyncClient,
+) -> None:
+    """`3.0` is an integer to JSON Schema (and the OpenAPI schema says so): the hours take it."""
+    owner = await new_practice(http)
+    resp = await http.put(f"/providers/{owner.id}/availability", headers=owner.headers, json={
+        "time_zone": "Europe/Berlin",
+        "weekly": [{"day": 3.0, "start": "09:00", "end": "24:00"}, {"day": 4, "start": "00:00",
+                                                                    "end": "12:30"}],
+        "exceptions": [{"date": "2028-02-29", "available": False}]})
+    assert resp.status_code == 200, resp.text
+    hours = resp.json()["availability"]
+    assert [(w["day"], w["start"], w["end"]) for w in hours["weekly"]] == [
+        (3, "09:00", "24:00"), (4, "00:00", "12:30")]
+    assert hours["exceptions"] == [{"date": "2028-02-29", "available": False}]
+
+
+BAD_TIMES = ["1767225600", "2026-12-01", "2026-12-01T09:00:00", "2026-12-01 09:00:00Z",
+             "2026-02-30T09:00:00Z", "2026-12-01T09:00:60Z", "2026-12-01T09:00Z",
+             "tomorrow", "2026-12-01T09:00:00+0100", "9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z"]
+
+
+async def test_ranges_take_strict_rfc3339_times_only(
+    http: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    owner, provider, client, kind = await _practice(http, mailbox)
+    slots_path = f"/providers/{provider.id}/slots"
+    for field in ("from", "to"):
+        for raw in BAD_TIMES:
+            for who, path, extra in ((client, "/appointments", {}),
+                                     (client, slots_path, {"type_id": kind["id"]})):
+                resp = await http.get(path, params={**extra, field: raw}, headers=who.headers)
+                assert resp.status_code == 400, (path, field, raw, resp.text)
+                body = resp.json()
+                assert body["code"] == "validation_error", body
+                assert body["field"] == field and "RFC 3339" in body["detail"], body
+    # What RFC 3339 allows is taken: offsets, fractions, lower-case letters.
+    start = datetime.now(UTC) + timedelta(days=2)
+    for low, high in ((iso(start), iso(start + timedelta(days=3))),
+                      (start.astimezone(timezone(timedelta(hours=-5))).isoformat(),
+                       (start + timedelta(days=3)).astimezone(
+                           timezone(timedelta(hours=5, minutes=30))).isoformat()),
+                      (start.strftime("%Y-%m-%dt%H:%M:%S.123456789z"),
+                       (start + timedelta(days=3)).strftime("%Y-%m-%dt%H:%M:%Sz"))):
+        for path, extra in (("/appointments", {}), (slots_path, {"type_id": kind["id"]})):
+            resp = await http.get(path, params={**extra, "from": low, "to": high},
+                                  headers=client.headers)
+            assert resp.status_code == 200, (path, low, high, resp.text)
+    # The public booking page's slots take the same.
+    resp = await http.patch("/appointment-settings", json={"booking_enabled": True},
+                            headers=owner.headers)
+    code = resp.json()["settings"]["booking_code"]
+    public = await new_type(http, owner, name="Discovery call", bookable_by="public")
+    resp = await http.get(f"/booking/{code}/slots", params={
+        "provider_id": provider.id, "type_id": public["id"], "from": "1767225600"})
+    assert resp.status_code == 400 and resp.json()["code"] == "validation_error"

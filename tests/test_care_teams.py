@@ -136,3 +136,25 @@ async def test_a_care_threads_members_follow_the_care_team_only(
     members = {m["id"] for m in (await http.get(f"/threads/{tid}", headers=provider.headers)
                                  ).json()["thread"]["members"]}
     assert members == {client["id"], provider.id}
+
+
+async def test_a_care_team_member_made_primary_provider_leaves_the_listed_care_team(
+    http: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    """The primary provider is never listed among the other members of the care team too."""
+    owner = await new_practice(http)
+    primary = await invite_staff(http, mailbox, owner, name="Primary P")
+    dietitian = await invite_staff(http, mailbox, owner, name="Dietitian D")
+    client = await add_client(http, primary, name="Jamie Doe",
+                              care_team_ids=[dietitian.id])
+    assert {m["id"] for m in client["care_team"]} == {dietitian.id}
+
+    resp = await http.patch(f"/clients/{client['id']}",
+                            json={"primary_provider_id": dietitian.id}, headers=owner.headers)
+    assert resp.status_code == 200, resp.text
+    moved = resp.json()["client"]
+    assert moved["primary_provider"]["id"] == dietitian.id
+    assert moved["care_team"] == []
+    # Read back, it stays so.
+    again = (await http.get(f"/clients/{client['id']}", headers=owner.headers)).json()["client"]
+    assert again["primary_provider"]["id"] == dietitian.id and again["care_team"] == []

@@ -39,7 +39,12 @@ async def test_the_phq9_imports_from_fhir_and_round_trips(http: httpx.AsyncClien
     owner = await new_practice(http)
     form = await import_phq9(http, owner)
     assert form["code"]["code"] == "44249-1"
-    assert form["score_code"]["code"] == "44261-6"
+    # The total score is a calculated item of the form (SDC calculatedExpression), kept with
+    # its code and expression rather than turned into the form's score code.
+    assert form["score_code"] is None
+    total = next(i for i in form["items"] if i["id"] == "/44261-6")
+    assert total["calculated"]["expression"] == "%resource.item.answer.value.ordinal().sum()"
+    assert total["type"] == "number" and total["integer"] is True
     questions = [i for i in form["items"]]
     assert [q["id"] for q in questions[:9]] == PHQ9_QUESTIONS
     assert questions[0]["code"]["code"] == "44250-9"
@@ -84,7 +89,8 @@ async def test_a_client_completes_the_phq9_from_the_chat_card(
     assert resp.status_code == 200
     reopened = (await http.get(f"/form-requests/{request['id']}", headers=robin.headers)
                 ).json()["request"]
-    assert reopened["draft"] == draft and reopened["status"] == "open"
+    # The draft holds the total worked out so far (a calculated item of the PHQ-9).
+    assert reopened["draft"] == {**draft, "/44261-6": 1} and reopened["status"] == "open"
 
     answers = {**phq9_answers(), PHQ9_QUESTIONS[0]: SEVERAL_DAYS}
     resp = await http.post(f"/form-requests/{request['id']}/submit",
@@ -103,7 +109,7 @@ async def test_a_client_completes_the_phq9_from_the_chat_card(
     assert mine["status"] == "completed" and "score" not in mine
     theirs = (await http.get(f"/form-requests/{request['id']}", headers=provider.headers)
               ).json()["request"]
-    assert theirs["score"] == 25 and theirs["answers"] == answers
+    assert theirs["score"] == 25 and theirs["answers"] == {**answers, "/44261-6": 25}
     again = await http.post(f"/form-requests/{request['id']}/submit",
                             json={"answers": answers}, headers=robin.headers)
     assert again.status_code == 409 and again.json()["code"] == "request_completed"
@@ -262,11 +268,12 @@ async def test_answers_export_as_json_and_fhir(
     assert fhir_response["status"] == "completed"
     first = fhir_response["item"][0]["answer"][0]["valueCoding"]
     assert first == {"system": "http://loinc.org", "code": SEVERAL_DAYS, "display": "Several days"}
-    total = next(i for i in fhir_response["item"] if i["linkId"] == "total-score")
+    total = next(i for i in fhir_response["item"] if i["linkId"] == "/44261-6")
     assert total["answer"][0]["valueInteger"] == 9
     as_json = (await http.get(f"/form-requests/{request['id']}/export",
                               headers=owner.headers)).json()
-    assert as_json["score"] == 9 and as_json["answers"] == phq9_answers(SEVERAL_DAYS)
+    assert as_json["score"] == 9
+    assert as_json["answers"] == {**phq9_answers(SEVERAL_DAYS), "/44261-6": 9}
     actions = [e["action"] for e in (await http.get("/audit", headers=owner.headers)
                                      ).json()["entries"]]
     assert actions.count("form_response.exported") == 2

@@ -126,12 +126,15 @@ async def test_who_may_do_what_and_bad_input(http: httpx.AsyncClient, care: Care
                  {"title": "x", "period": "day"},
                  {"title": "x", "target": -1},
                  {"title": "x", "metric": "steps; drop table goal"},
-                 {"title": "x", "direction": "at_most", "target": 3},
+                 {"title": "x", "direction": "at_most"},
+                 {"title": "x", "metric": "no_such_metric", "target": 3},
+                 {"title": "x", "metric": "steps", "target": 3, "unit": "kg"},
                  {"title": ""}, {"target": 5}]:
         resp = await http.post(f"/clients/{care.client_id}/goals", json=body,
                                headers=care.provider.headers)
         assert resp.status_code == 400, (body, resp.text)
-        assert resp.json()["code"] in {"validation_error", "unknown_metric"}
+        assert resp.json()["code"] in {"validation_error", "unknown_metric",
+                                       "unit_not_convertible"}
     future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     for body in [{"value": "lots"}, {"value": -3}, {"at": future}]:
         resp = await http.post(f"/goals/{goal['id']}/check-ins", json=body,

@@ -10,6 +10,7 @@ from server.metrics.units import (
     CATALOGUE,
     RangeError,
     UnitError,
+    bmi,
     convert,
     convertible,
     custom_units,
@@ -104,3 +105,13 @@ def test_a_stored_reading_reads_back_in_pounds() -> None:
     shown = express(BP, bp, "kPa")
     assert shown.components is not None
     assert shown.components["diastolic"] == pytest.approx(10.67, abs=0.01)
+
+
+def test_bmi_from_any_units_of_weight_and_height() -> None:
+    assert bmi(70, "kg", 175, "cm") == pytest.approx(22.86, abs=0.01)
+    assert bmi(154.3, "[lb_av]", 69, "[in_i]") == pytest.approx(22.79, abs=0.01)
+    assert bmi(70, "kg", 1.75, "m") == bmi(70000, "g", 1750, "mm")
+    with pytest.raises(UnitError):
+        bmi(70, "cm", 175, "cm")
+    with pytest.raises(RangeError):
+        bmi(70, "kg", 0, "cm")

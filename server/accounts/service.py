@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
+from piccolo.engine.postgres import PostgresEngine
 
 from server import bus, uow
+from server.accounts.avatar import avatar_url
 from server.accounts.tables import (
     Account,
     AuthToken,
@@ -19,7 +21,7 @@ from server.accounts.tables import (
     PasswordReset,
     Profile,
 )
-from server.db import is_unique_violation, write_transaction
+from server.db import engine, is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, Gone, InvalidCredentials, InvalidInput, NotFound
 from server.identity import (  # noqa: F401  (re-exported)
     ADMIN_ROLES,
@@ -79,7 +81,22 @@ def user_view(profile: dict[str, Any], email: str | None = None) -> dict[str, An
         "organization_id": str(profile["organization"]),
         "status": profile["status"],
         "email": email,
+        "avatar_url": avatar_url(profile["id"], profile.get("avatar")),
     }
+
+
+async def set_avatar_in_transaction(profile_id: uuid.UUID, avatar: str | None) -> str | None:
+    """Inside the caller's write transaction: the person's photo becomes `avatar` (a blob's
+    SHA-256, or None); answers the one it replaces, for its blob reference to be dropped."""
+    query = Profile.select(Profile.avatar).where(Profile.id == profile_id)
+    if isinstance(engine(), PostgresEngine):  # two changes at once drop the old photo once
+        query = query.lock_rows()
+    rows = await query
+    if not rows:
+        raise NotFound("No such user.")
+    await Profile.update({Profile.avatar: avatar}).where(Profile.id == profile_id)
+    old: str | None = rows[0]["avatar"]
+    return old
 
 
 def organization_view(org: dict[str, Any]) -> dict[str, Any]:

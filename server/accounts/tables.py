@@ -30,6 +30,9 @@ class Profile(Table, tablename="profile"):
     role = Varchar(length=20)
     status = Varchar(length=20, default="active")
     created_at = Timestamptz(default=TimestamptzNow())
+    # Their photo: the SHA-256 of the square image in file storage (server/files/avatars.py);
+    # None shows initials.
+    avatar = Varchar(length=64, null=True, default=None)
     # Unique (organization, account): an index made in migrations/m0001_accounts.py.
 
 

@@ -4,7 +4,7 @@ calendar feeds."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from server.appointments import service
 from server.identity import Identity
+from server.inputs import RFC3339_PATTERN
 from server.runtime import Runtime
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -55,17 +56,24 @@ class TypePatch(msgspec.Struct, omit_defaults=True):
     archived: bool | msgspec.UnsetType = msgspec.UNSET
 
 
+# A time of day as hours are given: "HH:MM", 00:00 to 24:00 (the end of the day).
+HHMM = Annotated[str, msgspec.Meta(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
+# 0 (Monday) to 6 (Sunday). A JSON number that is whole: `3` and `3.0` alike, as JSON Schema's
+# integers are (the strict decoder takes `3.0` for an int field as a type error otherwise).
+Weekday = Annotated[float, msgspec.Meta(ge=0, le=6, multiple_of=1)]
+
+
 class WeeklyIn(msgspec.Struct):
-    day: Annotated[int, msgspec.Meta(ge=0, le=6)]
-    start: Annotated[str, msgspec.Meta(max_length=5)]
-    end: Annotated[str, msgspec.Meta(max_length=5)]
+    day: Weekday
+    start: HHMM
+    end: HHMM
 
 
 class ExceptionIn(msgspec.Struct):
-    date: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    date: date
     available: bool = False
-    start: Annotated[str, msgspec.Meta(max_length=5)] | None = None
-    end: Annotated[str, msgspec.Meta(max_length=5)] | None = None
+    start: HHMM | None = None
+    end: HHMM | None = None
 
 
 class AvailabilityIn(msgspec.Struct):
@@ -118,20 +126,20 @@ def _address(request: Request[Any, Any, Any]) -> str:
 
 
 def _exceptions(items: list[ExceptionIn]) -> list[service.ExceptionInput]:
-    from datetime import date
-
-    out = []
-    for item in items:
-        try:
-            day = date.fromisoformat(item.date)
-        except ValueError:
-            raise service.InvalidInput(f"{item.date!r} is not a date.",
-                                       extra={"field": "exceptions"}) from None
-        out.append(service.ExceptionInput(day, item.available, item.start, item.end))
-    return out
+    return [service.ExceptionInput(item.date, item.available, item.start, item.end)
+            for item in items]
 
 
-Range = Annotated[datetime | None, Parameter(query="from")]
+# `from`/`to`: strict RFC 3339 (server/inputs.py), parsed by the service once it has found
+# what they are a range of (an unknown provider is 404 whatever the range).
+# The pattern is stated in the schema only: the service's parser answers a clear 400 naming
+# the field (`validation_error`, `field: "from"`), the same for any wrong value.
+RANGE_NOTE = "RFC 3339 with a zone, e.g. 2026-12-01T09:00:00Z (years 1900-9000)"
+_TIME_SCHEMA = {"pattern": RFC3339_PATTERN}
+Range = Annotated[str | None, Parameter(query="from", description=RANGE_NOTE,
+                                        schema_extra=_TIME_SCHEMA)]
+RangeEnd = Annotated[str | None, Parameter(query="to", description=RANGE_NOTE,
+                                           schema_extra=_TIME_SCHEMA)]
 
 
 class AppointmentTypesController(Controller):
@@ -178,14 +186,12 @@ class ProvidersAvailabilityController(Controller):
         """Weekly hours in the provider's time zone (replaced whole) and dated exceptions."""
         return {"availability": await service.set_availability(
             identity, provider_id, time_zone=data.time_zone,
-            weekly=[service.WeeklyInput(w.day, w.start, w.end) for w in data.weekly],
+            weekly=[service.WeeklyInput(int(w.day), w.start, w.end) for w in data.weekly],
             exceptions=_exceptions(data.exceptions))}
 
     @get("/{provider_id:str}/slots")
     async def slots(self, provider_id: str, type_id: str, identity: Identity,
-                    start: Range = None,
-                    end: Annotated[datetime | None, Parameter(query="to")] = None
-                    ) -> dict[str, Any]:
+                    start: Range = None, end: RangeEnd = None) -> dict[str, Any]:
         """Free slots in UTC for a type, between `from` and `to` (RFC 3339)."""
         return {"slots": await service.provider_slots(identity, provider_id, type_id,
                                                       start, end)}
@@ -205,8 +211,7 @@ class AppointmentsController(Controller):
 
     @get("/appointments")
     async def list(
-        self, identity: Identity, start: Range = None,
-        end: Annotated[datetime | None, Parameter(query="to")] = None,
+        self, identity: Identity, start: Range = None, end: RangeEnd = None,
         provider_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None,
         status: Literal["booked", "cancelled"] | None = None,
     ) -> dict[str, Any]:
@@ -276,7 +281,7 @@ class AppointmentsController(Controller):
     @get("/booking/{code:str}/slots")
     async def public_slots(
         self, code: str, provider_id: str, type_id: str, start: Range = None,
-        end: Annotated[datetime | None, Parameter(query="to")] = None,
+        end: RangeEnd = None,
     ) -> dict[str, Any]:
         return {"slots": await service.public_slots(code, provider_id, type_id, start, end)}
 

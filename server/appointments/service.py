@@ -51,6 +51,7 @@ from server.db import is_unique_violation, write_transaction
 from server.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from server.forms import service as forms
 from server.identity import PROVIDER_ROLES, Identity
+from server.inputs import parse_rfc3339
 from server.mail import service as mail
 from server.onboarding import service as onboarding
 from server.onboarding.access import ClientAccess, client_access, team_client_ids
@@ -488,10 +489,18 @@ async def _busy(provider_id: uuid.UUID, start: datetime, end: datetime,
     return Busy((r["block_start"], r["block_end"]) for r in rows if r["id"] != exclude)
 
 
-def _range(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-    now = clock.now()
-    lo = _utc(start, "from") if start else now
-    hi = _utc(end, "to") if end else lo + timedelta(days=7)
+def _in_reach(value: datetime | None, field: str) -> datetime | None:
+    """Calendars end somewhere: times from 1900 to 9000 (no arithmetic near year 9999)."""
+    if value is not None and not 1899 <= value.year <= 9001:  # UTC of a local 1900 to 9000
+        raise InvalidInput(f"`{field}` must be an RFC 3339 time from the year 1900 to 9000.",
+                           extra={"field": field})
+    return value
+
+
+def _range(start: str | None, end: str | None) -> tuple[datetime, datetime]:
+    """A slots range from the query's strict RFC 3339 `from`/`to` (default: 7 days on)."""
+    lo = _in_reach(parse_rfc3339(start, "from"), "from") or clock.now()
+    hi = _in_reach(parse_rfc3339(end, "to"), "to") or lo + timedelta(days=7)
     if hi <= lo:
         raise InvalidInput("to must be after from.", extra={"field": "to"})
     if hi - lo > MAX_RANGE:
@@ -516,7 +525,7 @@ async def _slots_for(provider: dict[str, Any], type_row: dict[str, Any], lo: dat
 
 
 async def provider_slots(identity: Identity, provider_id: str, type_id: str,
-                         start: datetime | None, end: datetime | None) -> list[dict[str, str]]:
+                         start: str | None, end: str | None) -> list[dict[str, str]]:
     """Free slots of a provider for a type, in UTC, as the caller could book them."""
     provider = await _provider(identity.organization_id, provider_id)
     type_row = await _bookable_type(identity, type_id)
@@ -601,15 +610,14 @@ async def get_appointment(identity: Identity, appointment_id: str) -> dict[str, 
 
 
 async def list_appointments(
-    identity: Identity, *, start: datetime | None, end: datetime | None,
+    identity: Identity, *, start: str | None, end: str | None,
     provider_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None,
     status: str | None = None,
 ) -> list[dict[str, Any]]:
     """A window of appointments the caller may see, by start time: their own as client or
-    provider, and (team) those of clients they may see."""
-    now = clock.now()
-    lo = _utc(start, "from") if start else now - timedelta(days=1)
-    hi = _utc(end, "to") if end else lo + timedelta(days=31)
+    provider, and (team) those of clients they may see. `from`/`to` are strict RFC 3339."""
+    lo = _in_reach(parse_rfc3339(start, "from"), "from") or clock.now() - timedelta(days=1)
+    hi = _in_reach(parse_rfc3339(end, "to"), "to") or lo + timedelta(days=31)
     if hi <= lo or hi - lo > timedelta(days=366):
         raise InvalidInput("A range is up to 366 days, to after from.", extra={"field": "to"})
     query = Appointment.select().where(
@@ -992,8 +1000,8 @@ async def public_page(code: str) -> dict[str, Any]:
             "providers": [{"id": p["id"], "name": p["name"]} for p in providers]}
 
 
-async def public_slots(code: str, provider_id: str, type_id: str, start: datetime | None,
-                       end: datetime | None) -> list[dict[str, str]]:
+async def public_slots(code: str, provider_id: str, type_id: str, start: str | None,
+                       end: str | None) -> list[dict[str, str]]:
     practice = await _practice_by_code(code)
     provider = await _provider(practice["organization"], provider_id)
     type_row = await _public_type(practice["organization"], type_id)

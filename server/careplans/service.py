@@ -1,5 +1,6 @@
 """Care plans: the team writes a plan for a client from sections (Markdown, sanitised), with
-links to the client's goals and tasks; drafts stay with the team; sharing writes
+links to the client's goals and tasks, and files (held by the plan: the team reads them, the
+client once a version naming them is shared); drafts stay with the team; sharing writes
 `care_plan.shared` and the client reads the shared version from then on. Every edit makes a new
 version and keeps the earlier ones; the client sees the last shared one until the next share.
 Plan templates of the practice are applied to a client by copying them.
@@ -18,6 +19,8 @@ from server import clock, richtext
 from server.careplans.tables import CarePlan, CarePlanTemplate, CarePlanVersion
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.files import service as files
+from server.files.service import FileView
 from server.goals import service as goals
 from server.identity import Identity
 from server.onboarding import access
@@ -25,6 +28,8 @@ from server.tasks import service as tasks
 from server.threads import service as threads
 
 MAX_SECTIONS = 50
+MAX_FILES = 20
+FILE_HOLDER = "care_plan"
 DRAFT, SHARED = "draft", "shared"
 
 
@@ -54,6 +59,7 @@ class CarePlanView(msgspec.Struct):
     file_ids: list[str]
     created_at: datetime
     updated_at: datetime
+    files: list[FileView] = msgspec.field(default_factory=list)
 
 
 class VersionView(msgspec.Struct):
@@ -97,9 +103,15 @@ def _title(raw: str) -> str:
     return title
 
 
-def plan_view(plan: dict[str, Any], version: dict[str, Any], *, for_client: bool
-              ) -> CarePlanView:
+def _file_ids(version: dict[str, Any]) -> list[uuid.UUID]:
+    return [uuid.UUID(str(i)) for i in _load(version.get("file_ids")) or []]
+
+
+async def plan_view(plan: dict[str, Any], version: dict[str, Any], *, for_client: bool
+                    ) -> CarePlanView:
     shared = plan["shared_version"]
+    ids = _file_ids(version)
+    views = await files.views_of(ids)
     return CarePlanView(
         id=str(plan["id"]), client_id=str(plan["client"]), title=version["title"],
         status=SHARED if shared is not None else DRAFT, version=version["version"],
@@ -107,20 +119,52 @@ def plan_view(plan: dict[str, Any], version: dict[str, Any], *, for_client: bool
         has_unshared_changes=False if for_client else shared != plan["current_version"],
         sections=_sections_from(version["sections"]),
         goal_ids=list(_load(version["goal_ids"]) or []),
-        task_ids=list(_load(version["task_ids"]) or []), file_ids=[],
+        task_ids=list(_load(version["task_ids"]) or []),
+        file_ids=[str(i) for i in ids if i in views], files=[views[i] for i in ids if i in views],
         created_at=plan["created_at"], updated_at=plan["updated_at"])
 
 
 async def _check_links(who: access.ClientAccess, goal_ids: list[uuid.UUID],
-                       task_ids: list[uuid.UUID], file_ids: list[uuid.UUID]) -> None:
-    """Links name the same client's goals and tasks; anything else is not found."""
-    if file_ids:
-        # Files are not part of this build yet: any file id is unknown here.
-        raise NotFound("No such file.")
+                       task_ids: list[uuid.UUID]) -> None:
+    """Links name the same client's goals and tasks; anything else is not found. (Files are
+    held inside the write transaction: `_hold_files`.)"""
     if not await goals.ids_of_client(who.client_id, list(goal_ids)):
         raise NotFound("No such goal for this client.")
     if not await tasks.ids_of_client(who.client_id, list(task_ids)):
         raise NotFound("No such task for this client.")
+
+
+async def _hold_files(identity: Identity, plan_id: uuid.UUID, file_ids: list[uuid.UUID]
+                      ) -> str:
+    """Inside the write transaction: the version's files, as JSON. A file the plan holds
+    already stays; a new one must be the caller's own unattached upload (another practice's,
+    another person's or a used one is not found, and nothing is written)."""
+    if len(set(file_ids)) > MAX_FILES:
+        raise InvalidInput(f"At most {MAX_FILES} files.", extra={"field": "file_ids"})
+    rows = await files.hold_in_transaction(identity, file_ids, kind=FILE_HOLDER,
+                                           holder_id=plan_id)
+    return json.dumps([str(r["id"]) for r in rows])
+
+
+async def _may_read_file(identity: Identity, plan_id: uuid.UUID, file_id: uuid.UUID) -> bool:
+    """Who reads a plan's file: the client's care team; the client once a version naming it
+    has been shared (a draft's files stay with the team, like the draft)."""
+    plan = await CarePlan.select(CarePlan.client).where(
+        CarePlan.id == plan_id, CarePlan.organization == identity.organization_id).first()
+    if plan is None:
+        return False
+    try:
+        who = await access.client_access(identity, plan["client"])
+    except NotFound:
+        return False
+    query = CarePlanVersion.select(CarePlanVersion.file_ids).where(
+        CarePlanVersion.care_plan == plan_id)
+    if not who.as_team:
+        query = query.where(CarePlanVersion.shared_at.is_not_null())
+    return any(file_id in _file_ids(v) for v in await query)
+
+
+files.register_holder(FILE_HOLDER, _may_read_file)
 
 
 async def create_care_plan(
@@ -146,7 +190,7 @@ async def create_care_plan(
         parsed = await sections_of(sections)
     title = _title(title or "")
     goal_ids, task_ids = list(dict.fromkeys(goal_ids)), list(dict.fromkeys(task_ids))
-    await _check_links(who, goal_ids, task_ids, file_ids)
+    await _check_links(who, goal_ids, task_ids)
     now = clock.now()
     plan: dict[str, Any] = {
         "id": uuid.uuid4(), "organization": who.organization_id, "client": who.client_id,
@@ -160,8 +204,9 @@ async def create_care_plan(
                "created_by": identity.user_id, "created_at": now}
     async with write_transaction():
         await CarePlan.insert(CarePlan(**plan))
+        version["file_ids"] = await _hold_files(identity, plan["id"], list(file_ids))
         await CarePlanVersion.insert(CarePlanVersion(**version))
-    return plan_view(plan, version, for_client=False)
+    return await plan_view(plan, version, for_client=False)
 
 
 async def _plan_for(identity: Identity, plan_id: str) -> tuple[dict[str, Any],
@@ -198,7 +243,7 @@ async def get_care_plan(identity: Identity, plan_id: str, version: int | None = 
         row = await _version(plan["id"], version or plan["shared_version"])
         if row["shared_at"] is None:
             raise NotFound("No such version of this care plan.")
-    return plan_view(plan, row, for_client=not who.as_team)
+    return await plan_view(plan, row, for_client=not who.as_team)
 
 
 async def list_care_plans(identity: Identity, client_id: str) -> list[CarePlanView]:
@@ -210,8 +255,8 @@ async def list_care_plans(identity: Identity, client_id: str) -> list[CarePlanVi
     views = []
     for plan in await query.order_by(CarePlan.created_at, ascending=False):
         number = plan["current_version"] if who.as_team else plan["shared_version"]
-        views.append(plan_view(plan, await _version(plan["id"], number),
-                               for_client=not who.as_team))
+        views.append(await plan_view(plan, await _version(plan["id"], number),
+                                     for_client=not who.as_team))
     return views
 
 
@@ -249,7 +294,9 @@ async def update_care_plan(
     task_list = (list(dict.fromkeys(task_ids)) if task_ids is not None
                  else [uuid.UUID(t) for t in _load(current["task_ids"]) or []])
     await _check_links(who, goal_list if goal_ids is not None else [],
-                       task_list if task_ids is not None else [], file_ids or [])
+                       task_list if task_ids is not None else [])
+    file_list = (list(dict.fromkeys(file_ids)) if file_ids is not None
+                 else _file_ids(current))
     now = clock.now()
     number = plan["current_version"] + 1
     version = {"id": uuid.uuid4(), "care_plan": plan["id"], "version": number,
@@ -268,6 +315,7 @@ async def update_care_plan(
             if not bumped:
                 raise Conflict("Someone else changed this plan; reload it.",
                                code="edit_conflict")
+            version["file_ids"] = await _hold_files(identity, plan["id"], file_list)
             await CarePlanVersion.insert(CarePlanVersion(**version))
     except Exception as exc:
         if is_unique_violation(exc):
@@ -275,7 +323,7 @@ async def update_care_plan(
                            code="edit_conflict") from None
         raise
     plan = {**plan, "current_version": number, "title": new_title, "updated_at": now}
-    return plan_view(plan, version, for_client=False)
+    return await plan_view(plan, version, for_client=False)
 
 
 async def share_care_plan(identity: Identity, plan_id: str) -> CarePlanView:

@@ -30,6 +30,7 @@ class CarePlanVersion(Table, tablename="care_plan_version"):
     sections = JSON(default="[]")
     goal_ids = JSON(default="[]")
     task_ids = JSON(default="[]")
+    file_ids = JSON(default="[]")
     shared_at = Timestamptz(null=True, default=None)
     created_by = ForeignKey(Profile, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())

@@ -1,9 +1,11 @@
 """Files: upload (typed from the bytes, location stripped, stored by hash, within the
 practice's quota), who may read one, attaching to messages, and the cleanup of unattached ones.
 
-A file is readable by its uploader and by those who can see the message event or client
-document that holds it; everyone else (another practice included) gets 404. A file of a
-deleted message is readable by no one (the bytes stay, for the audit).
+A file is readable by its uploader and by those who can see the message event, client
+document or completed form response that holds it, or whom the domain holding it allows (a care
+plan: its client once a version naming the file is shared; a program module: its client once
+it has arrived); everyone else (another practice included) gets 404. A file of a deleted
+message is readable by no one (the bytes stay, for the audit).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import tempfile
 import time
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -246,11 +248,24 @@ async def _remove_row(file_id: uuid.UUID, *, only_unattached: bool) -> bool:
 # --- attaching -------------------------------------------------------------------------------
 
 
+# Who may read a file another domain holds: kind -> check(identity, holder_id, file_id).
+HolderCheck = Callable[[Identity, uuid.UUID, uuid.UUID], Awaitable[bool]]
+_holders: dict[str, HolderCheck] = {}
+
+
+def register_holder(kind: str, check: HolderCheck) -> None:
+    """A domain that holds files (care plans, program modules) names who may read them."""
+    _holders[kind] = check
+
+
 async def claim_in_transaction(identity: Identity, file_ids: Sequence[uuid.UUID], *,
                                thread_id: uuid.UUID | None = None,
-                               event_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
-    """Mark the caller's unattached uploads as held (by a message event, or a document);
-    any id that is not such a file is not found, and nothing is claimed."""
+                               event_id: uuid.UUID | None = None,
+                               holder: tuple[str, uuid.UUID] | None = None,
+                               ) -> list[dict[str, Any]]:
+    """Mark the caller's unattached uploads as held (by a message event, a document, or
+    another domain's record); any id that is not such a file is not found, and nothing is
+    claimed."""
     ids = list(dict.fromkeys(file_ids))
     if not ids:
         return []
@@ -258,6 +273,11 @@ async def claim_in_transaction(identity: Identity, file_ids: Sequence[uuid.UUID]
     if thread_id is not None:
         values[StoredFile.thread] = thread_id
         values[StoredFile.event_id] = event_id
+    if holder is not None:
+        if holder[0] not in _holders:
+            raise ValueError(f"no reader rule for files held by {holder[0]!r}")
+        values[StoredFile.holder_kind] = holder[0]
+        values[StoredFile.holder_id] = holder[1]
     claimed = await StoredFile.update(values).where(
         StoredFile.id.is_in(ids), StoredFile.organization == identity.organization_id,
         StoredFile.uploader == identity.user_id, StoredFile.attached_at.is_null(),
@@ -280,6 +300,76 @@ async def attach_in_transaction(identity: Identity, file_ids: Sequence[uuid.UUID
     return [attachment_data(r) for r in rows]
 
 
+async def hold_in_transaction(identity: Identity, file_ids: Sequence[uuid.UUID], *,
+                              kind: str, holder_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The files another domain's record links (a care plan version, a program module), in
+    order: those it holds already stay; the others must be the caller's unattached uploads,
+    which it now holds. Any other id is not found (and, the caller's transaction rolling back,
+    nothing is claimed)."""
+    ids = list(dict.fromkeys(file_ids))
+    if not ids:
+        return []
+    held = await StoredFile.select().where(
+        StoredFile.id.is_in(ids), StoredFile.holder_kind == kind,
+        StoredFile.holder_id == holder_id, StoredFile.deleted_at.is_null())
+    by_id = {r["id"]: r for r in held}
+    fresh = [i for i in ids if i not in by_id]
+    try:
+        claimed = await claim_in_transaction(identity, fresh, holder=(kind, holder_id))
+    except NotFound:
+        raise NotFound("No such file (each is your own upload, used in one place).",
+                       extra={"field": "file_ids"}) from None
+    for row in claimed:
+        by_id[row["id"]] = row
+    return [by_id[i] for i in ids]
+
+
+async def views_of(file_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, FileView]:
+    """The files named (that still exist and are not deleted), by id: for the domains that
+    list their files beside their own records."""
+    ids = list(dict.fromkeys(file_ids))
+    if not ids:
+        return {}
+    rows = await StoredFile.select().where(StoredFile.id.is_in(ids),
+                                           StoredFile.deleted_at.is_null())
+    return {r["id"]: file_view(r) for r in rows}
+
+
+async def form_files(identity: Identity, file_ids: Sequence[str], request_id: uuid.UUID
+                     ) -> dict[str, dict[str, Any]]:
+    """The caller's uploads among `file_ids` that a form request's answers may hold: not yet
+    held by anything, or already by this request. File id (as text) -> `FileView` as JSON."""
+    ids = []
+    for raw in dict.fromkeys(file_ids):
+        try:
+            ids.append(uuid.UUID(raw))
+        except ValueError:
+            continue
+    if not ids:
+        return {}
+    rows = await StoredFile.select().where(
+        StoredFile.id.is_in(ids), StoredFile.organization == identity.organization_id,
+        StoredFile.uploader == identity.user_id, StoredFile.deleted_at.is_null(),
+        StoredFile.event_id.is_null(),
+    )
+    return {str(r["id"]): attachment_data(r) for r in rows
+            if r["attached_at"] is None or r["form_request_id"] == request_id}
+
+
+async def hold_for_form_in_transaction(identity: Identity, file_ids: Sequence[str],
+                                       request_id: uuid.UUID) -> None:
+    """The files a form request's answers (or draft) hold: kept past the cleanup of unattached
+    uploads, and readable as the response is (see `readable`)."""
+    ids = [uuid.UUID(i) for i in dict.fromkeys(file_ids)]
+    if not ids:
+        return
+    await StoredFile.update({StoredFile.attached_at: datetime.now(UTC),
+                             StoredFile.form_request_id: request_id}).where(
+        StoredFile.id.is_in(ids), StoredFile.organization == identity.organization_id,
+        StoredFile.uploader == identity.user_id, StoredFile.attached_at.is_null(),
+    )
+
+
 async def message_deleted_in_transaction(event_id: uuid.UUID, when: datetime) -> None:
     """A deleted message's files become unreadable to everyone (the audit keeps the bytes)."""
     await StoredFile.update({StoredFile.deleted_at: when}).where(StoredFile.event_id == event_id)
@@ -292,6 +382,7 @@ async def message_deleted_in_transaction(event_id: uuid.UUID, when: datetime) ->
 class Readable:
     row: dict[str, Any]
     document: dict[str, Any] | None
+    form_request_id: uuid.UUID | None = None  # read by the care team: audited
 
 
 async def readable(identity: Identity, file_id: str) -> Readable:
@@ -312,9 +403,18 @@ async def readable(identity: Identity, file_id: str) -> Readable:
         access = await client_access(identity, document["client"])
         if access.as_team or document["shared_with_client"]:
             return Readable(row, document)
+    elif row["form_request_id"] is not None:
+        from server.forms.service import response_file_readable
+
+        if await response_file_readable(identity, row["form_request_id"], fid):
+            return Readable(row, None, form_request_id=row["form_request_id"])
     elif row["event_id"] is not None and row["thread"] is not None:
         event = await threads.event_visible(identity, row["thread"], row["event_id"])
         if event is not None and event.deleted_at is None:
+            return Readable(row, None)
+    elif row["holder_kind"] is not None and row["holder_id"] is not None:
+        check = _holders.get(row["holder_kind"])
+        if check is not None and await check(identity, row["holder_id"], row["id"]):
             return Readable(row, None)
     raise NotFound("No such file.")
 
@@ -346,6 +446,10 @@ async def open_for(identity: Identity, file_id: str, *, thumbnail: bool = False,
         await record_audit(identity, "document.previewed" if thumbnail else
                            "document.downloaded", client_id=found.document["client"],
                            document_id=found.document["id"])
+    if found.form_request_id is not None:
+        from server.forms.service import record_response_file_read
+
+        await record_response_file_read(identity, found.form_request_id)
     try:
         chunks = await storage.current().reader(sha)
     except FileNotFoundError:

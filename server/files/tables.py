@@ -42,8 +42,15 @@ class StoredFile(Table, tablename="stored_file"):
     thread = ForeignKey(Thread, null=True, default=None, index=True)
     event_id = UUID(null=True, default=None, index=True)
     attached_at = Timestamptz(null=True, default=None)
+    # Or the answers of a form request (forms domain; no foreign key across domains): read by
+    # the client who uploaded it and the care team once the response is completed.
+    form_request_id = UUID(null=True, default=None, index=True)
     # Set when the message holding it is deleted: no one reads it any more (the audit keeps it).
     deleted_at = Timestamptz(null=True, default=None)
+    # Or held by another domain's record (a care plan, a program module): that domain decides
+    # who reads it (service.register_holder).
+    holder_kind = Varchar(length=20, null=True, default=None)
+    holder_id = UUID(null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 

@@ -17,6 +17,7 @@ from server.inputs import MAX_INT
 from server.runtime import Runtime
 
 Items = Annotated[list[dict[str, Any]], msgspec.Meta(max_length=200)]
+Variables = Annotated[list[dict[str, Any]], msgspec.Meta(max_length=20)]
 Ids = Annotated[list[uuid.UUID], msgspec.Meta(max_length=1000)]
 Coding = dict[str, str]
 
@@ -27,6 +28,7 @@ class FormIn(msgspec.Struct):
     description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
     code: Coding | None = None
     score_code: Coding | None = None
+    variables: Variables | None = None
 
 
 class FormPatch(msgspec.Struct):
@@ -34,6 +36,7 @@ class FormPatch(msgspec.Struct):
     description: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
     items: Items | None = None
     archived: bool | None = None
+    variables: Variables | None = None
 
 
 class RequestIn(msgspec.Struct):
@@ -66,7 +69,7 @@ class FormsController(Controller):
         """Build a form from typed questions (see docs/api.md for the item schema)."""
         return {"form": await service.create_form(
             identity, title=data.title, items=data.items, description=data.description,
-            code=data.code, score_code=data.score_code)}
+            code=data.code, score_code=data.score_code, variables=data.variables)}
 
     @post("/import-fhir", status_code=HTTP_201_CREATED, request_max_body_size=1024 * 1024)
     async def import_fhir(self, data: dict[str, Any], identity: Identity) -> dict[str, Any]:
@@ -84,7 +87,7 @@ class FormsController(Controller):
         """New questions make a new version; answers already given keep theirs."""
         return {"form": await service.update_form(
             identity, form_id, title=data.title, description=data.description,
-            items=data.items, archived=data.archived)}
+            items=data.items, archived=data.archived, variables=data.variables)}
 
     @get("/{form_id:str}/fhir")
     async def export_fhir(self, form_id: str, identity: Identity, runtime: Runtime,
@@ -128,6 +131,12 @@ class FormRequestsController(Controller):
     async def save_draft(self, request_id: str, data: AnswersIn, identity: Identity
                          ) -> dict[str, Any]:
         return await service.save_draft(identity, request_id, data.answers)
+
+    @post("/{request_id:str}/calculate", status_code=HTTP_200_OK)
+    async def calculate(self, request_id: str, data: AnswersIn, identity: Identity
+                        ) -> dict[str, Any]:
+        """The calculated items' values for these answers (nothing saved): the live view."""
+        return await service.calculate(identity, request_id, data.answers)
 
     @post("/{request_id:str}/submit", status_code=HTTP_200_OK)
     async def submit(self, request_id: str, data: AnswersIn, identity: Identity

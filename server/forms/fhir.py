@@ -1,9 +1,12 @@
-"""FHIR R4 Questionnaire in and out, and answers as QuestionnaireResponse.
+"""FHIR R4 Questionnaire in and out (with what SDC forms need), answers as QuestionnaireResponse.
 
-Only what our item types can hold comes in: questions, choices with codes and ordinal scores
-(the ordinalValue or itemWeight extension), a simple `enableWhen` (one condition, `=`), groups
-(flattened under a heading) and a total-score item with a calculated expression (kept as the
-form's score code). Anything else is refused with a clear message rather than half-imported.
+What our items can hold comes in and goes out again: questions of every type we have, groups
+(nested), choices with codes and ordinal scores (the ordinalValue or itemWeight extension),
+open choices, units (`questionnaire-unit`), hidden items, `itemControl`, enableWhen (every
+operator, `enableBehavior`), calculated items (`sdc-questionnaire-calculatedExpression`, with
+`variable`s) and the description. Anything else that changes what is asked (a repeating group,
+a question inside a question, `quantity`, `url`, `reference`, an answerExpression...) is refused
+by name with `fhir_unsupported` rather than half-imported.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from server.errors import InvalidInput
-from server.forms.schema import check_definition
+from server.forms.schema import check_definition, check_variables, flat
 
 ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 ITEM_WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
@@ -20,11 +23,33 @@ MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 MAX_LENGTH_DEFAULT = 500
 ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
+ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
+HIDDEN = "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden"
+UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
+VARIABLE = "http://hl7.org/fhir/StructureDefinition/variable"
+UCUM = "http://unitsofmeasure.org"
 CONSENT = "https://carethread.org/fhir/StructureDefinition/consent"
-CALCULATED = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression"
+SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition/"
+CALCULATED = SDC + "sdc-questionnaire-calculatedExpression"
+# SDC extensions that change what is asked or shown: refused rather than ignored.
+REFUSED_EXTENSIONS = {
+    SDC + "sdc-questionnaire-enableWhenExpression": "enableWhenExpression",
+    SDC + "sdc-questionnaire-answerExpression": "answerExpression",
+    SDC + "sdc-questionnaire-candidateExpression": "candidateExpression",
+    SDC + "sdc-questionnaire-itemPopulationContext": "itemPopulationContext",
+}
+FHIRPATH = "text/fhirpath"
 
-_SIMPLE = {"string": "short_text", "text": "long_text", "integer": "number",
-           "decimal": "number", "date": "date", "boolean": "yes_no", "display": "heading"}
+_SIMPLE = {"string": "short_text", "text": "long_text", "date": "date", "boolean": "yes_no",
+           "display": "heading", "dateTime": "datetime", "time": "time",
+           "attachment": "attachment"}
+_ANSWER_KEYS = ("answerBoolean", "answerDecimal", "answerInteger", "answerDate",
+                "answerDateTime", "answerTime", "answerString", "answerCoding",
+                "answerQuantity")
+
+
+def _unsupported(detail: str) -> InvalidInput:
+    return InvalidInput(detail, code="fhir_unsupported")
 
 
 def _extension(element: dict[str, Any], url: str) -> dict[str, Any] | None:
@@ -32,6 +57,10 @@ def _extension(element: dict[str, Any], url: str) -> dict[str, Any] | None:
         if ext.get("url") == url:
             return dict(ext)
     return None
+
+
+def _extensions(element: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    return [dict(ext) for ext in element.get("extension") or [] if ext.get("url") == url]
 
 
 def _ext_number(element: dict[str, Any], *urls: str) -> float | None:
@@ -45,8 +74,24 @@ def _ext_number(element: dict[str, Any], *urls: str) -> float | None:
     return None
 
 
+def _expression(ext: dict[str, Any], where: str) -> dict[str, Any]:
+    value = ext.get("valueExpression") or {}
+    if value.get("language") != FHIRPATH:
+        raise _unsupported(f"{where}: only text/fhirpath expressions are supported (not "
+                           f"{value.get('language')!r}).")
+    return dict(value)
+
+
+def _variables(element: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    found = []
+    for ext in _extensions(element, VARIABLE):
+        value = _expression(ext, where)
+        found.append({"name": value.get("name"), "expression": value.get("expression")})
+    return found
+
+
 def import_questionnaire(resource: Any) -> dict[str, Any]:
-    """A Questionnaire resource as {title, code, items, score_code}."""
+    """A Questionnaire resource as {title, description, code, items, variables, score_code}."""
     if not isinstance(resource, dict) or resource.get("resourceType") != "Questionnaire":
         raise InvalidInput("Expected a FHIR Questionnaire resource.", code="fhir_invalid")
     try:
@@ -60,52 +105,89 @@ def import_questionnaire(resource: Any) -> dict[str, Any]:
 def _import(resource: dict[str, Any]) -> dict[str, Any]:
     title = resource.get("title") or resource.get("name") or "Untitled form"
     code = (resource.get("code") or [{}])[0]
-    items: list[dict[str, Any]] = []
-    score_code: dict[str, Any] | None = None
+    score: dict[str, Any] = {}
     value_sets = {f"#{c.get('id')}": c for c in resource.get("contained") or []
                   if c.get("resourceType") == "ValueSet"}
-
-    def walk(elements: list[dict[str, Any]]) -> None:
-        nonlocal score_code
-        for element in elements:
-            kind = element.get("type")
-            if kind == "group":
-                if element.get("text"):
-                    items.append({"id": element["linkId"], "type": "heading",
-                                  "text": element["text"]})
-                walk(element.get("item") or [])
-                continue
-            if _extension(element, CALCULATED) is not None or element.get("readOnly"):
-                score_code = (element.get("code") or [None])[0]
-                continue
-            items.append(_import_item(element, value_sets))
-
-    walk(resource.get("item") or [])
+    _refuse_extensions(resource, "The Questionnaire")
+    items = _import_items(resource.get("item") or [], value_sets, score)
+    description = resource.get("description")
     return {
         "title": str(title)[:200],
+        "description": str(description)[:4000] if isinstance(description, str) else "",
         "code": {k: code[k] for k in ("system", "code", "display") if k in code} or None,
-        "score_code": {k: score_code[k] for k in ("system", "code", "display")
-                       if k in score_code} if score_code else None,
+        "score_code": {k: score["code"][k] for k in ("system", "code", "display")
+                       if k in score["code"]} if score.get("code") else None,
         "items": check_definition(items),
+        "variables": check_variables(_variables(resource, "The Questionnaire"), "variables"),
     }
 
 
-def _import_item(element: dict[str, Any], value_sets: dict[str, Any]) -> dict[str, Any]:
+def _refuse_extensions(element: dict[str, Any], where: str) -> None:
+    for ext in element.get("extension") or []:
+        name = REFUSED_EXTENSIONS.get(ext.get("url"))
+        if name:
+            raise _unsupported(f"{where} uses {name}, which forms do not support.")
+
+
+def _import_items(elements: list[dict[str, Any]], value_sets: dict[str, Any],
+                  score: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for element in elements:
+        calculated = _extension(element, CALCULATED)
+        if element.get("readOnly") and calculated is None:
+            # A read-only item nothing fills in: the form's total score (its code).
+            score.setdefault("code", (element.get("code") or [None])[0])
+            continue
+        items.append(_import_item(element, value_sets, score))
+    return items
+
+
+def _import_item(element: dict[str, Any], value_sets: dict[str, Any],
+                 score: dict[str, Any]) -> dict[str, Any]:
     kind = element.get("type")
     link_id = element.get("linkId")
-    text = element.get("text") or link_id
+    where = f"Item {link_id!r}"
+    _refuse_extensions(element, where)
+    text = element.get("text") or ("" if kind == "group" else link_id)
     item: dict[str, Any] = {"id": link_id, "text": text, "required": bool(element.get("required"))}
     if element.get("code"):
         item["code"] = element["code"][0]
-    if kind in ("choice", "open-choice"):
-        item["type"] = "multiple_choice" if element.get("repeats") else "single_choice"
+    children = element.get("item") or []
+    if children and kind != "group":
+        raise _unsupported(f"{where} ({kind}) holds items of its own; only groups hold items.")
+    if element.get("repeats") and kind not in ("choice", "open-choice"):
+        raise _unsupported(f"{where}: a repeating {kind} is not supported (one answer per "
+                           "item, except choices).")
+    calculated = _extension(element, CALCULATED)
+    if kind == "group":
+        item["type"] = "group"
+        item["items"] = _import_items(children, value_sets, score)
+    elif kind in ("choice", "open-choice"):
+        if kind == "open-choice":
+            item["type"] = "open_choice"
+            if element.get("repeats"):
+                item["repeats"] = True
+        else:
+            item["type"] = "multiple_choice" if element.get("repeats") else "single_choice"
         item["options"] = _import_options(element, value_sets)
-    elif kind == "integer" and _extension(element, CONSENT) is None and (
+    elif kind == "integer" and calculated is None and _extension(element, CONSENT) is None and (
             _ext_number(element, MIN_VALUE) is not None
             and _ext_number(element, MAX_VALUE) is not None):
         item["type"] = "scale"
         item["min"] = _ext_number(element, MIN_VALUE)
         item["max"] = _ext_number(element, MAX_VALUE)
+    elif kind in ("integer", "decimal"):
+        item["type"] = "number"
+        if kind == "integer":
+            item["integer"] = True
+        else:
+            for bound, url in (("min", MIN_VALUE), ("max", MAX_VALUE)):
+                if _ext_number(element, url) is not None:
+                    item[bound] = _ext_number(element, url)
+        unit = _extension(element, UNIT)
+        if unit is not None:
+            coding = unit.get("valueCoding") or {}
+            item["unit"] = {k: coding[k] for k in ("system", "code", "display") if k in coding}
     elif kind == "string" and _extension(element, CONSENT) is not None:
         item["type"] = "consent"
     elif kind in _SIMPLE:
@@ -114,19 +196,52 @@ def _import_item(element: dict[str, Any], value_sets: dict[str, Any]) -> dict[st
             item["max_length"] = min(int(element["maxLength"]),
                                      500 if kind == "string" else 10_000)
     else:
-        raise InvalidInput(f"Question {link_id!r} has type {kind!r}, which forms do not "
-                           "support.", code="fhir_unsupported")
-    conditions = element.get("enableWhen") or []
-    if len(conditions) > 1 or (conditions and conditions[0].get("operator") not in ("=", None)):
-        raise InvalidInput(f"Question {link_id!r}: only one `=` condition is supported.",
-                           code="fhir_unsupported")
-    if conditions:
-        condition = conditions[0]
-        answer = next((condition[k] for k in condition if k.startswith("answer")), None)
-        if isinstance(answer, dict):
-            answer = answer.get("code")
-        item["show_when"] = {"question": condition.get("question"), "equals": answer}
+        raise _unsupported(f"Question {link_id!r} has type {kind!r}, which forms do not "
+                           "support.")
+    if calculated is not None:
+        item["calculated"] = {"expression": _expression(calculated, where).get("expression")}
+    hidden = _extension(element, HIDDEN)
+    if hidden is not None and hidden.get("valueBoolean") is True:
+        item["hidden"] = True
+    control = _extension(element, ITEM_CONTROL)
+    if control is not None:
+        codings = (control.get("valueCodeableConcept") or {}).get("coding") or [{}]
+        if codings[0].get("code"):
+            item["item_control"] = codings[0]["code"]
+    variables = _variables(element, where)
+    if variables:
+        item["variables"] = variables
+    _import_conditions(element, item, where)
     return item
+
+
+def _import_conditions(element: dict[str, Any], item: dict[str, Any], where: str) -> None:
+    conditions = element.get("enableWhen") or []
+    if not conditions:
+        return
+    clean = []
+    for condition in conditions:
+        keys = [k for k in condition if k.startswith("answer")]
+        if len(keys) != 1 or keys[0] not in _ANSWER_KEYS:
+            raise _unsupported(f"{where}: an enableWhen needs one answer of a supported type "
+                               f"(not {', '.join(keys) or 'none'}).")
+        answer = condition[keys[0]]
+        if keys[0] == "answerCoding":
+            answer = answer.get("code")
+        elif keys[0] == "answerQuantity":
+            answer = answer.get("value")
+        clean.append({"question": condition.get("question"),
+                      "operator": condition.get("operator"), "answer": answer})
+    behavior = element.get("enableBehavior")
+    if len(clean) == 1 and clean[0]["operator"] == "=" and behavior is None:
+        # One `=` condition: the form's own `show_when` (what the builder edits).
+        item["show_when"] = {"question": clean[0]["question"], "equals": clean[0]["answer"]}
+        return
+    if len(clean) > 1 and behavior not in ("all", "any"):
+        raise _unsupported(f"{where}: several enableWhen conditions need enableBehavior "
+                           "all or any.")
+    item["enable_when"] = clean
+    item["enable_behavior"] = behavior or "all"
 
 
 def _import_options(element: dict[str, Any], value_sets: dict[str, Any]) -> list[dict[str, Any]]:
@@ -146,8 +261,8 @@ def _import_options(element: dict[str, Any], value_sets: dict[str, Any]) -> list
         elif "valueString" in option:
             entry = {"value": option["valueString"], "label": option["valueString"]}
         else:
-            raise InvalidInput(f"Question {element.get('linkId')!r}: only coded or text "
-                               "choices are supported.", code="fhir_unsupported")
+            raise _unsupported(f"Question {element.get('linkId')!r}: only coded or text "
+                               "choices are supported.")
         options.append(entry)
     if not options and element.get("answerValueSet") in value_sets:
         for concept in _value_set_concepts(value_sets[element["answerValueSet"]]):
@@ -168,9 +283,20 @@ def _value_set_concepts(value_set: dict[str, Any]) -> list[dict[str, Any]]:
     return concepts
 
 
+# --- export --------------------------------------------------------------------------------
+
+
+def _variable_extensions(variables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"url": VARIABLE, "valueExpression": {"name": v["name"], "language": FHIRPATH,
+                                                   "expression": v["expression"]}}
+            for v in variables]
+
+
 def export_questionnaire(form: dict[str, Any], version: dict[str, Any], base_url: str
                          ) -> dict[str, Any]:
-    """Our form version as a FHIR R4 Questionnaire (items flat; headings as display)."""
+    """Our form version as a FHIR R4 Questionnaire (groups nested, every linkId kept)."""
+    definition = version["definition"]
+    by_id = {item["id"]: item for item in flat(definition)}
     resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
         "id": str(form["id"]),
@@ -178,34 +304,49 @@ def export_questionnaire(form: dict[str, Any], version: dict[str, Any], base_url
         "version": str(version["version"]),
         "title": form["title"],
         "status": "retired" if form.get("archived") else "active",
-        "item": [_export_item(item) for item in version["definition"]],
+        "item": [_export_item(item, by_id) for item in definition],
     }
+    if form.get("description"):
+        resource["description"] = form["description"]
+    if version.get("variables"):
+        resource["extension"] = _variable_extensions(version["variables"])
     if form.get("code"):
         resource["code"] = [form["code"]]
-    if form.get("score_code"):
+    score_code = form.get("score_code")
+    if score_code and not any((i.get("code") or {}).get("code") == score_code.get("code")
+                              for i in by_id.values()):
         resource["item"].append({
             "linkId": "total-score", "type": "integer", "readOnly": True,
-            "text": form["score_code"].get("display") or "Total score",
-            "code": [form["score_code"]],
+            "text": score_code.get("display") or "Total score",
+            "code": [score_code],
         })
     return resource
 
 
-def _export_item(item: dict[str, Any]) -> dict[str, Any]:
-    kinds = {"short_text": "string", "long_text": "text", "number": "decimal", "date": "date",
-             "single_choice": "choice", "multiple_choice": "choice", "yes_no": "boolean",
-             "scale": "integer", "consent": "string", "heading": "display"}
-    element: dict[str, Any] = {"linkId": item["id"], "text": item["text"],
-                               "type": kinds[item["type"]]}
-    if item["type"] != "heading":
+_KINDS = {"short_text": "string", "long_text": "text", "number": "decimal", "date": "date",
+          "single_choice": "choice", "multiple_choice": "choice", "yes_no": "boolean",
+          "scale": "integer", "consent": "string", "heading": "display", "group": "group",
+          "datetime": "dateTime", "time": "time", "open_choice": "open-choice",
+          "attachment": "attachment"}
+
+
+def _export_item(item: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    kind = item["type"]
+    element: dict[str, Any] = {"linkId": item["id"], "type": _KINDS[kind]}
+    if item["text"]:
+        element["text"] = item["text"]
+    if kind == "number" and item.get("integer"):
+        element["type"] = "integer"
+    extensions: list[dict[str, Any]] = []
+    if kind not in ("heading", "group"):
         element["required"] = item["required"]
     if item.get("code"):
         element["code"] = [item["code"]]
-    if item["type"] in ("short_text", "long_text"):
+    if kind in ("short_text", "long_text"):
         element["maxLength"] = item["max_length"]
-    if item["type"] == "multiple_choice":
+    if kind == "multiple_choice" or item.get("repeats"):
         element["repeats"] = True
-    if item["type"] in ("single_choice", "multiple_choice"):
+    if kind in ("single_choice", "multiple_choice", "open_choice"):
         element["answerOption"] = []
         for option in item["options"]:
             coding = {"code": option["value"], "display": option["label"]}
@@ -215,11 +356,30 @@ def _export_item(item: dict[str, Any]) -> dict[str, Any]:
             if "score" in option:
                 entry["extension"] = [{"url": ORDINAL, "valueDecimal": option["score"]}]
             element["answerOption"].append(entry)
-    if item["type"] == "scale":
-        element["extension"] = [{"url": MIN_VALUE, "valueInteger": int(item["min"])},
-                                {"url": MAX_VALUE, "valueInteger": int(item["max"])}]
-    if item["type"] == "consent":
-        element["extension"] = [{"url": CONSENT, "valueBoolean": True}]
+    if kind == "scale":
+        extensions += [{"url": MIN_VALUE, "valueInteger": int(item["min"])},
+                       {"url": MAX_VALUE, "valueInteger": int(item["max"])}]
+    if kind == "number" and not item.get("integer"):
+        extensions += [{"url": url, "valueDecimal": item[bound]}
+                       for bound, url in (("min", MIN_VALUE), ("max", MAX_VALUE))
+                       if item.get(bound) is not None]
+    if item.get("unit"):
+        extensions.append({"url": UNIT, "valueCoding": {"system": UCUM, **item["unit"]}})
+    if kind == "consent":
+        extensions.append({"url": CONSENT, "valueBoolean": True})
+    if item.get("hidden"):
+        extensions.append({"url": HIDDEN, "valueBoolean": True})
+    if item.get("item_control"):
+        extensions.append({"url": ITEM_CONTROL, "valueCodeableConcept": {"coding": [
+            {"system": ITEM_CONTROL_SYSTEM, "code": item["item_control"]}]}})
+    if item.get("variables"):
+        extensions += _variable_extensions(item["variables"])
+    if item.get("calculated"):
+        element["readOnly"] = True
+        extensions.append({"url": CALCULATED, "valueExpression": {
+            "language": FHIRPATH, "expression": item["calculated"]["expression"]}})
+    if extensions:
+        element["extension"] = extensions
     if item.get("show_when"):
         condition = item["show_when"]
         answer = condition["equals"]
@@ -228,20 +388,70 @@ def _export_item(item: dict[str, Any]) -> dict[str, Any]:
         value: Any = {"code": answer} if key == "answerCoding" else answer
         element["enableWhen"] = [{"question": condition["question"], "operator": "=",
                                   key: value}]
+    if item.get("enable_when"):
+        element["enableWhen"] = [_export_condition(c, by_id.get(c["question"]))
+                                 for c in item["enable_when"]]
+        element["enableBehavior"] = item.get("enable_behavior", "all")
+    if kind == "group":
+        element["item"] = [_export_item(child, by_id) for child in item["items"]]
     return element
+
+
+def _export_condition(condition: dict[str, Any], on: dict[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"question": condition["question"], "operator": condition["operator"]}
+    answer = condition["answer"]
+    kind = on["type"] if on else None
+    if condition["operator"] == "exists" or isinstance(answer, bool):
+        out["answerBoolean"] = answer
+    elif kind in ("single_choice", "multiple_choice", "open_choice") and on is not None:
+        coding = {"code": answer}
+        option = next((o for o in on["options"] if o["value"] == answer), None)
+        if option and option.get("system"):
+            coding["system"] = option["system"]
+        out["answerCoding"] = coding
+    elif isinstance(answer, int | float):
+        whole = kind == "scale" or bool(on and on.get("integer"))
+        out["answerInteger" if whole and float(answer).is_integer() else "answerDecimal"] = (
+            int(answer) if whole and float(answer).is_integer() else answer)
+    elif kind == "date":
+        out["answerDate"] = answer
+    elif kind == "datetime":
+        out["answerDateTime"] = answer
+    elif kind == "time":
+        out["answerTime"] = answer
+    else:
+        out["answerString"] = answer
+    return out
+
+
+def response_items(items: list[dict[str, Any]], answers: dict[str, Any], base_url: str = ""
+                   ) -> list[dict[str, Any]]:
+    """Answers as QuestionnaireResponse items, nested like the form's groups."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if item["type"] == "group":
+            children = response_items(item["items"], answers, base_url)
+            if children:
+                entry: dict[str, Any] = {"linkId": item["id"], "item": children}
+                if item["text"]:
+                    entry["text"] = item["text"]
+                out.append(entry)
+        elif item["id"] in answers and item["type"] != "heading":
+            out.append({"linkId": item["id"], "text": item["text"],
+                        "answer": _export_answers(item, answers[item["id"]], base_url)})
+    return out
 
 
 def export_response(form: dict[str, Any], version: dict[str, Any], request: dict[str, Any],
                     base_url: str, *, with_score: bool = True) -> dict[str, Any]:
     """A completed request's answers as a FHIR R4 QuestionnaireResponse."""
     answers = request["answers"] or {}
-    items = []
-    for item in version["definition"]:
-        if item["id"] not in answers:
-            continue
-        items.append({"linkId": item["id"], "text": item["text"],
-                      "answer": _export_answers(item, answers[item["id"]])})
-    if with_score and request.get("score") is not None and form.get("score_code"):
+    definition = version["definition"]
+    items = response_items(definition, answers, base_url)
+    score_code = form.get("score_code")
+    held = score_code and any((i.get("code") or {}).get("code") == score_code.get("code")
+                              for i in flat(definition))
+    if with_score and request.get("score") is not None and score_code and not held:
         items.append({"linkId": "total-score", "answer": [
             {"valueDecimal": request["score"]} if isinstance(request["score"], float)
             else {"valueInteger": request["score"]}]})
@@ -257,26 +467,46 @@ def export_response(form: dict[str, Any], version: dict[str, Any], request: dict
     }
 
 
-def _export_answers(item: dict[str, Any], value: Any) -> list[dict[str, Any]]:
+def _coding(option: dict[str, Any]) -> dict[str, Any]:
+    coding = {"code": option["value"], "display": option["label"]}
+    if option.get("system"):
+        coding["system"] = option["system"]
+    return coding
+
+
+def _export_answers(item: dict[str, Any], value: Any, base_url: str = ""
+                    ) -> list[dict[str, Any]]:
     kind = item["type"]
-    if kind in ("single_choice", "multiple_choice"):
+    if kind in ("single_choice", "multiple_choice", "open_choice"):
         options = {o["value"]: o for o in item["options"]}
         out = []
         for chosen in value if isinstance(value, list) else [value]:
-            option = options[chosen]
-            coding = {"code": option["value"], "display": option["label"]}
-            if option.get("system"):
-                coding["system"] = option["system"]
-            out.append({"valueCoding": coding})
+            if isinstance(chosen, dict):
+                out.append({"valueString": chosen.get("other", "")})
+            elif chosen in options:
+                out.append({"valueCoding": _coding(options[chosen])})
         return out
     if kind == "yes_no":
         return [{"valueBoolean": value}]
     if kind == "scale":
         return [{"valueInteger": int(value)}]
     if kind == "number":
+        if item.get("integer") and float(value).is_integer():
+            return [{"valueInteger": int(value)}]
         return [{"valueDecimal": value}]
     if kind == "date":
         return [{"valueDate": value}]
+    if kind == "datetime":
+        return [{"valueDateTime": value}]
+    if kind == "time":
+        return [{"valueTime": value}]
+    if kind == "attachment":
+        attachment: dict[str, Any] = {"url": f"{base_url}/api/v1/files/{value.get('id')}"}
+        for ours, theirs in (("name", "title"), ("content_type", "contentType"),
+                             ("size", "size")):
+            if value.get(ours) is not None:
+                attachment[theirs] = value[ours]
+        return [{"valueAttachment": attachment}]
     if kind == "consent":
         when = f" at {value['at']}" if value.get("at") else ""
         return [{"valueString": f"Agreed by {value['name']}{when}"}]

@@ -18,8 +18,16 @@ from server.db import is_unique_violation, write_transaction
 from server.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from server.events import EventRecord
 from server.feed import service as feed
-from server.forms import fhir
-from server.forms.schema import check_answers, check_definition, score
+from server.files import service as files
+from server.forms import calc, fhir
+from server.forms.schema import (
+    FieldError,
+    attachments,
+    check_definition,
+    check_variables,
+    flat,
+    score,
+)
 from server.forms.tables import (
     AuditEntry,
     Form,
@@ -67,6 +75,7 @@ def form_view(form: dict[str, Any], version: dict[str, Any] | None = None) -> di
     if version is not None:
         view["version"] = version["version"]
         view["items"] = _json(version["definition"])
+        view["variables"] = _json(version.get("variables")) or []
     return view
 
 
@@ -90,18 +99,28 @@ async def _version(form_id: uuid.UUID, version: int) -> dict[str, Any]:
     if row is None:
         raise NotFound("No such version of this form.")
     row["definition"] = _json(row["definition"])
+    row["variables"] = _json(row.get("variables")) or []
     return row
+
+
+def _check_variables(variables: Any) -> str | None:
+    """Stored as JSON, or None when there are none."""
+    if not variables:
+        return None
+    return json.dumps(check_variables(variables, "variables"))
 
 
 async def create_form(
     identity: Identity, *, title: str, items: Any, description: str = "",
     code: dict[str, Any] | None = None, score_code: dict[str, Any] | None = None,
+    variables: Any = None,
 ) -> dict[str, Any]:
     _require_builder(identity)
     title = " ".join(title.split())
     if not title:
         raise InvalidInput("A form needs a title.", extra={"field": "title"})
     definition = check_definition(items)
+    stored_variables = _check_variables(variables)
     form = Form(organization=identity.organization_id, title=title, description=description,
                 code=json.dumps(code) if code else None,
                 score_code=json.dumps(score_code) if score_code else None,
@@ -110,6 +129,7 @@ async def create_form(
         await form.save()
         await FormVersion.insert(FormVersion(form=form.id, version=1,
                                              definition=json.dumps(definition),
+                                             variables=stored_variables,
                                              created_by=identity.user_id,
                                              created_at=clock.now()))
     return await get_form(identity, str(form.id))
@@ -118,8 +138,10 @@ async def create_form(
 async def update_form(
     identity: Identity, form_id: str, *, title: str | None = None,
     description: str | None = None, items: Any = None, archived: bool | None = None,
+    variables: Any = None,
 ) -> dict[str, Any]:
-    """New questions make a new version; requests already made keep theirs."""
+    """New questions make a new version; requests already made keep theirs. `variables`
+    belong to the version: sent with `items` (absent: none)."""
     _require_builder(identity)
     form = await _form(identity, form_id)
     updates: dict[Any, Any] = {}
@@ -132,14 +154,18 @@ async def update_form(
     if archived is not None:
         updates[Form.archived] = archived
     async with write_transaction():
+        if items is None and variables is not None:
+            raise InvalidInput("Variables belong to a version: send them with its items.",
+                               extra={"field": "variables"})
         if items is not None:
             definition = check_definition(items)
+            stored_variables = _check_variables(variables)
             bumped = await Form.update({Form.current_version: Form.current_version + 1}).where(
                 Form.id == form["id"]).returning(Form.current_version)
             await FormVersion.insert(FormVersion(
                 form=form["id"], version=bumped[0]["current_version"],
-                definition=json.dumps(definition), created_by=identity.user_id,
-                created_at=clock.now()))
+                definition=json.dumps(definition), variables=stored_variables,
+                created_by=identity.user_id, created_at=clock.now()))
         if updates:
             await Form.update(updates).where(Form.id == form["id"])
     return await get_form(identity, form_id)
@@ -162,7 +188,9 @@ async def import_fhir(identity: Identity, resource: Any) -> dict[str, Any]:
     _require_builder(identity)
     imported = fhir.import_questionnaire(resource)
     return await create_form(identity, title=imported["title"], items=imported["items"],
-                             code=imported["code"], score_code=imported["score_code"])
+                             description=imported["description"], code=imported["code"],
+                             score_code=imported["score_code"],
+                             variables=imported["variables"])
 
 
 async def export_fhir(settings: Settings, identity: Identity, form_id: str,
@@ -431,17 +459,41 @@ async def record_audit(identity: Identity, action: str, *, client_id: uuid.UUID,
         client=client_id, document_id=document_id, created_at=clock.now()))
 
 
+async def response_file_readable(identity: Identity, request_id: uuid.UUID,
+                                 file_id: uuid.UUID) -> bool:
+    """For files: whether the caller may read a file a form response holds: the client (their
+    own) and the care team once the response is completed and its answers hold the file."""
+    try:
+        row, relation = await _request(identity, str(request_id))
+    except NotFound:
+        return False
+    if relation == "client":
+        return True
+    if row["status"] != COMPLETED:
+        return False
+    items, _ = await _definition(row)
+    return str(file_id) in attachments(items, _json(row["answers"]) or {}).values()
+
+
+async def record_response_file_read(identity: Identity, request_id: uuid.UUID) -> None:
+    """A care-team member downloading a file of someone's answers: audited like a view."""
+    row = await FormRequest.select().where(FormRequest.id == request_id).first()
+    if row is not None and row["client"] != identity.user_id:
+        await _audit(identity, "form_response.file_downloaded", row)
+
+
 async def _audit(identity: Identity, action: str, row: dict[str, Any]) -> None:
     await AuditEntry.insert(AuditEntry(
         organization=identity.organization_id, actor=identity.user_id, action=action,
         form_request=row["id"], client=row["client"], created_at=clock.now()))
 
 
-async def _definition(row: dict[str, Any]) -> list[dict[str, Any]]:
-    version = await FormVersion.select(FormVersion.definition).where(
+async def _definition(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The pinned version's items and variables."""
+    version = await FormVersion.select(FormVersion.definition, FormVersion.variables).where(
         FormVersion.id == row["form_version"]).first()
     assert version is not None
-    return list(_json(version["definition"]))
+    return list(_json(version["definition"])), list(_json(version["variables"]) or [])
 
 
 def _invalid(errors: list[Any]) -> AppError:
@@ -459,27 +511,61 @@ async def _open_for_client(identity: Identity, request_id: str) -> dict[str, Any
     return row
 
 
+async def _answers(identity: Identity, row: dict[str, Any], answers: Any, *, complete: bool
+                   ) -> tuple[list[dict[str, Any]], dict[str, Any], list[FieldError]]:
+    """The answers to keep, calculated values filled in, attachments resolved to the caller's
+    own uploads (with their name, type and size), and every field error."""
+    items, variables = await _definition(row)
+    kept, errors = await calc.complete_answers_off_loop(items, variables, answers,
+                                                        complete=complete)
+    held = attachments(items, kept)
+    if held:
+        usable = await files.form_files(identity, list(held.values()), row["id"])
+        for item_id, file_id in held.items():
+            if file_id in usable:
+                kept[item_id] = usable[file_id]
+            else:
+                del kept[item_id]
+                errors.append(FieldError(item_id, "not_a_file", "No such file: upload it "
+                                         "with POST /files first (a file is used once)."))
+    return items, kept, errors
+
+
 async def save_draft(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
-    """The client's answers so far; types are checked, completeness is not."""
+    """The client's answers so far; types are checked, completeness is not. The answer also
+    carries the calculated items' values."""
     row = await _open_for_client(identity, request_id)
-    kept, errors = check_answers(await _definition(row), answers, complete=False)
+    items, kept, errors = await _answers(identity, row, answers, complete=False)
     if errors:
         raise _invalid(errors)
-    await FormRequest.update({FormRequest.draft: json.dumps(kept)}).where(
-        FormRequest.id == row["id"], FormRequest.status == OPEN)
-    return {"id": str(row["id"]), "draft": kept}
+    async with write_transaction():
+        await FormRequest.update({FormRequest.draft: json.dumps(kept)}).where(
+            FormRequest.id == row["id"], FormRequest.status == OPEN)
+        await files.hold_for_form_in_transaction(
+            identity, list(attachments(items, kept).values()), row["id"])
+    return {"id": str(row["id"]), "draft": kept,
+            "calculated": calc.calculated_values(items, kept)}
+
+
+async def calculate(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
+    """What the calculated items would hold with these answers (nothing is saved): for a
+    live view while the client types. Answers that are not valid yet are left out."""
+    row = await _open_for_client(identity, request_id)
+    items, variables = await _definition(row)
+    kept, _ = await calc.complete_answers_off_loop(items, variables, answers, complete=False)
+    return {"id": str(row["id"]), "calculated": calc.calculated_values(items, kept)}
 
 
 async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
-    """Complete the form: every shown required question answered, every answer valid."""
+    """Complete the form: every shown required question answered, every answer valid; the
+    calculated items' values are the server's."""
     row = await _open_for_client(identity, request_id)
-    items = await _definition(row)
-    kept, errors = check_answers(items, answers, complete=True)
+    items, kept, errors = await _answers(identity, row, answers, complete=True)
     if errors:
         raise _invalid(errors)
     total = score(items, kept)
     submitted_at = clock.now()
-    for item in items:
+    for item in flat(items):
         if item["type"] == "consent" and item["id"] in kept:
             kept[item["id"]]["at"] = submitted_at.isoformat()
     form = await Form.select(Form.title).where(Form.id == row["form"]).first()
@@ -494,6 +580,8 @@ async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str,
             FormRequest.id)
         if not done:
             raise Conflict("This form request is no longer open.", code="request_closed")
+        await files.hold_for_form_in_transaction(
+            identity, list(attachments(items, kept).values()), row["id"])
         completed = await threads.append_in_transaction(
             thread_id, "form.completed", identity.user_id,
             data={"request_id": str(row["id"]), "form_id": str(row["form"]),

@@ -38,6 +38,9 @@ class FormVersion(Table, tablename="form_version"):
     form = ForeignKey(Form, null=False, index=True)
     version = Integer()
     definition = JSON()
+    # The form's own FHIRPath variables (SDC `variable` on the Questionnaire): [{name,
+    # expression}], or null (none; every version before migration m0050).
+    variables = JSON(null=True, default=None)
     created_by = ForeignKey(Profile, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 

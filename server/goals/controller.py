@@ -23,6 +23,7 @@ class GoalIn(msgspec.Struct):
     target: Amount | None = None
     period: Literal["day", "week"] | None = None
     direction: Literal["at_least", "at_most"] = "at_least"
+    unit: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | None = None
 
 
 class CheckInIn(msgspec.Struct):
@@ -53,7 +54,7 @@ class GoalsController(Controller):
         """The care team sets a goal: `goal.created`; met and missed periods follow."""
         return GoalAnswer(await service.create_goal(
             identity, client_id, title=data.title, metric=data.metric, target=data.target,
-            period=data.period, direction=data.direction))
+            period=data.period, direction=data.direction, unit=data.unit))
 
     @get("/clients/{client_id:str}/goals")
     async def list(self, client_id: str, identity: Identity, archived: bool = False

@@ -1,8 +1,11 @@
 """Goals: "walk 8,000 steps a day", "log 3 meals a day", "reach 70 kg".
 
 A goal has a title and, optionally, a metric (a key of the metrics catalogue: `steps`,
-`body_weight`, ...), a target and a period (`day` or `week`, in UTC). Progress comes from
-entries: the client's check-ins, and the values the metrics domain hands to `record_progress`.
+`body_weight`, ..., a practice's own type, or a count of journal entries: `journal_food`, ...),
+a target (in the metric's unit) and a period (`day` or `week`, in UTC). Progress comes from
+entries: the client's check-ins, and the values the metrics and journals domains hand to
+`record_progress`. A goal on weight or BMI follows eating-disorder mode
+(server/metrics/visibility.py): hidden from the client, its events staff-only.
 
 How a period's value is counted: for summed metrics (`steps`, `sleep_duration`) and for goals
 without a metric, the sum of the entries' values (an entry without a value counts 1); for every
@@ -30,13 +33,15 @@ from server.db import write_transaction
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.goals.tables import Goal, GoalEntry, GoalPeriod
 from server.identity import Identity
+from server.metrics import units, visibility
 from server.onboarding import access
 from server.onboarding.tables import Client
 from server.threads import service as threads
 
-CATALOGUE = ("body_weight", "body_height", "bmi", "blood_pressure", "heart_rate", "steps",
-             "sleep_duration", "mood")
-SUMMED = frozenset({"steps", "sleep_duration"})
+JOURNAL_KINDS = ("food", "mood", "activity", "note")
+JOURNAL_METRICS = frozenset(f"journal_{kind}" for kind in JOURNAL_KINDS)
+SUMMED = frozenset({"steps", "sleep_duration"}) | JOURNAL_METRICS
+GOAL_EVENTS = ("goal.created", "goal.met", "goal.missed")
 METRIC_KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 PERIODS = ("day", "week")
 DIRECTIONS = ("at_least", "at_most")
@@ -62,6 +67,7 @@ class GoalView(msgspec.Struct):
     client_id: str
     title: str
     metric: str | None
+    unit: str | None  # the metric's unit (target and progress are in it); None: a count
     target: float | None
     period: str | None
     direction: str
@@ -125,6 +131,46 @@ async def _period_value(goal: dict[str, Any], start: datetime, end: datetime | N
 # --- views -------------------------------------------------------------------------------------
 
 
+def journal_metric(kind: str) -> str:
+    """The goal metric that counts a client's journal entries of a kind ("log 3 meals a day":
+    `journal_food`, target 3, period day)."""
+    return f"journal_{kind}"
+
+
+async def _metric_type(organization_id: uuid.UUID, key: str) -> units.MetricType:
+    # The metrics domain owns its catalogue and the practice's own types; it calls this
+    # domain when a value is logged, so it is imported here at call time.
+    from server.metrics import service as metrics
+
+    try:
+        return await metrics.metric_type(organization_id, key)
+    except InvalidInput:
+        raise InvalidInput(
+            "metric is a key of the metrics catalogue (e.g. steps), a practice's own metric "
+            "type, or journal_food, journal_mood, journal_activity, journal_note.",
+            code="unknown_metric", extra={"field": "metric"}) from None
+
+
+async def _unit_of(goal: dict[str, Any]) -> str | None:
+    metric = goal["metric"]
+    if metric is None or metric in JOURNAL_METRICS:
+        return None
+    if metric in units.CATALOGUE:
+        return units.CATALOGUE[metric].unit
+    try:
+        return (await _metric_type(goal["organization"], metric)).unit
+    except InvalidInput:
+        return None
+
+
+async def _audience(goal: dict[str, Any]) -> str:
+    """A goal on weight or BMI is the team's alone while the client is in eating-disorder
+    mode: its events are staff-only (visibility.py)."""
+    if visibility.hideable(goal["metric"]) and await visibility.ed_mode(goal["client"]):
+        return threads.STAFF
+    return threads.ALL
+
+
 async def goal_view(goal: dict[str, Any], now: datetime | None = None) -> GoalView:
     current = now or clock.now()
     progress = None
@@ -137,7 +183,8 @@ async def goal_view(goal: dict[str, Any], now: datetime | None = None) -> GoalVi
         GoalPeriod.starts_at, ascending=False).limit(14)
     return GoalView(
         id=str(goal["id"]), client_id=str(goal["client"]), title=goal["title"],
-        metric=goal["metric"], target=goal["target"], period=goal["period"],
+        metric=goal["metric"], unit=await _unit_of(goal), target=goal["target"],
+        period=goal["period"],
         direction=goal["direction"], status=goal["status"], created_at=goal["created_at"],
         progress=progress,
         history=[OutcomeView(starts_at=o["starts_at"], outcome=o["outcome"], value=o["value"])
@@ -166,17 +213,43 @@ def _check(title: str, metric: str | None, target: float | None, period: str | N
         raise InvalidInput("A period needs a target.", extra={"field": "target"})
     if direction not in DIRECTIONS:
         raise InvalidInput("direction is at_least or at_most.", extra={"field": "direction"})
-    if direction == "at_most" and period is None:
-        raise InvalidInput("An at_most goal needs a period.", extra={"field": "period"})
+    if direction == "at_most" and target is None:
+        raise InvalidInput("An at_most goal needs a target.", extra={"field": "target"})
     return title
+
+
+async def _target(organization_id: uuid.UUID, metric: str | None, target: float | None,
+                  unit: str | None) -> float | None:
+    """The target in the metric's own unit (a weight goal may be set in pounds); the metric
+    must exist (the catalogue, the practice's own types, or a journal count)."""
+    if metric is None or metric in JOURNAL_METRICS:
+        if unit is not None:
+            raise InvalidInput("A unit goes with a goal on a measured metric.",
+                               code="unit_not_convertible", extra={"field": "unit"})
+        return target
+    kind = await _metric_type(organization_id, metric)
+    if unit is None or target is None or unit == kind.unit:
+        return target
+    if unit not in kind.units:
+        raise InvalidInput(f"{unit} does not convert to {kind.unit} ({kind.name}); use one of "
+                           f"{', '.join(kind.units)}.", code="unit_not_convertible",
+                           extra={"field": "unit"})
+    try:
+        return round(units.convert(target, unit, kind.unit), kind.decimals + 3)
+    except units.UnitError as exc:
+        raise InvalidInput(str(exc), code="unit_not_convertible",
+                           extra={"field": "unit"}) from None
 
 
 async def create_goal(identity: Identity, client_id: str, *, title: str,
                       metric: str | None = None, target: float | None = None,
-                      period: str | None = None, direction: str = "at_least") -> GoalView:
-    """The care team sets a client a goal: `goal.created` in the care thread."""
+                      period: str | None = None, direction: str = "at_least",
+                      unit: str | None = None) -> GoalView:
+    """The care team sets a client a goal: `goal.created` in the care thread (staff-only for
+    a weight or BMI goal while the client is in eating-disorder mode)."""
     who = await access.client_access(identity, client_id, team_only=True)
     title = _check(title, metric, target, period, direction)
+    target = await _target(identity.organization_id, metric, target, unit)
     now = clock.now()
     row: dict[str, Any] = {
         "id": uuid.uuid4(), "organization": who.organization_id, "client": who.client_id,
@@ -191,7 +264,8 @@ async def create_goal(identity: Identity, client_id: str, *, title: str,
         await threads.append_in_transaction(
             who.care_thread_id, "goal.created", identity.user_id,
             data={"goal_id": str(row["id"]), "title": title, "metric": metric,
-                  "target": target, "period": period, "direction": direction})
+                  "target": target, "period": period, "direction": direction},
+            audience=await _audience(row))
     return await goal_view(row, now)
 
 
@@ -206,6 +280,8 @@ async def _goal_for(identity: Identity, goal_id: str) -> tuple[dict[str, Any],
         who = await access.client_access(identity, row["client"])
     except NotFound:
         raise NotFound("No such goal.") from None
+    if visibility.hideable(row["metric"]) and await visibility.hidden_from_caller(who):
+        raise NotFound("No such goal.")  # a weight goal, for a client in eating-disorder mode
     return row, who
 
 
@@ -216,6 +292,9 @@ async def list_goals(identity: Identity, client_id: str, *, include_archived: bo
                                 Goal.organization == who.organization_id)
     if not include_archived:
         query = query.where(Goal.status == ACTIVE)
+    if await visibility.hidden_from_caller(who):
+        query = query.where(Goal.metric.is_null() | Goal.metric.not_in(
+            list(visibility.HIDEABLE)))
     now = clock.now()
     return [await goal_view(r, now) for r in await query.order_by(Goal.created_at)]
 
@@ -265,12 +344,13 @@ async def check_in(identity: Identity, goal_id: str, *, value: float | None = No
     return entry_view(entry)
 
 
-async def record_progress(client_id: uuid.UUID, metric: str, value: float,
+async def record_progress(client_id: uuid.UUID, metric: str, value: float | None,
                           at: datetime | None = None) -> list[uuid.UUID]:
-    """For the metrics domain: a value the client logged (`steps`, `body_weight`, ...) counts
+    """For the metrics and journals domains: a value the client logged (`steps`,
+    `body_weight`, ...), or a journal entry (`journal_food`, value None: one more), counts
     towards each of their active goals on that metric. Call it inside the write transaction
-    that stores the metric entry (or alone: it opens its own). Returns the goals it counted
-    for; those reaching their target write `goal.met` in the care thread, once per period."""
+    that stores the entry (or alone: it opens its own). Returns the goals it counted for;
+    those reaching their target write `goal.met` in the care thread, once per period."""
     goals = await Goal.select().where(Goal.client == client_id, Goal.metric == metric,
                                       Goal.status == ACTIVE)
     if not goals:
@@ -293,7 +373,10 @@ async def _add_entry(goal: dict[str, Any], care_thread: uuid.UUID, *, value: flo
              "note": note.strip() if note and note.strip() else None, "source": source,
              "at": at, "recorded_by": by, "created_at": clock.now()}
     await GoalEntry.insert(GoalEntry(**entry))
-    if goal["target"] is not None and goal["direction"] == "at_least":
+    # An at_least period is met the moment it gets there; so is a goal without a period
+    # either way ("reach 70 kg"), which has no period end to wait for.
+    if goal["target"] is not None and (goal["direction"] == "at_least"
+                                       or goal["period"] is None):
         start, end = period_bounds(goal, at)
         amount, count = await _period_value(goal, start, end)
         if reached(goal, amount, count):
@@ -312,8 +395,19 @@ async def _decide(goal: dict[str, Any], care_thread: uuid.UUID, start: datetime,
     await threads.append_in_transaction(
         care_thread, f"goal.{outcome}", None,
         data={"goal_id": str(goal["id"]), "title": goal["title"], "period": goal["period"],
-              "period_start": start.isoformat(), "value": value, "target": goal["target"]})
+              "period_start": start.isoformat(), "value": value, "target": goal["target"]},
+        audience=await _audience(goal))
     return True
+
+
+async def hidden_goal_event_ids(client_id: uuid.UUID, care_thread: uuid.UUID
+                                ) -> list[uuid.UUID]:
+    """For eating-disorder mode's switch (metrics): the `goal.*` events of this client's goals
+    on weight or BMI, which become staff-only (or visible again) with the mode."""
+    rows = await Goal.select(Goal.id).where(Goal.client == client_id,
+                                           Goal.metric.is_in(list(visibility.HIDEABLE)))
+    return await threads.event_ids_naming(care_thread, GOAL_EVENTS, "goal_id",
+                                          [str(r["id"]) for r in rows])
 
 
 # --- the period-end job ------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""Journals: a client writes entries (food, mood, activity, note); the care team comments,
-reacts and stars them. Each entry and comment is an event in the care thread.
+"""Journals: a client writes entries (food, mood, activity, note), with photos (files they
+uploaded); the care team comments, reacts and stars them. Each entry and comment is an event in
+the care thread; an entry's photos are held by its event, so they are read by exactly those who
+see the entry.
 
 Who: the client writes their own entries; the client and their care team read, comment and
 react; stars are a team member's private marks. Anyone else gets 404 (onboarding/access.py).
@@ -7,6 +9,7 @@ react; stars are a team member's private marks. Anyone else gets 404 (onboarding
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +20,10 @@ from server import clock
 from server.db import is_unique_violation, write_transaction
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.feed import service as feed
+from server.files import content as file_content
+from server.files import service as files
+from server.files.service import FileView
+from server.goals import service as goals
 from server.identity import Identity
 from server.journals.tables import JournalComment, JournalEntry, JournalReaction, JournalStar
 from server.onboarding.access import ClientAccess, client_access
@@ -27,6 +34,7 @@ MAX_TEXT = 10_000
 MAX_COMMENT = 4000
 FUTURE_TOLERANCE = timedelta(minutes=10)
 MAX_PAGE = 100
+MAX_PHOTOS = 10
 
 
 class Comment(msgspec.Struct):
@@ -54,6 +62,7 @@ class Entry(msgspec.Struct, omit_defaults=True):
     comments: list[Comment]
     reactions: list[Reaction]
     starred: bool | None = None  # for the team: whether the caller starred it
+    files: list[FileView] = msgspec.field(default_factory=list)  # the photos
 
 
 def _time(value: datetime | None, now: datetime) -> datetime:
@@ -83,27 +92,45 @@ async def write(identity: Identity, client_id: str, *, kind: str, text: str = ""
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"An entry has at most {MAX_TEXT} characters.",
                            extra={"field": "text"})
-    if file_ids:
-        # Photos arrive with the files capability; until then an entry is text.
-        raise InvalidInput("Photos cannot be attached yet.", code="files_unavailable",
-                           extra={"field": "file_ids"})
-    if not text:
-        raise InvalidInput("An entry needs some text.", extra={"field": "text"})
+    photo_ids = list(dict.fromkeys(file_ids or []))
+    if len(photo_ids) > MAX_PHOTOS:
+        raise InvalidInput(f"At most {MAX_PHOTOS} photos.", extra={"field": "file_ids"})
+    if not text and not photo_ids:
+        raise InvalidInput("An entry needs some text or a photo.", extra={"field": "text"})
     now = clock.now()
     entry = Entry(id=uuid.uuid4(), client_id=found.client_id, kind=kind, text=text,
-                  file_ids=[], occurred_at=_time(occurred_at, now), created_at=now,
+                  file_ids=photo_ids, occurred_at=_time(occurred_at, now), created_at=now,
                   comments=[], reactions=[])
     async with write_transaction():
+        # The photos are held by the entry's event: whoever may see the event may see them
+        # (files.readable), and no one else.
+        event_id = uuid.uuid4()
+        try:
+            rows = await files.claim_in_transaction(
+                identity, photo_ids, thread_id=found.care_thread_id, event_id=event_id)
+        except NotFound:
+            raise NotFound("No such photo: each is your own upload, used in one entry.",
+                           extra={"field": "file_ids"}) from None
+        if any(r["content_type"] not in file_content.IMAGE_TYPES for r in rows):
+            raise InvalidInput("A journal entry's files are photos (JPEG, PNG, GIF, WebP).",
+                               code="not_a_photo", extra={"field": "file_ids"})
+        entry.files = [files.file_view(r) for r in rows]
+        data: dict[str, Any] = {
+            "entry_id": str(entry.id), "client_id": str(found.client_id), "kind": kind,
+            "text": text, "occurred_at": entry.occurred_at.isoformat()}
+        if rows:
+            data["files"] = [files.attachment_data(r) for r in rows]
         event = await threads.append_in_transaction(
-            found.care_thread_id, "journal.entry", identity.user_id,
-            data={"entry_id": str(entry.id), "client_id": str(found.client_id), "kind": kind,
-                  "text": text, "occurred_at": entry.occurred_at.isoformat()})
+            found.care_thread_id, "journal.entry", identity.user_id, data=data,
+            event_id=event_id)
         await JournalEntry.insert(JournalEntry(
             id=entry.id, organization=found.organization_id, client=found.client_id, kind=kind,
-            text=text, file_ids="[]", occurred_at=entry.occurred_at, event_id=event.id,
-            created_at=now))
+            text=text, file_ids=json.dumps([str(i) for i in photo_ids]),
+            occurred_at=entry.occurred_at, event_id=event.id, created_at=now))
         await feed.record(event, client_id=found.client_id,
                           organization_id=found.organization_id, category="journal")
+        await goals.record_progress(found.client_id, goals.journal_metric(kind), None,
+                                    entry.occurred_at)
     return entry
 
 
@@ -147,12 +174,21 @@ async def _views(identity: Identity, rows: list[dict[str, Any]], as_team: bool) 
         if as_team:
             starred = {s["entry"] for s in await JournalStar.select(JournalStar.entry).where(
                 JournalStar.entry.is_in(ids), JournalStar.profile == identity.user_id)}
+    photos = {r["id"]: _file_ids(r["file_ids"]) for r in rows}
+    views = await files.views_of([i for ids in photos.values() for i in ids])
     return [Entry(
-        id=r["id"], client_id=r["client"], kind=r["kind"], text=r["text"], file_ids=[],
+        id=r["id"], client_id=r["client"], kind=r["kind"], text=r["text"],
+        file_ids=[i for i in photos[r["id"]] if i in views],
+        files=[views[i] for i in photos[r["id"]] if i in views],
         occurred_at=r["occurred_at"], created_at=r["created_at"],
         comments=comments.get(r["id"], []),
         reactions=list(reactions.get(r["id"], {}).values()),
         starred=(r["id"] in starred) if as_team else None) for r in rows]
+
+
+def _file_ids(value: Any) -> list[uuid.UUID]:
+    raw = json.loads(value) if isinstance(value, str) else value
+    return [uuid.UUID(str(i)) for i in raw or []]
 
 
 async def get(identity: Identity, entry_id: str) -> Entry:

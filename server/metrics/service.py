@@ -21,8 +21,9 @@ from server import clock
 from server.db import is_unique_violation, write_transaction
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.feed import service as feed
+from server.goals import service as goals
 from server.identity import PROVIDER_ROLES, Identity
-from server.metrics import units
+from server.metrics import units, visibility
 from server.metrics.tables import MetricEntry, MetricSettings
 from server.metrics.tables import MetricType as CustomType
 from server.metrics.units import CATALOGUE, Coding, MetricType, RangeError, Reading, UnitError
@@ -91,6 +92,12 @@ async def _type(organization_id: uuid.UUID, key: str, hidden: bool) -> MetricTyp
     return metric
 
 
+async def metric_type(organization_id: uuid.UUID, key: str) -> MetricType:
+    """A type of the catalogue or of this practice (for goals on a metric); else
+    InvalidInput `unknown_metric_type`."""
+    return await _type(organization_id, key, hidden=False)
+
+
 async def list_types(identity: Identity, client_id: str | None = None) -> list[MetricType]:
     """The practice's types (the team), or those a client may see (with `client_id`)."""
     if client_id is None:
@@ -139,15 +146,8 @@ async def create_type(identity: Identity, *, key: str, name: str, unit: str, min
 # --- settings --------------------------------------------------------------------------------
 
 
-async def _ed_mode(client_id: uuid.UUID) -> bool:
-    row = await MetricSettings.select(MetricSettings.eating_disorder_mode).where(
-        MetricSettings.client == client_id).first()
-    return bool(row and row["eating_disorder_mode"])
-
-
-async def _hidden(found: ClientAccess) -> bool:
-    """Whether weight and BMI are hidden from this caller: the client in ED mode."""
-    return not found.as_team and await _ed_mode(found.client_id)
+_ed_mode = visibility.ed_mode
+_hidden = visibility.hidden_from_caller
 
 
 async def get_settings(identity: Identity, client_id: str) -> Settings:
@@ -183,8 +183,11 @@ async def set_settings(identity: Identity, client_id: str, *, eating_disorder_mo
             rows = await MetricEntry.select(MetricEntry.event_id).where(
                 MetricEntry.client == found.client_id, MetricEntry.type_key.is_in(hideable),
                 MetricEntry.event_id.is_not_null())
+            # The events of goals on weight or BMI follow the mode as well.
+            goal_events = await goals.hidden_goal_event_ids(found.client_id,
+                                                            found.care_thread_id)
             await threads.set_audience_in_transaction(
-                found.care_thread_id, [r["event_id"] for r in rows],
+                found.care_thread_id, [r["event_id"] for r in rows] + goal_events,
                 threads.STAFF if eating_disorder_mode else threads.ALL)
             await threads.append_in_transaction(
                 found.care_thread_id, "metric.settings_changed", identity.user_id,
@@ -252,7 +255,9 @@ async def log(identity: Identity, client_id: str, *, type: str, value: Any, unit
 
 async def _store(identity: Identity, found: ClientAccess, news: list[NewEntry]
                  ) -> list[Entry]:
-    """Store entries with their events and feed rows, in one transaction."""
+    """Store entries with their events and feed rows, in one transaction; each counts towards
+    the client's goals on its metric, and a weight or a height computes the BMI when the other
+    is known. Returns the entries asked for (not the computed ones)."""
     entries: list[Entry] = []
     async with write_transaction():
         await threads.lock_thread(found.care_thread_id)
@@ -262,30 +267,75 @@ async def _store(identity: Identity, found: ClientAccess, news: list[NewEntry]
             raise InvalidInput("No such metric type.", code="unknown_metric_type",
                                extra={"field": "type"})
         for new in news:
-            now = clock.now()
-            entry = Entry(
-                id=uuid.uuid4(), client_id=found.client_id, type=new.metric.key,
-                value=new.reading.value, unit=new.metric.unit, entered_value=new.entered_value,
-                entered_unit=new.entered_unit, measured_at=new.measured_at, source=new.source,
-                logged_by=identity.user_id, created_at=now,
-                components=new.reading.components, note=new.note)
-            data = msgspec.to_builtins(entry)
-            data = {"entry_id": data.pop("id"), **data, "name": new.metric.name}
-            event = await threads.append_in_transaction(
-                found.care_thread_id, LOGGED, identity.user_id, data=data,
-                audience=threads.STAFF if (ed_mode and new.metric.hideable) else threads.ALL)
-            await MetricEntry.insert(MetricEntry(
-                id=entry.id, organization=found.organization_id, client=found.client_id,
-                type_key=entry.type, value=entry.value,
-                components=json.dumps(entry.components) if entry.components else None,
-                unit=entry.unit, entered_value=json.dumps(new.entered_value),
-                entered_unit=new.entered_unit, measured_at=entry.measured_at, note=entry.note,
-                source=new.source, external_id=new.external_id, logged_by=identity.user_id,
-                event_id=event.id, created_at=now))
-            await feed.record(event, client_id=found.client_id,
-                              organization_id=found.organization_id, category="metric")
+            entry = await _insert(found, new, identity.user_id, ed_mode)
             entries.append(entry)
+            if entry.type in BMI_INPUTS:
+                await _compute_bmi(found, entry, ed_mode)
     return entries
+
+
+BMI_INPUTS = ("body_weight", "body_height")
+COMPUTED = "computed"
+
+
+async def _insert(found: ClientAccess, new: NewEntry, actor: uuid.UUID | None, ed_mode: bool,
+                  *, derived_from: list[uuid.UUID] | None = None) -> Entry:
+    """One entry: its row, its `metric.logged` event (staff-only for weight and BMI in
+    eating-disorder mode), its feed row (not for a computed one: nobody logged it) and its
+    progress towards goals."""
+    now = clock.now()
+    entry = Entry(
+        id=uuid.uuid4(), client_id=found.client_id, type=new.metric.key,
+        value=new.reading.value, unit=new.metric.unit, entered_value=new.entered_value,
+        entered_unit=new.entered_unit, measured_at=new.measured_at, source=new.source,
+        logged_by=actor, created_at=now, components=new.reading.components, note=new.note)
+    data = msgspec.to_builtins(entry)
+    data = {"entry_id": data.pop("id"), **data, "name": new.metric.name}
+    if derived_from:
+        data["derived_from"] = [str(i) for i in derived_from]
+    event = await threads.append_in_transaction(
+        found.care_thread_id, LOGGED, actor, data=data,
+        audience=threads.STAFF if (ed_mode and new.metric.hideable) else threads.ALL)
+    await MetricEntry.insert(MetricEntry(
+        id=entry.id, organization=found.organization_id, client=found.client_id,
+        type_key=entry.type, value=entry.value,
+        components=json.dumps(entry.components) if entry.components else None,
+        unit=entry.unit, entered_value=json.dumps(new.entered_value),
+        entered_unit=new.entered_unit, measured_at=entry.measured_at, note=entry.note,
+        source=new.source, external_id=new.external_id, logged_by=actor,
+        event_id=event.id, created_at=now))
+    if new.source != COMPUTED:
+        await feed.record(event, client_id=found.client_id,
+                          organization_id=found.organization_id, category="metric")
+    await goals.record_progress(found.client_id, entry.type, entry.value, entry.measured_at)
+    return entry
+
+
+async def _compute_bmi(found: ClientAccess, logged: Entry, ed_mode: bool) -> None:
+    """A weight (or a height) just logged, and the client's latest height (or weight): the BMI
+    at that moment, a `computed` entry. Nothing when the other is unknown or the result is
+    not plausible (a typo in a height should not invent an alarming BMI)."""
+    other = "body_height" if logged.type == "body_weight" else "body_weight"
+    row = await MetricEntry.select(MetricEntry.id, MetricEntry.value,
+                                   MetricEntry.measured_at).where(
+        MetricEntry.client == found.client_id, MetricEntry.type_key == other,
+    ).order_by(MetricEntry.measured_at, ascending=False).order_by(
+        MetricEntry.created_at, ascending=False).first()
+    if row is None:
+        return
+    weight, height = ((logged.value, row["value"]) if logged.type == "body_weight"
+                      else (row["value"], logged.value))
+    metric = CATALOGUE["bmi"]
+    try:
+        value = units.bmi(weight, "kg", height, "cm")
+        reading = units.normalize(metric, value, metric.unit)
+    except (UnitError, RangeError):
+        return
+    new = NewEntry(metric=metric, reading=reading, entered_value=reading.value,
+                   entered_unit=metric.unit, measured_at=max(logged.measured_at,
+                                                             row["measured_at"]),
+                   source=COMPUTED)
+    await _insert(found, new, None, ed_mode, derived_from=[logged.id, row["id"]])
 
 
 def _entry(row: dict[str, Any]) -> Entry:

@@ -276,3 +276,17 @@ def express(metric: MetricType, reading: Reading, unit: str) -> Reading:
             k: round(convert(v, metric.unit, unit), digits)
             for k, v in reading.components.items()},
     )
+
+
+def bmi(weight: float, weight_unit: str, height: float, height_unit: str) -> float:
+    """Body mass index from a weight and a height in any units pint converts: kg/m²."""
+    registry = _registry()
+    mass = registry.Quantity(float(weight), _pint_unit(weight_unit))
+    length = registry.Quantity(float(height), _pint_unit(height_unit))
+    if length.magnitude <= 0:
+        raise RangeError("A height must be above zero.", "value", "out_of_range")
+    try:
+        index = (mass / length**2).to(_pint_unit("kg/m2"))
+    except Exception as exc:  # pint's DimensionalityError: a weight that is no mass
+        raise UnitError(f"{weight_unit} and {height_unit} give no BMI.") from exc
+    return round(float(index.magnitude), 2)

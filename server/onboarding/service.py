@@ -16,6 +16,7 @@ from typing import Any
 import phonenumbers
 
 from server.accounts import service as accounts
+from server.accounts.avatar import avatar_url
 from server.accounts.tables import Account, Organization, Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -474,6 +475,7 @@ async def _client_views(identity: Identity, rows: list[dict[str, Any]]) -> list[
             "id": str(row["id"]),
             "name": profile["name"],
             "email": emails.get(profile["account"]),
+            "avatar_url": avatar_url(row["id"], profile.get("avatar")),
             "phone": row["phone"],
             "date_of_birth": row["date_of_birth"].isoformat() if row["date_of_birth"] else None,
             "timezone": row["timezone"],

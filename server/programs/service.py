@@ -12,6 +12,7 @@ each client's progress (done, open, late, upcoming).
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,9 @@ import msgspec
 from server import background, clock, richtext
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.feed import service as feed
+from server.files import service as files
+from server.files.service import FileView
 from server.forms import service as forms
 from server.identity import Identity
 from server.onboarding import access
@@ -33,10 +37,14 @@ from server.threads import service as threads
 MAX_DAY = 365
 MAX_MODULES = 200
 MAX_ENROLL = 1000
+MAX_FILES = 20
+FILE_HOLDER = "program_module"
 LATE_AFTER = timedelta(days=1)  # a delivered module not done a day later is late
 ACTIVE, PAUSED, ENDED = "active", "paused", "ended"
 PENDING, DELIVERED, CANCELLED = "pending", "delivered", "cancelled"
 JOB = "program-modules"
+# The kind docs/api.md has named since programs landed (the feed and the web client follow it).
+MODULE_DONE = "program.module_done"
 DAY = timedelta(days=1)
 
 
@@ -58,6 +66,7 @@ class ModuleView(msgspec.Struct):
     form_id: str | None
     task_title: str | None
     file_ids: list[str]
+    files: list[FileView] = msgspec.field(default_factory=list)
 
 
 class ProgramView(msgspec.Struct):
@@ -82,6 +91,7 @@ class DeliveryView(msgspec.Struct):
     html: str | None = None
     form_request_id: str | None = None
     task_id: str | None = None
+    files: list[FileView] = msgspec.field(default_factory=list)  # once it has arrived
 
 
 class Progress(msgspec.Struct):
@@ -130,7 +140,8 @@ def _team(identity: Identity) -> None:
 
 async def _check_modules(identity: Identity, modules: list[ModuleIn]) -> list[dict[str, Any]]:
     """Every module checked before anything is written: days in range, forms of this practice
-    (another practice's is not found), files (none can be named yet: not found)."""
+    (another practice's is not found). Files are claimed as the modules are inserted
+    (`_insert_module`), in the same transaction."""
     if len(modules) > MAX_MODULES:
         raise InvalidInput(f"At most {MAX_MODULES} modules.", extra={"field": "modules"})
     rows = []
@@ -141,22 +152,43 @@ async def _check_modules(identity: Identity, modules: list[ModuleIn]) -> list[di
         if module.form_id is not None and await forms.form_title(
                 identity.organization_id, module.form_id) is None:
             raise NotFound("No such form.")
-        if module.file_ids:
-            raise NotFound("No such file.")  # files are not part of this build yet
+        if len(set(module.file_ids)) > MAX_FILES:
+            raise InvalidInput(f"At most {MAX_FILES} files in a module.",
+                               extra={"field": f"modules[{i}].file_ids"})
         rows.append({
             "id": uuid.uuid4(), "day": module.day, "title": _title(module.title),
             "body": module.body, "body_html": await richtext.render_async(module.body),
             "form": module.form_id,
             "task_title": _title(module.task_title, "task_title") if module.task_title
             else None,
+            "file_ids": list(dict.fromkeys(module.file_ids)),
         })
     return rows
 
 
-def module_view(row: dict[str, Any]) -> ModuleView:
+async def _insert_module(identity: Identity, row: dict[str, Any], program_id: uuid.UUID,
+                         now: datetime) -> None:
+    """Inside the caller's write transaction: the module, holding its files (the caller's
+    uploads; anything else is not found and the transaction creates nothing)."""
+    await files.hold_in_transaction(identity, row["file_ids"], kind=FILE_HOLDER,
+                                    holder_id=row["id"])
+    await ProgramModule.insert(ProgramModule(
+        **{**row, "file_ids": json.dumps([str(i) for i in row["file_ids"]])},
+        program=program_id, created_at=now))
+
+
+def _ids(value: Any) -> list[uuid.UUID]:
+    raw = json.loads(value) if isinstance(value, str) else value
+    return [uuid.UUID(str(i)) for i in raw or []]
+
+
+def module_view(row: dict[str, Any], views: dict[uuid.UUID, FileView] | None = None
+                ) -> ModuleView:
+    ids = _ids(row["file_ids"])
     return ModuleView(id=str(row["id"]), day=row["day"], title=row["title"], body=row["body"],
                       html=row["body_html"], form_id=str(row["form"]) if row["form"] else None,
-                      task_title=row["task_title"], file_ids=[])
+                      task_title=row["task_title"], file_ids=[str(i) for i in ids],
+                      files=[views[i] for i in ids if views and i in views])
 
 
 async def _program_view(program: dict[str, Any]) -> ProgramView:
@@ -164,10 +196,32 @@ async def _program_view(program: dict[str, Any]) -> ProgramView:
         ProgramModule.day).order_by(ProgramModule.created_at)
     enrolled = await Enrollment.count().where(Enrollment.program == program["id"],
                                               Enrollment.status != ENDED)
+    views = await files.views_of([i for m in modules for i in _ids(m["file_ids"])])
     return ProgramView(id=str(program["id"]), title=program["title"],
                        description=program["description"], archived=program["archived"],
-                       modules=[module_view(m) for m in modules],
+                       modules=[module_view(m, views) for m in modules],
                        created_at=program["created_at"], enrolled=enrolled)
+
+
+async def _may_read_file(identity: Identity, module_id: uuid.UUID, file_id: uuid.UUID
+                         ) -> bool:
+    """Who reads a module's file: the practice's team (the library is theirs), and a client
+    once the module has arrived for them."""
+    module = await ProgramModule.select(ProgramModule.file_ids,
+                                        ProgramModule.program.organization.as_alias("org")
+                                        ).where(ProgramModule.id == module_id).first()
+    if module is None or module["org"] != identity.organization_id:
+        return False
+    if file_id not in _ids(module["file_ids"]):
+        return False
+    if identity.is_staff:
+        return True
+    return bool(await ModuleDelivery.exists().where(
+        ModuleDelivery.module == module_id, ModuleDelivery.status == DELIVERED,
+        ModuleDelivery.enrollment.client == identity.user_id))
+
+
+files.register_holder(FILE_HOLDER, _may_read_file)
 
 
 async def create_program(identity: Identity, *, title: str, description: str,
@@ -181,8 +235,7 @@ async def create_program(identity: Identity, *, title: str, description: str,
     async with write_transaction():
         await Program.insert(Program(**program))
         for row in rows:
-            await ProgramModule.insert(ProgramModule(**row, program=program["id"],
-                                                     created_at=now))
+            await _insert_module(identity, row, program["id"], now)
     return await _program_view(program)
 
 
@@ -213,7 +266,7 @@ async def add_module(identity: Identity, program_id: str, module: ModuleIn) -> P
     [row] = await _check_modules(identity, [module])
     now = clock.now()
     async with write_transaction() as tx:
-        await ProgramModule.insert(ProgramModule(**row, program=program["id"], created_at=now))
+        await _insert_module(identity, row, program["id"], now)
         enrollments = await Enrollment.select().where(
             Enrollment.program == program["id"], Enrollment.status.is_in([ACTIVE, PAUSED]))
         for enrollment in enrollments:
@@ -320,7 +373,10 @@ async def _enrollment_view(enrollment: dict[str, Any], *, for_client: bool = Fal
         ModuleDelivery.module.title.as_alias("title"),
         ModuleDelivery.module.body.as_alias("body"),
         ModuleDelivery.module.body_html.as_alias("html"),
+        ModuleDelivery.module.file_ids.as_alias("file_ids"),
     ).where(ModuleDelivery.enrollment == enrollment["id"]).order_by(ModuleDelivery.due_at)
+    views = await files.views_of([i for r in rows if r["status"] == DELIVERED
+                                  for i in _ids(r["file_ids"])])
     modules = []
     for r in rows:
         status = _delivery_status(r, now)
@@ -332,7 +388,9 @@ async def _enrollment_view(enrollment: dict[str, Any], *, for_client: bool = Fal
             due_at=r["due_at"], delivered_at=r["delivered_at"], done_at=r["done_at"],
             body=r["body"] if delivered else None, html=r["html"] if delivered else None,
             form_request_id=str(r["form_request"]) if r["form_request"] else None,
-            task_id=str(r["task"]) if r["task"] else None))
+            task_id=str(r["task"]) if r["task"] else None,
+            files=[views[i] for i in _ids(r["file_ids"]) if i in views] if delivered
+            else []))
     counts = {k: sum(1 for r in rows if _delivery_status(r, now) == k)
               for k in ("done", "open", "late", "upcoming")}
     total = sum(counts.values())
@@ -446,7 +504,8 @@ async def mark_done(identity: Identity, enrollment_id: str, module_id: str) -> E
         raise Forbidden("Only the client marks a module done.")
     mid = threads.parse_id(module_id, "module")
     delivery = await ModuleDelivery.select(
-        *ModuleDelivery.all_columns(), ModuleDelivery.module.title.as_alias("title")).where(
+        *ModuleDelivery.all_columns(), ModuleDelivery.module.title.as_alias("title"),
+        ModuleDelivery.module.day.as_alias("day")).where(
         ModuleDelivery.enrollment == row["id"], ModuleDelivery.module == mid).first()
     if delivery is None or delivery["status"] != DELIVERED:
         raise NotFound("No such module (it may not have arrived yet).")
@@ -456,10 +515,13 @@ async def mark_done(identity: Identity, enrollment_id: str, module_id: str) -> E
             ModuleDelivery.id)
         if not done:
             raise Conflict("This module is already done.", code="module_done")
-        await threads.append_in_transaction(
-            who.care_thread_id, "program.module_done", identity.user_id,
+        event = await threads.append_in_transaction(
+            who.care_thread_id, MODULE_DONE, identity.user_id,
             data={"program_id": str(row["program"]), "enrollment_id": str(row["id"]),
-                  "module_id": str(mid), "title": delivery["title"]})
+                  "module_id": str(mid), "title": delivery["title"],
+                  "program_title": row["program_title"], "day": delivery["day"]})
+        await feed.record(event, client_id=who.client_id,
+                          organization_id=who.organization_id, category="program")
     return await get_enrollment(identity, enrollment_id)
 
 
@@ -509,6 +571,8 @@ async def deliver(settings: Settings, row: dict[str, Any]) -> bool:
                 settings, who, title=module["task_title"], due_at=now + DAY,
                 extra={"program_id": str(e["program"]), "module_id": str(module["id"])})
             task_id = task["id"]
+        file_ids = _ids(module["file_ids"])
+        views = await files.views_of(file_ids)
         event = await threads.append_in_transaction(
             client["care_thread"], "program.module", None,
             data={"program_id": str(e["program"]), "program_title": program["title"],
@@ -516,7 +580,8 @@ async def deliver(settings: Settings, row: dict[str, Any]) -> bool:
                   "day": module["day"], "title": module["title"], "body": module["body"],
                   "html": module["body_html"],
                   "form_request_id": str(request_id) if request_id else None,
-                  "task_id": str(task_id) if task_id else None})
+                  "task_id": str(task_id) if task_id else None,
+                  "files": [msgspec.to_builtins(views[i]) for i in file_ids if i in views]})
         await ModuleDelivery.update({
             ModuleDelivery.event_id: event.id, ModuleDelivery.form_request: request_id,
             ModuleDelivery.task: task_id,

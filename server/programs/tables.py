@@ -1,6 +1,7 @@
 """Programs: modules on day N after enrolment, enrolments, and each module's delivery (a job)."""
 
 from piccolo.columns import (
+    JSON,
     UUID,
     Boolean,
     ForeignKey,
@@ -36,6 +37,7 @@ class ProgramModule(Table, tablename="program_module"):
     body_html = Text(default="")  # sanitised
     form = ForeignKey(Form, null=True, default=None)
     task_title = Varchar(length=200, null=True, default=None)
+    file_ids = JSON(default="[]")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

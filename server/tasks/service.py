@@ -19,6 +19,7 @@ from server import clock
 from server.accounts.tables import Account, Profile
 from server.db import write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.feed import service as feed
 from server.identity import Identity
 from server.mail import service as mail
 from server.onboarding import access
@@ -264,11 +265,13 @@ async def complete_task(settings: Settings, identity: Identity, task_id: str,
                 "cancelled_at": None,
             }
             await Task.insert(Task(**following))
-        await threads.append_in_transaction(
+        event = await threads.append_in_transaction(
             who.care_thread_id, "task.completed", identity.user_id,
             data={"task_id": str(row["id"]), "title": row["title"], "note": note,
                   "next_task_id": str(following["id"]) if following else None,
                   "next_due_at": following["due_at"].isoformat() if following else None})
+        await feed.record(event, client_id=who.client_id,
+                          organization_id=who.organization_id, category="task")
     return task_view({**row, "status": DONE, "note": note, "completed_at": now,
                       "remind_at": None}, now)
 

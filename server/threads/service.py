@@ -16,6 +16,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from server import bus as bus_module
 from server import uow
+from server.accounts.avatar import avatar_url
 from server.accounts.tables import Profile
 from server.db import engine, is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -72,11 +73,13 @@ class ThreadMember(msgspec.Struct):
     name: str
     role: str
     last_read_seq: int
+    avatar_url: str | None = None  # their photo (GET /users/{id}/avatar); None: initials
 
 
 class Person(msgspec.Struct):
     name: str
     role: str
+    avatar_url: str | None = None
 
 
 class ThreadView(msgspec.Struct, omit_defaults=True):
@@ -152,6 +155,13 @@ async def visible_windows(
     for row in rows:
         windows.setdefault(row["thread"], []).append((row["joined_seq"], row["left_seq"]))
     return windows
+
+
+async def share_a_thread(a: uuid.UUID, b: uuid.UUID) -> bool:
+    """Whether two people are, or were, members of one thread (they have seen each other's
+    names there)."""
+    theirs = Member.select(Member.thread).where(Member.profile == b)
+    return bool(await Member.exists().where(Member.profile == a, Member.thread.is_in(theirs)))
 
 
 def is_open(windows: Sequence[tuple[int, int | None]]) -> bool:
@@ -359,6 +369,18 @@ async def set_audience_in_transaction(
     return changed
 
 
+async def event_ids_naming(thread_id: uuid.UUID, kinds: Sequence[str], key: str,
+                           values: Iterable[str]) -> list[uuid.UUID]:
+    """The events of these kinds in a thread whose `data[key]` is one of `values` (for a
+    domain that changes who sees its own events: goals on a hidden metric)."""
+    wanted = {str(v) for v in values}
+    if not wanted or not kinds:
+        return []
+    rows = await Event.select(Event.id, Event.data).where(
+        Event.thread == thread_id, Event.kind.is_in(list(kinds)))
+    return [r["id"] for r in rows if str(_data_of(r).get(key)) in wanted]
+
+
 async def append_system_event(
     thread_id: uuid.UUID, kind: str, *, data: dict[str, Any] | None = None,
     body: str | None = None, actor_id: uuid.UUID | None = None, audience: str = ALL,
@@ -432,8 +454,12 @@ async def get_thread(identity: Identity, thread_id: str) -> ThreadView:
     await _read_windows(identity, tid)
     view = (await _thread_views(identity, [tid]))[0]
     rows = await Member.select(Member.profile, Member.profile.name.as_alias("name"),
-                               Member.profile.role.as_alias("role")).where(Member.thread == tid)
-    view.people = {str(r["profile"]): Person(name=r["name"], role=r["role"]) for r in rows}
+                               Member.profile.role.as_alias("role"),
+                               Member.profile.avatar.as_alias("avatar")).where(
+        Member.thread == tid)
+    view.people = {str(r["profile"]): Person(name=r["name"], role=r["role"],
+                                             avatar_url=avatar_url(r["profile"], r["avatar"]))
+                   for r in rows}
     return view
 
 
@@ -445,6 +471,7 @@ async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list
     members = await Member.select(
         Member.thread, Member.profile, Member.role, Member.last_read_seq, Member.joined_seq,
         Member.profile.name.as_alias("name"), Member.profile.role.as_alias("user_role"),
+        Member.profile.avatar.as_alias("avatar"),
     ).where(Member.thread.is_in(thread_ids), Member.left_seq.is_null()).order_by(
         Member.profile.name)
     by_thread: dict[uuid.UUID, list[dict[str, Any]]] = {}
@@ -467,7 +494,8 @@ async def _thread_views(identity: Identity, thread_ids: list[uuid.UUID]) -> list
             unread=unread.get(t["id"], 0),
             members=[
                 ThreadMember(id=m["profile"], name=m["name"], role=m["user_role"],
-                             last_read_seq=m["last_read_seq"])
+                             last_read_seq=m["last_read_seq"],
+                             avatar_url=avatar_url(m["profile"], m["avatar"]))
                 for m in by_thread.get(t["id"], [])
             ],
             last_message=latest.get(t["id"]),

@@ -53,14 +53,24 @@ function log(threadId) {
 }
 export { log as logOf };
 
+/** A person's photo, as the latest answer naming them has it (null: back to initials). */
+export function rememberAvatar(id, url) {
+  if (url) state.avatars.set(id, url);
+  else state.avatars.delete(id);
+}
+
 export function remember(users) {
-  for (const u of users || []) if (u && u.id && u.name) state.names.set(u.id, u.name);
+  for (const u of users || []) {
+    if (u && u.id && u.name) state.names.set(u.id, u.name);
+    if (u && u.id && 'avatar_url' in u) rememberAvatar(u.id, u.avatar_url);
+  }
 }
 
 /** `people` of GET /threads/{id}: everyone who was ever a member, to name past authors. */
 export function rememberPeople(people) {
   for (const [id, p] of Object.entries(people || {})) {
     if (p && p.name && !state.names.has(id)) state.names.set(id, p.name);
+    if (p && 'avatar_url' in p && !state.avatars.has(id)) rememberAvatar(id, p.avatar_url);
   }
 }
 
@@ -488,7 +498,8 @@ export function describe(ev) {
         ? `${actor} turned on eating-disorder mode (weight and BMI hidden from the client)`
         : `${actor} turned off eating-disorder mode`;
     case 'journal.entry':
-      return `${actor} wrote in their journal (${data.kind}): ${data.text}`;
+      return `${actor} wrote in their journal (${data.kind})`
+        + (data.text ? `: ${data.text}` : data.files && data.files.length ? ': a photo' : '');
     case 'journal.comment':
       return `${actor} commented on a journal entry: ${data.text}`;
     case 'form.requested':

@@ -17,6 +17,7 @@ import { JoinView } from './views/join.js';
 import { LibraryView } from './views/library.js';
 import { NewThreadView } from './views/new-thread.js';
 import { ForgotPassword, ResetPassword } from './views/password.js';
+import { ProfileView } from './views/profile.js';
 import { NotificationsView } from './views/reach.js';
 import { SettingsView } from './views/settings.js';
 import { Shell } from './views/shell.js';
@@ -56,10 +57,11 @@ const SCREENS = {
   library: [() => html`<${LibraryView} />`, isStaff],
   today: [() => html`<${TodayView} />`, () => !isStaff()],
   // A care plan to read and print: the team's latest version, the client's shared one.
-  'care-plan': [({ params }) => html`<${CarePlanView} key=${params.planId}
-    planId=${params.planId} />`, () => true],
+  'care-plan': [({ params }) => html`<${CarePlanView} key=${params.planId + (params.version || '')}
+    planId=${params.planId} version=${params.version} />`, () => true],
   settings: [() => html`<${SettingsView} />`, isStaff],
   notifications: [() => html`<${NotificationsView} />`, () => true],
+  profile: [() => html`<${ProfileView} />`, () => true],
 };
 
 function Redirect({ to }) {

@@ -29,6 +29,7 @@ const ROUTES = [
   ['documents', 'documents'],
   ['settings', 'settings'],
   ['notifications', 'notifications'],
+  ['profile', 'profile'],
   ['login', 'login'],
   ['signup', 'signup'],
   ['forgot', 'forgot'],

@@ -10,6 +10,7 @@ export const state = {
   team: new Map(), // user id -> user, for team members (staff only)
   teamLoaded: false,
   names: new Map(), // user id -> name, for everyone seen in a thread or the team
+  avatars: new Map(), // user id -> the address of their photo (absent: initials)
   threads: new Map(), // thread id -> thread summary (GET /threads), kept live
   threadsLoaded: false,
   logs: new Map(), // thread id -> event log (see chat.js)

@@ -49,7 +49,7 @@ def test_a_provider_sets_hours_and_books_from_the_client_profile_and_the_client_
 
     types = section(owner, "Appointment types")
     types.get_by_label("Name").fill("Follow-up")
-    types.get_by_label("Minutes").fill("45")
+    types.get_by_label("Minutes", exact=True).fill("45")
     types.get_by_label("Notice (hours)").fill("2")
     types.get_by_label("Cancel until (hours before)").fill("0")
     types.get_by_role("button", name="Add type").click()
@@ -150,6 +150,7 @@ def test_a_client_books_on_a_phone_and_reschedules(
     other = phone.get_by_role("group", name="Free times", exact=True).get_by_role("button").nth(4)
     new_start = other.get_attribute("data-start")
     other.click()
+    phone.get_by_label("Reason (optional)").fill("Clashes with work")
     phone.get_by_role("button", name="Move to this time").click()
     expect(phone.get_by_role("heading", name="Appointment moved")).to_be_visible()
     with api(desktop_client, pages.base_url) as http:
@@ -158,8 +159,9 @@ def test_a_client_books_on_a_phone_and_reschedules(
     # The move is a line in the care chat.
     phone.goto("/#/")
     open_thread(phone, "Your care team")
-    expect(phone.locator("li[data-kind='appointment.rescheduled']")).to_contain_text(
-        "moved the appointment")
+    moved = phone.locator("li[data-kind='appointment.rescheduled']")
+    expect(moved).to_contain_text("moved the appointment")
+    expect(moved).to_contain_text("Clashes with work")
     shot(phone, "appointment-chat-phone")
 
 
@@ -217,3 +219,87 @@ def test_someone_new_books_a_discovery_call_on_the_public_page(
     stale = pages.new()
     stale.goto(url)
     expect(stale.get_by_role("heading", name="Booking link not valid")).to_be_visible()
+
+
+def test_hours_keep_a_lunch_break_and_exceptions_and_a_type_asks_for_a_form(
+    pages: Any, mailbox: Mailbox, shot: Any
+) -> None:
+    owner, client = practice_with_client(pages, mailbox, client="Ada Stone")
+    with api(owner, pages.base_url) as http:
+        me = http.get("/me").json()["user"]
+        form = http.post("/forms", json={"title": "Pre-visit check-in", "items": [
+            {"id": "goal", "type": "short_text", "text": "What brings you?", "required": True}]})
+        assert form.status_code == 201, form.text
+    nav(owner, "Calendar")
+    hours = section(owner, "Working hours")
+    hours.get_by_label("Time zone").fill("Europe/Berlin")
+    hours.get_by_role("checkbox", name="Monday").check()
+    hours.get_by_label("Monday from", exact=True).fill("09:00")
+    hours.get_by_label("Monday until", exact=True).fill("12:00")
+    hours.get_by_role("button", name="Add hours on Monday").click()
+    hours.get_by_label("Monday from (2)").fill("13:00")
+    hours.get_by_label("Monday until (2)").fill("17:30")
+    for day in ("Tuesday", "Wednesday", "Thursday", "Friday"):
+        hours.get_by_role("checkbox", name=day).check()
+    hours.get_by_label("Date").fill("2030-06-03")
+    hours.get_by_label("What").select_option(label="Extra hours")
+    hours.get_by_label("From", exact=True).fill("18:00")
+    hours.get_by_label("Until", exact=True).fill("20:00")
+    hours.get_by_role("button", name="Add", exact=True).click()
+    hours.get_by_label("Date").fill("2030-06-04")
+    hours.get_by_label("What").select_option(label="Day off")
+    hours.get_by_role("button", name="Add", exact=True).click()
+    expect(hours.get_by_role("list", name="Exceptions").get_by_role("listitem")).to_have_count(2)
+    shot(owner, "appointment-hours-desktop")
+    hours.get_by_role("button", name="Save hours").click()
+    expect(hours.get_by_role("status")).to_have_text("Hours saved.")
+    with api(owner, pages.base_url) as http:
+        saved = http.get(f"/providers/{me['id']}/availability").json()["availability"]
+    assert [(w["day"], w["start"], w["end"]) for w in saved["weekly"]][:2] == [
+        (0, "09:00", "12:00"), (0, "13:00", "17:30")]
+    assert saved["exceptions"] == [
+        {"date": "2030-06-03", "available": True, "start": "18:00", "end": "20:00"},
+        {"date": "2030-06-04", "available": False}]
+    # Opened again, the editor shows everything the server holds (saving keeps it all).
+    owner.reload()
+    hours = section(owner, "Working hours")
+    expect(hours.get_by_label("Monday until (2)")).to_have_value("17:30")
+    expect(hours.get_by_role("list", name="Exceptions").get_by_role("listitem")).to_have_count(2)
+    hours.get_by_role("list", name="Exceptions").get_by_role("listitem").filter(
+        has_text="day off").get_by_role("button", name=re.compile("^Remove")).click()
+    hours.get_by_role("button", name="Save hours").click()
+    expect(hours.get_by_role("status")).to_have_text("Hours saved.")
+    with api(owner, pages.base_url) as http:
+        saved = http.get(f"/providers/{me['id']}/availability").json()["availability"]
+    assert len(saved["weekly"]) == 6 and len(saved["exceptions"]) == 1
+
+    # A type with buffers and a form asked for on booking.
+    types = section(owner, "Appointment types")
+    types.get_by_label("Name").fill("First session")
+    types.get_by_label("Minutes", exact=True).fill("60")
+    types.get_by_label("Notice (hours)").fill("0")
+    types.get_by_text("More options").click()
+    types.get_by_label("Free after (minutes)").fill("15")
+    types.get_by_role("checkbox", name="Pre-visit check-in").check()
+    types.get_by_role("button", name="Add type").click()
+    expect(types.get_by_role("listitem").filter(has_text="First session")).to_contain_text(
+        "1 form on booking")
+    # Changed later: five minutes free before it too.
+    types.get_by_role("button", name="Change First session").click()
+    change = owner.get_by_role("form", name="Change First session")
+    expect(change.get_by_label("Free after (minutes)")).to_have_value("15")
+    change.get_by_label("Free before (minutes)").fill("5")
+    change.get_by_role("button", name="Save type").click()
+    expect(change).to_have_count(0)
+    expect(types.get_by_role("listitem").filter(has_text="First session")).to_contain_text(
+        "5/15 min free")
+    # Booked for the client, the form arrives in the care chat with the booking.
+    nav(owner, "Clients")
+    owner.get_by_role("link", name="Ada Stone").click()
+    owner.get_by_role("link", name="Book appointment").click()
+    owner.get_by_role("group", name="Free times", exact=True).get_by_role("button").first.click()
+    owner.get_by_role("region", name="Confirm").get_by_role("button", name="Book").click()
+    expect(owner.get_by_role("heading", name="Appointment booked")).to_be_visible()
+    open_thread(client, "Your care team")
+    expect(client.locator("li[data-kind='appointment.booked']")).to_contain_text("First session")
+    expect(client.locator("li[data-kind='form.requested']")).to_contain_text("Pre-visit check-in")

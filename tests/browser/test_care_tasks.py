@@ -60,7 +60,7 @@ def test_team_plans_care_and_the_client_follows_it_on_a_phone(
     form.get_by_label("Per").select_option(label="Day")
     form.get_by_role("button", name="Set goal").click()
     expect(owner.get_by_role("list", name="Goals of Robin Hart")).to_contain_text(
-        "0 of 8000 this day")
+        "0 of 8000 steps this day")
 
     # A care plan, drafted (with a script in its Markdown), then shared.
     tab(owner, "Care plan")
@@ -128,8 +128,9 @@ def test_team_plans_care_and_the_client_follows_it_on_a_phone(
     client.get_by_role("button", name="Mark done: Welcome to the program").click()
     expect(client.locator("p.success")).to_have_text("Done: Welcome to the program")
     expect(client.get_by_role("list", name="Program modules")).to_have_count(0)
-    client.get_by_label("Amount for Walk 8,000 steps a day").fill("8200")
-    client.get_by_role("button", name="Check in: Walk 8,000 steps a day").click()
+    # A goal on steps takes what the client logs: no separate check-in.
+    client.get_by_label("Log for Walk 8,000 steps a day").fill("8200")
+    client.get_by_role("button", name="Log: Walk 8,000 steps a day").click()
     expect(client.locator("p.success")).to_have_text("Goal met: Walk 8,000 steps a day")
 
     # Tomorrow's walk is not on Today; the shared plan is.

@@ -51,7 +51,7 @@ def import_phq9(page: Any) -> None:
     nav(page, "Forms")
     page.get_by_label("Import a FHIR Questionnaire").set_input_files(str(PHQ9_FILE))
     expect(page.get_by_role("status").filter(has_text="Imported")).to_contain_text(
-        f"Imported “{PHQ9}” with 10 items")
+        f"Imported “{PHQ9}” with 10 questions")
     expect(page.get_by_role("list", name="Forms")).to_contain_text(PHQ9)
     expect(page.get_by_role("list", name="Forms")).to_contain_text("Version 1")
 
@@ -135,7 +135,8 @@ def test_a_client_fills_and_submits_a_form_from_the_chat_card(pages, mailbox, sh
     answers = owner.locator(".answer")
     expect(answers.first).to_contain_text("Several days (1 point)")
     expect(answers.nth(4)).to_contain_text("Nearly every day (3 points)")
-    expect(answers.nth(9)).to_contain_text("No answer")
+    expect(answers.nth(9)).to_contain_text("25 (calculated)")  # the total, worked out
+    expect(answers.nth(10)).to_contain_text("No answer")
     shot(owner, "form-response-desktop")
     fhir = owner.get_by_role("link", name="Export FHIR")
     response = owner.request.get(fhir.get_attribute("href"))
@@ -535,7 +536,7 @@ def test_an_imported_questionnaire_is_edited_in_the_builder_and_keeps_its_codes(
          "system": "http://loinc.org"},
         {"value": "LA6569-3", "label": "Several days", "score": 1, "system": "http://loinc.org"},
     ]
-    assert form["items"][9]["required"] is True
+    assert form["items"][10]["required"] is True  # items[9] is the calculated total
     assert fhir["item"][0]["answerOption"][1]["valueCoding"]["system"] == "http://loinc.org"
 
     # The FHIR download link serves the Questionnaire; archiving stops new requests.

@@ -119,6 +119,7 @@ export function BookView({ clientId, reschedule }) {
   const [error, setError] = useState('');
   const [done, setDone] = useState(null);
   const [attempt, setAttempt] = useState(0);
+  const [reason, setReason] = useState('');
 
   useEffect(() => {
     const loads = [get('/appointment-types'), get('/providers/bookable')];
@@ -151,7 +152,8 @@ export function BookView({ clientId, reschedule }) {
     setBusy(true);
     setError('');
     try {
-      const body = reschedule ? { start: slot.start }
+      const body = reschedule ? { start: slot.start, ...(reason.trim()
+        ? { reason: reason.trim() } : {}) }
         : { provider_id: providerId, type_id: typeId, start: slot.start,
           ...(clientId ? { client_id: clientId } : {}) };
       const r = reschedule
@@ -222,6 +224,9 @@ export function BookView({ clientId, reschedule }) {
             <p><strong>${`${longDay.format(new Date(slot.start))}, ${clockTime(slot.start)}`}</strong>
               ${type && html`<br /><span class="muted">${type.name} · ${typeLine(type)}${
                 provider ? ` · ${provider.name}` : ''}</span>`}</p>
+            ${reschedule && html`<div class="field"><label for="move-reason">Reason (optional)
+              </label><input id="move-reason" value=${reason} maxLength=${500}
+              onInput=${(e) => setReason(e.currentTarget.value)} /></div>`}
             <button type="button" class="primary" disabled=${busy} onClick=${confirm}>
               ${busy ? 'Booking…' : reschedule ? 'Move to this time' : 'Book'}</button>
           </div>`}`}
@@ -448,29 +453,39 @@ export function CalendarView() {
   </section>`;
 }
 
+const EXCEPTION_KINDS = { off: 'Day off', hours_off: 'Hours off', extra: 'Extra hours' };
+
+function exceptionKind(e) {
+  if (e.available) return 'extra';
+  return e.start ? 'hours_off' : 'off';
+}
+
+const shortDate = new Intl.DateTimeFormat(undefined, { weekday: 'short', year: 'numeric',
+  month: 'short', day: 'numeric', timeZone: 'UTC' });
+
+/** Weekly hours (any number of spans a day, e.g. a lunch break between two) and dated
+ * exceptions: days off, hours off, extra hours. Everything the server holds is kept. */
 function HoursEditor({ providerId, onSaved }) {
   const [zone, setZone] = useState('');
-  const [rows, setRows] = useState(null);
-  const [offDays, setOffDays] = useState([]);
-  const [newOff, setNewOff] = useState('');
+  const [days, setDays] = useState(null); // per weekday: [{start, end}, ...]; [] = not working
+  const [exceptions, setExceptions] = useState([]);
+  const [adding, setAdding] = useState({ date: '', kind: 'off', start: '09:00', end: '12:00' });
   const [status, setStatus] = useState('');
   const [error, setError] = useState('');
   useEffect(() => {
-    setRows(null);
+    setDays(null);
     get(`/providers/${encodeURIComponent(providerId)}/availability`).then((r) => {
       const a = r.availability;
       setZone(a.time_zone || browserZone() || 'UTC');
-      setRows(DAYS.map((_, day) => {
-        const found = a.weekly.find((w) => w.day === day);
-        return found ? { on: true, start: found.start, end: found.end }
-          : { on: false, start: '09:00', end: '17:00' };
-      }));
-      setOffDays(a.exceptions.filter((e) => !e.available && !e.start).map((e) => e.date));
+      setDays(DAYS.map((_, day) => a.weekly.filter((w) => w.day === day)
+        .map((w) => ({ start: w.start, end: w.end }))));
+      setExceptions(a.exceptions);
     }).catch((err) => setError(err.detail));
   }, [providerId]);
-  if (!rows) return null;
-  const change = (i, key, value) => setRows(rows.map((r, j) => (j === i ? { ...r, [key]: value }
-    : r)));
+  if (!days) return null;
+  const setDay = (i, spans) => setDays(days.map((d, j) => (j === i ? spans : d)));
+  const changeSpan = (i, k, key, value) => setDay(i, days[i].map((span, n) => (n === k
+    ? { ...span, [key]: value } : span)));
   async function save(e) {
     e.preventDefault();
     setStatus('');
@@ -478,9 +493,8 @@ function HoursEditor({ providerId, onSaved }) {
     try {
       await put(`/providers/${encodeURIComponent(providerId)}/availability`, {
         time_zone: zone.trim(),
-        weekly: rows.map((r, day) => ({ day, start: r.start, end: r.end })).filter((_, i) =>
-          rows[i].on),
-        exceptions: offDays.map((date) => ({ date, available: false })),
+        weekly: days.flatMap((spans, day) => spans.map((span) => ({ day, ...span }))),
+        exceptions,
       });
       setStatus('Hours saved.');
       onSaved();
@@ -488,30 +502,71 @@ function HoursEditor({ providerId, onSaved }) {
       setError(err.detail);
     }
   }
+  function addException() {
+    const entry = { date: adding.date, available: adding.kind === 'extra' };
+    if (adding.kind !== 'off') Object.assign(entry, { start: adding.start, end: adding.end });
+    setExceptions([...exceptions, entry].sort((x, y) => x.date.localeCompare(y.date)));
+    setAdding({ ...adding, date: '' });
+  }
+  const describe = (x) => {
+    const when = shortDate.format(new Date(x.date + 'T00:00:00Z'));
+    const kind = EXCEPTION_KINDS[exceptionKind(x)];
+    return x.start ? `${when}: ${kind.toLowerCase()} ${x.start}–${x.end}` : `${when}: ${kind.toLowerCase()}`;
+  };
   return html`<form class="hours" onSubmit=${save} aria-labelledby="hours-heading">
     <h2 id="hours-heading">Working hours</h2>
     <${Field} label="Time zone" name="time_zone" value=${zone} onInput=${setZone}
       hint="An IANA name, e.g. Europe/Berlin or America/New_York." />
     <table class="hours-table"><tbody>
-      ${rows.map((r, i) => html`<tr key=${i}>
-        <th scope="row"><label><input type="checkbox" checked=${r.on}
-          onChange=${(e) => change(i, 'on', e.currentTarget.checked)} /> ${DAYS[i]}</label></th>
-        <td><input type="time" aria-label=${DAYS[i] + ' from'} value=${r.start} disabled=${!r.on}
-          onInput=${(e) => change(i, 'start', e.currentTarget.value)} /></td>
-        <td><input type="time" aria-label=${DAYS[i] + ' until'} value=${r.end} disabled=${!r.on}
-          onInput=${(e) => change(i, 'end', e.currentTarget.value)} /></td>
+      ${days.map((spans, i) => html`<tr key=${i}>
+        <th scope="row"><label><input type="checkbox" checked=${spans.length > 0}
+          onChange=${(e) => setDay(i, e.currentTarget.checked
+            ? [{ start: '09:00', end: '17:00' }] : [])} /> ${DAYS[i]}</label></th>
+        <td>${spans.length === 0 ? html`<span class="muted">Not working</span>`
+          : spans.map((span, k) => {
+            const n = k ? ` (${k + 1})` : '';
+            return html`<div class="span-row" key=${k}>
+              <input type="time" aria-label=${`${DAYS[i]} from${n}`} value=${span.start}
+                onInput=${(e) => changeSpan(i, k, 'start', e.currentTarget.value)} />
+              <span aria-hidden="true">–</span>
+              <input type="time" aria-label=${`${DAYS[i]} until${n}`} value=${span.end}
+                onInput=${(e) => changeSpan(i, k, 'end', e.currentTarget.value)} />
+              ${k > 0 && html`<button type="button" class="link"
+                aria-label=${`Remove ${DAYS[i]} hours${n}`}
+                onClick=${() => setDay(i, spans.filter((_, m) => m !== k))}>Remove</button>`}
+            </div>`;
+          })}
+          ${spans.length > 0 && html`<button type="button" class="link"
+            aria-label=${`Add hours on ${DAYS[i]}`}
+            onClick=${() => setDay(i, [...spans, { start: '14:00', end: '17:00' }])}>
+            + hours</button>`}</td>
       </tr>`)}
     </tbody></table>
-    <fieldset><legend>Days off</legend>
-      <ul>${offDays.map((d) => html`<li key=${d}>${d} <button type="button" class="link"
-        onClick=${() => setOffDays(offDays.filter((x) => x !== d))}>Remove</button></li>`)}</ul>
-      <label for="off-day">Add a day off</label>
-      <input id="off-day" type="date" value=${newOff}
-        onInput=${(e) => setNewOff(e.currentTarget.value)} />
-      <button type="button" disabled=${!newOff} onClick=${() => {
-        if (!offDays.includes(newOff)) setOffDays([...offDays, newOff].sort());
-        setNewOff('');
-      }}>Add</button>
+    <fieldset class="exceptions"><legend>Days off and extra hours</legend>
+      ${exceptions.length === 0 ? html`<p class="muted">None.</p>`
+        : html`<ul aria-label="Exceptions">${exceptions.map((x, k) => html`<li key=${k}>
+          ${describe(x)} <button type="button" class="link" aria-label=${'Remove ' + describe(x)}
+          onClick=${() => setExceptions(exceptions.filter((_, m) => m !== k))}>Remove</button>
+          </li>`)}</ul>`}
+      <div class="row exception-add">
+        <div class="field"><label for="exc-date">Date</label>
+          <input id="exc-date" type="date" value=${adding.date}
+            onInput=${(e) => setAdding({ ...adding, date: e.currentTarget.value })} /></div>
+        <div class="field"><label for="exc-kind">What</label>
+          <select id="exc-kind" value=${adding.kind}
+            onChange=${(e) => setAdding({ ...adding, kind: e.currentTarget.value })}>
+            ${Object.entries(EXCEPTION_KINDS).map(([k, v]) => html`<option value=${k}>${v}
+              </option>`)}</select></div>
+        ${adding.kind !== 'off' && html`
+          <div class="field"><label for="exc-from">From</label>
+            <input id="exc-from" type="time" value=${adding.start}
+              onInput=${(e) => setAdding({ ...adding, start: e.currentTarget.value })} /></div>
+          <div class="field"><label for="exc-until">Until</label>
+            <input id="exc-until" type="time" value=${adding.end}
+              onInput=${(e) => setAdding({ ...adding, end: e.currentTarget.value })} /></div>`}
+        <button type="button" disabled=${!adding.date} onClick=${addException}>Add</button>
+      </div>
+      <p class="hint">Changes here are saved with the hours.</p>
     </fieldset>
     <${ErrorText} error=${error} />
     ${status && html`<p class="success" role="status">${status}</p>`}
@@ -519,70 +574,151 @@ function HoursEditor({ providerId, onSaved }) {
   </form>`;
 }
 
-function TypesEditor({ onChange }) {
-  const [types, setTypes] = useState([]);
-  const [name, setName] = useState('');
-  const [minutes, setMinutes] = useState('50');
-  const [location, setLocation] = useState('video');
-  const [bookableBy, setBookableBy] = useState('clients');
-  const [notice, setNotice] = useState('24');
-  const [cancelNotice, setCancelNotice] = useState('24');
+const WHO_BOOKS = { clients: 'Clients book', team: 'Team only', public: 'Public link' };
+
+/** A type's fields as the form holds them (strings), from a type or the defaults. */
+function typeDraft(t) {
+  return t ? {
+    name: t.name, minutes: String(t.minutes), location: t.location, bookable_by: t.bookable_by,
+    notice: String(t.min_notice_minutes / 60), cancel: String(t.cancel_notice_minutes / 60),
+    buffer_before: String(t.buffer_before), buffer_after: String(t.buffer_after),
+    horizon_days: String(t.horizon_days),
+    slot_interval: t.slot_interval && t.slot_interval !== t.minutes ? String(t.slot_interval) : '',
+    form_ids: [...t.form_ids],
+  } : {
+    name: '', minutes: '50', location: 'video', bookable_by: 'clients', notice: '24',
+    cancel: '24', buffer_before: '0', buffer_after: '0', horizon_days: '60', slot_interval: '',
+    form_ids: [],
+  };
+}
+
+function typeBody(d) {
+  return {
+    name: d.name, minutes: Number(d.minutes), location: d.location, bookable_by: d.bookable_by,
+    min_notice_minutes: Math.round(Number(d.notice) * 60),
+    cancel_notice_minutes: Math.round(Number(d.cancel) * 60),
+    buffer_before: Number(d.buffer_before) || 0, buffer_after: Number(d.buffer_after) || 0,
+    horizon_days: Number(d.horizon_days) || 60,
+    slot_interval: d.slot_interval ? Number(d.slot_interval) : null,
+    form_ids: d.form_ids,
+  };
+}
+
+/** Create a type, or change one (`type`); `onSaved` after the server took it. */
+function TypeForm({ type, forms, onSaved, onCancel }) {
+  const [d, setD] = useState(() => typeDraft(type));
   const [error, setError] = useState('');
-  const load = () => get('/appointment-types').then((r) => setTypes(r.appointment_types));
-  useEffect(() => { load().catch(() => {}); }, []);
-  async function add(e) {
+  const [busy, setBusy] = useState(false);
+  const prefix = type ? 'edit-' + type.id : 'new-type';
+  const set = (key) => (value) => setD({ ...d, [key]: value });
+  async function submit(e) {
     e.preventDefault();
     setError('');
+    setBusy(true);
     try {
-      await post('/appointment-types', {
-        name, minutes: Number(minutes), location, bookable_by: bookableBy,
-        min_notice_minutes: Math.round(Number(notice) * 60),
-        cancel_notice_minutes: Math.round(Number(cancelNotice) * 60),
-      });
-      setName('');
-      await load();
-      onChange();
+      const body = typeBody(d);
+      if (type) {
+        await patch('/appointment-types/' + encodeURIComponent(type.id), body);
+      } else {
+        if (body.slot_interval === null) delete body.slot_interval;
+        await post('/appointment-types', body);
+        setD(typeDraft(null));
+      }
+      onSaved();
     } catch (err) {
       setError(err.detail);
+    } finally {
+      setBusy(false);
     }
   }
-  async function archive(t) {
-    await patch('/appointment-types/' + encodeURIComponent(t.id), { archived: true });
+  return html`<form class="type-form" onSubmit=${submit}
+    aria-label=${type ? `Change ${type.name}` : 'New appointment type'}>
+    <${Field} label="Name" name=${prefix + '-name'} value=${d.name} onInput=${set('name')}
+      maxLength=${100} />
+    <div class="row">
+      <${Field} label="Minutes" name=${prefix + '-minutes'} type="number" value=${d.minutes}
+        onInput=${set('minutes')} />
+      <div class="field"><label for=${prefix + '-location'}>Where</label>
+        <select id=${prefix + '-location'} value=${d.location}
+          onChange=${(e) => set('location')(e.currentTarget.value)}>
+          ${Object.entries(WHERE).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+        </select></div>
+      <div class="field"><label for=${prefix + '-who'}>Who books</label>
+        <select id=${prefix + '-who'} value=${d.bookable_by}
+          onChange=${(e) => set('bookable_by')(e.currentTarget.value)}>
+          ${Object.entries(WHO_BOOKS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+        </select></div>
+    </div>
+    <div class="row">
+      <${Field} label="Notice (hours)" name=${prefix + '-notice'} type="number"
+        value=${d.notice} onInput=${set('notice')} />
+      <${Field} label="Cancel until (hours before)" name=${prefix + '-cancel'} type="number"
+        value=${d.cancel} onInput=${set('cancel')} />
+    </div>
+    <details class="more-options" open=${Boolean(type)}><summary>More options</summary>
+      <div class="row">
+        <${Field} label="Free before (minutes)" name=${prefix + '-before'} type="number"
+          value=${d.buffer_before} onInput=${set('buffer_before')} min="0" max="240" />
+        <${Field} label="Free after (minutes)" name=${prefix + '-after'} type="number"
+          value=${d.buffer_after} onInput=${set('buffer_after')} min="0" max="240" />
+      </div>
+      <div class="row">
+        <${Field} label="Bookable up to (days ahead)" name=${prefix + '-horizon'} type="number"
+          value=${d.horizon_days} onInput=${set('horizon_days')} min="1" max="730" />
+        <${Field} label="Minutes between start times" name=${prefix + '-interval'}
+          type="number" value=${d.slot_interval} onInput=${set('slot_interval')}
+          required=${false} hint="Empty: the length of the appointment." />
+      </div>
+      ${forms.length > 0 && html`<fieldset><legend>Forms to request on booking</legend>
+        ${forms.map((f) => html`<label class="check" key=${f.id}><input type="checkbox"
+          checked=${d.form_ids.includes(f.id)} onChange=${(e) => set('form_ids')(
+            e.currentTarget.checked ? [...d.form_ids, f.id]
+              : d.form_ids.filter((x) => x !== f.id))} />
+          ${f.title}</label>`)}</fieldset>`}
+    </details>
+    <${ErrorText} error=${error} />
+    <div class="actions">
+      <button type="submit" class=${type ? 'primary' : ''} disabled=${busy}>
+        ${type ? 'Save type' : 'Add type'}</button>
+      ${onCancel && html`<button type="button" class="quiet" onClick=${onCancel}>Close</button>`}
+    </div>
+  </form>`;
+}
+
+function TypesEditor({ onChange }) {
+  const [types, setTypes] = useState([]);
+  const [forms, setForms] = useState([]);
+  const [editing, setEditing] = useState('');
+  const load = () => get('/appointment-types').then((r) => setTypes(r.appointment_types));
+  useEffect(() => {
+    load().catch(() => {});
+    get('/forms').then((r) => setForms(r.forms.filter((f) => !f.archived))).catch(() => {});
+  }, []);
+  async function saved() {
+    setEditing('');
     await load();
     onChange();
   }
-  const who = { clients: 'Clients book', team: 'Team only', public: 'Public link' };
+  async function archive(t) {
+    await patch('/appointment-types/' + encodeURIComponent(t.id), { archived: true });
+    await saved();
+  }
   return html`<section class="types" aria-labelledby="types-heading">
     <h2 id="types-heading">Appointment types</h2>
     <ul class="type-list">${types.map((t) => html`<li key=${t.id}>
-      <strong>${t.name}</strong> <span class="muted">${typeLine(t)} · ${who[t.bookable_by]}</span>
-      <button type="button" class="link" onClick=${() => archive(t)}>Archive</button></li>`)}
+      <strong>${t.name}</strong> <span class="muted">${typeLine(t)} · ${WHO_BOOKS[t.bookable_by]}${
+        t.buffer_before || t.buffer_after ? ` · ${t.buffer_before}/${t.buffer_after} min free`
+        : ''}${t.form_ids.length ? ` · ${t.form_ids.length === 1 ? '1 form'
+        : `${t.form_ids.length} forms`} on booking` : ''}</span>
+      <button type="button" class="link" aria-label=${'Change ' + t.name}
+        onClick=${() => setEditing(editing === t.id ? '' : t.id)}>Change</button>
+      <button type="button" class="link" aria-label=${'Archive ' + t.name}
+        onClick=${() => archive(t)}>Archive</button>
+      ${editing === t.id && html`<${TypeForm} key=${'edit' + t.id} type=${t} forms=${forms}
+        onSaved=${saved} onCancel=${() => setEditing('')} />`}</li>`)}
     </ul>
-    <form class="type-form" onSubmit=${add}>
-      <${Field} label="Name" name="type_name" value=${name} onInput=${setName} maxLength=${100} />
-      <div class="row">
-        <${Field} label="Minutes" name="type_minutes" type="number" value=${minutes}
-          onInput=${setMinutes} />
-        <div class="field"><label for="type-location">Where</label>
-          <select id="type-location" value=${location}
-            onChange=${(e) => setLocation(e.currentTarget.value)}>
-            ${Object.entries(WHERE).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
-          </select></div>
-        <div class="field"><label for="type-who">Who books</label>
-          <select id="type-who" value=${bookableBy}
-            onChange=${(e) => setBookableBy(e.currentTarget.value)}>
-            ${Object.entries(who).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
-          </select></div>
-      </div>
-      <div class="row">
-        <${Field} label="Notice (hours)" name="type_notice" type="number" value=${notice}
-          onInput=${setNotice} />
-        <${Field} label="Cancel until (hours before)" name="type_cancel" type="number"
-          value=${cancelNotice} onInput=${setCancelNotice} />
-      </div>
-      <${ErrorText} error=${error} />
-      <button type="submit">Add type</button>
-    </form>
+    <h3 class="step-title">New type</h3>
+    <${TypeForm} forms=${forms} onSaved=${saved} />
   </section>`;
 }
 

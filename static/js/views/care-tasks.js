@@ -3,7 +3,9 @@
 // public API (docs/api.md §12). Rich text (care plan sections, program modules) is shown from
 // the server's sanitised `html` only; what people type is always rendered as text.
 import { get, patch, post } from '../api.js';
+import { Attachments, uploadFile } from '../files.js';
 import { html, useEffect, useState } from '../lib.js';
+import { round, unitLabel } from '../metrics.js';
 import { dateOnly, endOfDay, fullTime } from '../util.js';
 import { ErrorText } from './forms.js';
 
@@ -12,10 +14,15 @@ export const CLIENT_TABS = [
   ['programs', 'Programs'],
 ];
 
+// What a goal can be measured by: a metric (progress from what the client logs), a count of
+// journal entries of a kind, or nothing (check-ins). The unit is the metric's own.
 export const METRICS = [
-  ['', 'No metric (check-ins)'], ['steps', 'Steps'], ['sleep_duration', 'Sleep (h)'],
-  ['body_weight', 'Body weight'], ['heart_rate', 'Heart rate'], ['mood', 'Mood'],
-  ['blood_pressure', 'Blood pressure'], ['bmi', 'BMI'],
+  ['', 'No metric (check-ins)', ''], ['steps', 'Steps', '{steps}'],
+  ['sleep_duration', 'Sleep (h)', 'h'], ['body_weight', 'Body weight (kg)', 'kg'],
+  ['heart_rate', 'Heart rate', '/min'], ['mood', 'Mood (1-5)', '{score}'],
+  ['blood_pressure', 'Blood pressure (systolic)', 'mm[Hg]'], ['bmi', 'BMI', 'kg/m2'],
+  ['journal_food', 'Food journal entries', ''], ['journal_mood', 'Mood journal entries', ''],
+  ['journal_activity', 'Activity journal entries', ''], ['journal_note', 'Journal notes', ''],
 ];
 
 const enc = encodeURIComponent;
@@ -161,12 +168,21 @@ export function TasksTab({ client }) {
 export function GoalProgress({ goal }) {
   const p = goal.progress;
   if (!p) return html`<span class="muted">No target: check-ins only</span>`;
-  const ratio = goal.target ? Math.min(1, p.value / goal.target) : 0;
+  const atMost = goal.direction === 'at_most';
+  const ratio = atMost ? (p.met ? 1 : 0) : goal.target ? Math.min(1, p.value / goal.target) : 0;
   const per = goal.period ? ` this ${goal.period}` : '';
+  const u = goal.unit ? unitLabel(goal.unit) : '';
+  const unit = u ? ' ' + u : '';
+  const digits = goal.metric === 'steps' ? 0 : 1;
+  // An at-most goal with nothing logged has no value yet (0 kg would be no reading at all).
+  const nothing = atMost && !p.met && p.value === 0;
+  const words = atMost ? `${nothing ? 'Nothing logged yet' : round(p.value, digits) + unit}, `
+    + `target at most ${goal.target}${unit}`
+    : `${round(p.value, digits)} of ${goal.target}${unit}${per}`;
   return html`
-    <div class="goal-progress">
+    <div class="goal-progress" data-value=${p.value}>
       <progress max="1" value=${ratio} aria-label=${goal.title + ' progress'}></progress>
-      <span>${p.value} of ${goal.target}${per}${p.met ? ' · met' : ''}</span>
+      <span>${words}${p.met ? ' · met' : ''}</span>
     </div>`;
 }
 
@@ -184,8 +200,10 @@ export function GoalsTab({ client }) {
   const [metric, setMetric] = useState('');
   const [target, setTarget] = useState('');
   const [period, setPeriod] = useState('');
+  const [direction, setDirection] = useState('at_least');
   const [busy, setBusy] = useState(false);
   const [formError, setFormError] = useState('');
+  const metricUnit = (METRICS.find(([key]) => key === metric) || [])[2];
 
   async function create(e) {
     e.preventDefault();
@@ -195,9 +213,10 @@ export function GoalsTab({ client }) {
     if (metric) body.metric = metric;
     if (target !== '') body.target = Number(target);
     if (period) body.period = period;
+    if (direction !== 'at_least') body.direction = direction;
     try {
       await post(`/clients/${enc(client.id)}/goals`, body);
-      setTitle(''); setMetric(''); setTarget(''); setPeriod('');
+      setTitle(''); setMetric(''); setTarget(''); setPeriod(''); setDirection('at_least');
       reload();
     } catch (err) {
       setFormError(err.detail);
@@ -237,7 +256,16 @@ export function GoalsTab({ client }) {
           </select>
         </div>
         <div class="field">
-          <label for="goal-target">Target</label>
+          <label for="goal-direction">Aim</label>
+          <select id="goal-direction" value=${direction}
+            onChange=${(e) => setDirection(e.currentTarget.value)}>
+            <option value="at_least">At least the target</option>
+            <option value="at_most">At most the target</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="goal-target">Target${metricUnit && unitLabel(metricUnit)
+            ? ` (${unitLabel(metricUnit)})` : ''}</label>
           <input id="goal-target" type="number" min="0" step="any" value=${target}
             onInput=${(e) => setTarget(e.currentTarget.value)} />
         </div>
@@ -289,6 +317,8 @@ function PlanEditor({ client, plan, onSaved, onCancel }) {
     : [{ title: 'Goals', body: '' }]);
   const [goalIds, setGoalIds] = useState(plan ? plan.goal_ids : []);
   const [taskIds, setTaskIds] = useState(plan ? plan.task_ids : []);
+  const [files, setFiles] = useState(plan ? plan.files || [] : []);
+  const [progress, setProgress] = useState(null);
   const [templateId, setTemplateId] = useState('');
   const [goals] = useLoad(`/clients/${enc(client.id)}/goals`);
   const [tasks] = useLoad(`/clients/${enc(client.id)}/tasks?status=open`);
@@ -300,21 +330,36 @@ function PlanEditor({ client, plan, onSaved, onCancel }) {
     set(on ? [...list, id] : list.filter((x) => x !== id));
   }
 
+  async function attach(file) {
+    if (!file) return;
+    setError('');
+    setProgress(0);
+    try {
+      const uploaded = await uploadFile(file, setProgress);
+      setFiles((list) => [...list, uploaded]);
+    } catch (err) {
+      setError(err.detail);
+    } finally {
+      setProgress(null);
+    }
+  }
+
   async function save(e) {
     e.preventDefault();
     setBusy(true);
     setError('');
     try {
       let answer;
+      const fileIds = files.map((f) => f.id);
       if (plan) {
         answer = await patch(`/care-plans/${enc(plan.id)}`, {
-          title, sections, goal_ids: goalIds, task_ids: taskIds });
+          title, sections, goal_ids: goalIds, task_ids: taskIds, file_ids: fileIds });
       } else if (templateId) {
         answer = await post(`/clients/${enc(client.id)}/care-plans`, {
-          template_id: templateId, goal_ids: goalIds, task_ids: taskIds });
+          template_id: templateId, goal_ids: goalIds, task_ids: taskIds, file_ids: fileIds });
       } else {
         answer = await post(`/clients/${enc(client.id)}/care-plans`, {
-          title, sections, goal_ids: goalIds, task_ids: taskIds });
+          title, sections, goal_ids: goalIds, task_ids: taskIds, file_ids: fileIds });
       }
       onSaved(answer.care_plan);
     } catch (err) {
@@ -352,6 +397,19 @@ function PlanEditor({ client, plan, onSaved, onCancel }) {
           <input type="checkbox" id=${'plan-task-' + t.id} checked=${taskIds.includes(t.id)}
             onChange=${(e) => toggle(taskIds, setTaskIds, t.id, e.currentTarget.checked)} />
           <label for=${'plan-task-' + t.id}>${t.title}</label></li>`)}</ul></fieldset>`}
+      <fieldset class="plan-files"><legend>Files</legend>
+        ${files.length > 0 && html`<ul class="pick-list" aria-label="Files of the plan">
+          ${files.map((f) => html`<li key=${f.id}><span>${f.name}</span>
+            <button type="button" class="small" aria-label=${'Remove ' + f.name}
+              onClick=${() => setFiles(files.filter((x) => x.id !== f.id))}>Remove</button>
+          </li>`)}</ul>`}
+        <label class="button small">Attach a file
+          <input type="file" class="visually-hidden" aria-label="Attach a file to the plan"
+            onChange=${(e) => { attach(e.currentTarget.files[0]); e.currentTarget.value = ''; }} />
+        </label>
+        ${progress !== null && html`<progress max="1" value=${progress}
+          aria-label="Upload progress"></progress>`}
+      </fieldset>
       <${ErrorText} error=${error} />
       <div class="actions">
         <button type="submit" class="primary" disabled=${busy}>${plan ? 'Save new version' : 'Save draft'}</button>
@@ -364,12 +422,29 @@ export function PlanBody({ plan }) {
   return html`${plan.sections.map((s, i) => html`<section key=${i} class="plan-section">
     ${s.title && html`<h3>${s.title}</h3>`}
     <${RichText} markup=${s.html} />
-  </section>`)}`;
+  </section>`)}
+  ${plan.files && plan.files.length > 0 && html`<section class="plan-section plan-files"
+    aria-label="Files"><h3>Files</h3><${Attachments} files=${plan.files} />
+    <ul class="print-only">${plan.files.map((f) => html`<li key=${f.id}>${f.name}</li>`)}</ul>
+  </section>`}`;
+}
+
+/** Every version of a plan, newest first: each one readable (and printable) as it was. */
+function Versions({ plan }) {
+  const [data, error] = useLoad(`/care-plans/${enc(plan.id)}/versions`);
+  if (error) return html`<${ErrorText} error=${error} />`;
+  if (!data) return html`<p class="muted">Loading…</p>`;
+  return html`<ol class="versions" aria-label=${'Versions of ' + plan.title}>
+    ${data.versions.map((v) => html`<li key=${v.version}>
+      <a href=${`#/care-plans/${enc(plan.id)}?version=${v.version}`}>Version ${v.version}</a>
+      <span class="muted"> · ${dateOnly(v.created_at)}${v.shared_at
+        ? ' · shared ' + dateOnly(v.shared_at) : ''}</span></li>`)}</ol>`;
 }
 
 export function PlansTab({ client }) {
   const [data, error, reload] = useLoad(`/clients/${enc(client.id)}/care-plans`);
   const [editing, setEditing] = useState(null); // null | 'new' | plan
+  const [history, setHistory] = useState(null); // the plan whose versions are open
   const [note, setNote] = useState('');
   const [actionError, setActionError] = useState('');
 
@@ -413,9 +488,12 @@ export function PlansTab({ client }) {
                   ${(p.status === 'draft' || p.has_unshared_changes) && html`
                     <button type="button" class="primary" onClick=${() => share(p)}>Share with client</button>`}
                   <button type="button" onClick=${() => setEditing(p)}>Edit</button>
+                  ${p.version > 1 && html`<button type="button" aria-expanded=${history === p.id}
+                    onClick=${() => setHistory(history === p.id ? null : p.id)}>Versions</button>`}
                   <a class="button" href=${'#/care-plans/' + enc(p.id)}>Print view</a>
                 </div>
               </div>
+              ${history === p.id && html`<${Versions} plan=${p} />`}
               <${PlanBody} plan=${p} />
             </article>`)}
     </section>`;

@@ -8,13 +8,15 @@ import { html, useEffect, useRef, useState } from '../lib.js';
 import { isStaff, onLiveEvent, useStore } from '../store.js';
 import { MOODS, readingText, round, unitLabel } from '../metrics.js';
 import { dateOnly, fullTime, shortWhen } from '../util.js';
+import { Attachments, uploadFile } from '../files.js';
 
 const JOURNAL_KINDS = [['food', 'Food'], ['mood', 'Mood'], ['activity', 'Activity'],
   ['note', 'Note']];
 const FEED_KINDS = [['', 'Everything'], ['metric', 'Metrics'], ['journal', 'Journal'],
   ['form', 'Forms'], ['task', 'Tasks'], ['program', 'Programs']];
+// The kinds the feed lists (docs/api.md §12 "GET /feed"): a new one refreshes the page.
 const LIVE_KINDS = new Set(['metric.logged', 'journal.entry', 'form.completed',
-  'task.completed', 'program.module_completed']);
+  'task.completed', 'program.module_done']);
 
 // --- charts ---------------------------------------------------------------------------------
 
@@ -132,15 +134,32 @@ function MoodForm({ clientId, onLogged }) {
 function JournalForm({ clientId, onWritten }) {
   const [kind, setKind] = useState('food');
   const [text, setText] = useState('');
+  const [photos, setPhotos] = useState([]); // uploaded files, sent with the entry
+  const [progress, setProgress] = useState(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  async function addPhotos(files) {
+    setError('');
+    for (const file of files) {
+      setProgress(0);
+      try {
+        const uploaded = await uploadFile(file, setProgress);
+        setPhotos((list) => [...list, uploaded]);
+      } catch (err) {
+        setError(err.detail);
+      }
+    }
+    setProgress(null);
+  }
   async function submit(e) {
     e.preventDefault();
     setBusy(true);
     setError('');
     try {
-      await post(`/clients/${encodeURIComponent(clientId)}/journal`, { kind, text });
+      await post(`/clients/${encodeURIComponent(clientId)}/journal`,
+        { kind, text, file_ids: photos.map((f) => f.id) });
       setText('');
+      setPhotos([]);
       onWritten();
     } catch (err) {
       setError(err.detail);
@@ -155,11 +174,24 @@ function JournalForm({ clientId, onWritten }) {
         <select id="journal-kind" value=${kind} onChange=${(e) => setKind(e.currentTarget.value)}>
           ${JOURNAL_KINDS.map(([k, label]) => html`<option key=${k} value=${k}>${label}</option>`)}
         </select>
+        <label class="button small photo-pick">Add a photo
+          <input type="file" class="visually-hidden" accept="image/*" multiple
+            aria-label="Add a photo to the entry"
+            onChange=${(e) => { addPhotos([...e.currentTarget.files]); e.currentTarget.value = ''; }} />
+        </label>
       </div>
       <label for="journal-text" class="visually-hidden">Entry</label>
-      <textarea id="journal-text" rows="3" required placeholder="What did you eat, do, feel?"
+      <textarea id="journal-text" rows="3" placeholder="What did you eat, do, feel?"
         value=${text} onInput=${(e) => setText(e.currentTarget.value)}></textarea>
-      <button type="submit" class="primary" disabled=${busy || !text.trim()}>Add to journal</button>
+      ${photos.length > 0 && html`<ul class="pending-photos" aria-label="Photos to add">
+        ${photos.map((f) => html`<li key=${f.id}><${Attachments} files=${[f]} />
+          <button type="button" class="quiet small" aria-label=${'Remove ' + f.name}
+            onClick=${() => setPhotos(photos.filter((x) => x.id !== f.id))}>Remove</button>
+        </li>`)}</ul>`}
+      ${progress !== null && html`<progress max="1" value=${progress}
+        aria-label="Upload progress"></progress>`}
+      <button type="submit" class="primary"
+        disabled=${busy || progress !== null || (!text.trim() && !photos.length)}>Add to journal</button>
       ${error && html`<p class="error" role="alert">${error}</p>`}
     </form>`;
 }
@@ -215,7 +247,8 @@ export function JournalEntry({ entry, onChanged, showKind = true }) {
           <button type="button" class="quiet small star" aria-pressed=${entry.starred}
             onClick=${toggleStar}>${entry.starred ? '★ Starred' : '☆ Star'}</button>`}
       </header>
-      <p class="journal-text">${entry.text}</p>
+      ${entry.text && html`<p class="journal-text">${entry.text}</p>`}
+      <${Attachments} files=${entry.files} />
       <div class="reactions">
         ${['👍', '❤️', '👏'].map((emoji) => {
           const r = entry.reactions.find((x) => x.emoji === emoji);
@@ -325,12 +358,19 @@ function feedText(item) {
   switch (ev.kind) {
     case 'metric.logged':
       return `${d.name || d.type}: ${readingText(d)}${who}`;
-    case 'journal.entry':
-      return `${d.kind ? d.kind[0].toUpperCase() + d.kind.slice(1) : 'Journal'}: ${d.text}`;
+    case 'journal.entry': {
+      const photos = d.files && d.files.length
+        ? (d.files.length === 1 ? ' (a photo)' : ` (${d.files.length} photos)`) : '';
+      return `${d.kind ? d.kind[0].toUpperCase() + d.kind.slice(1) : 'Journal'}: `
+        + `${d.text || ''}${photos}`;
+    }
     case 'form.completed':
       return `Completed “${d.form_title}”`;
     case 'task.completed':
-      return `Completed the task “${d.title || ''}”`;
+      return `Completed the task “${d.title || ''}”` + (d.note ? `: “${d.note}”` : '');
+    case 'program.module_done':
+      return `Finished “${d.title || ''}”`
+        + (d.program_title ? ` (${d.program_title}${d.day !== undefined ? ', day ' + d.day : ''})` : '');
     default:
       return ev.body || ev.kind;
   }
@@ -357,11 +397,34 @@ function FeedItem({ item }) {
           ${shortWhen(ev.created_at)}</time>
       </div>
       <p class="feed-text">${feedText(item)}</p>
+      ${ev.data && ev.data.files && html`<${Attachments} files=${ev.data.files} />`}
       ${entryId && html`<button type="button" class="quiet small" aria-expanded=${open}
         onClick=${() => setOpen(!open)}>${open ? 'Hide' : 'Comment'}</button>`}
       ${open && entry && html`<${JournalEntry} entry=${entry} onChanged=${loadEntry}
         showKind=${false} />`}
     </li>`;
+}
+
+/** The team's watch list: open tasks past their due date, of every client in their care. */
+function OverdueTasks() {
+  const [tasks, setTasks] = useState(null);
+  const load = () => get('/tasks?overdue=true&limit=50').then((r) => setTasks(r.tasks))
+    .catch(() => setTasks([]));
+  useEffect(() => { load(); }, []);
+  useLiveReload(load, new Set(['task.completed', 'task.cancelled', 'task.assigned']));
+  if (!tasks || tasks.length === 0) return null;
+  return html`
+    <section class="card overdue-tasks" aria-labelledby="overdue-heading">
+      <h2 id="overdue-heading">Overdue tasks <span class="badge">${tasks.length}</span></h2>
+      <ul class="care-list" aria-label="Overdue tasks">
+        ${tasks.map((t) => html`<li key=${t.id} class="care-item">
+          <a href=${'#/clients/' + encodeURIComponent(t.client_id) + '?tab=tasks'}>
+            ${t.client_name}</a>
+          <span class="care-title">${t.title}</span>
+          <span class="muted">due ${dateOnly(t.due_at)}</span>
+        </li>`)}
+      </ul>
+    </section>`;
 }
 
 export function FeedView() {
@@ -413,6 +476,7 @@ export function FeedView() {
         </div>
       </div>
       ${error && html`<p class="error" role="alert">${error}</p>`}
+      <${OverdueTasks} />
       ${items === null && !error && html`<p class="muted" role="status">Loading…</p>`}
       ${items && items.length === 0 && html`<p class="muted">Nothing from your clients yet.</p>`}
       <ul class="feed-list" aria-live="polite">

@@ -579,6 +579,7 @@ function SystemItem({ ev }) {
         <span class="sys-text">${describe(ev)}</span>
         <time datetime=${ev.created_at} title=${fullTime(ev.created_at)}>
           ${clockTime(ev.created_at)}</time></p>
+      ${ev.data && ev.data.files && html`<${Attachments} files=${ev.data.files} />`}
     </li>`;
 }
 

@@ -155,7 +155,7 @@ export function ClientsView() {
                     <label for=${'pick-' + c.id} class="visually-hidden">Select ${c.name}</label>
                   </span>`}
                   <a class="client-row" href=${'#/clients/' + encodeURIComponent(c.id)}>
-                    <${Avatar} name=${c.name} id=${c.id} />
+                    <${Avatar} name=${c.name} id=${c.id} src=${c.avatar_url || null} />
                     <span class="client-main">
                       <span class="client-name">${c.name}</span>
                       <span class="muted">${c.email || 'No email'}</span>
@@ -479,12 +479,16 @@ export function ClientView({ clientId, tab = 'profile' }) {
     <section class="page" aria-labelledby="client-heading">
       <p><a href="#/clients">Clients</a></p>
       <div class="page-head">
-        <div>
+        <div class="client-head">
+          <${Avatar} name=${client.name} id=${client.id} src=${client.avatar_url || null}
+            size="lg" />
+          <div>
           <h1 id="client-heading" title=${client.name}>${client.name}</h1>
           <p class="muted">${client.email || 'No email'} ·
             <span class=${'pill state-' + client.invitation}>
               ${INVITATION_LABELS[client.invitation] || client.invitation}</span>
             ${client.group && html` · ${client.group.name}`}</p>
+          </div>
         </div>
         <div class="actions">
           ${client.care_thread_id && html`<a class="button primary"

@@ -2,11 +2,12 @@
 // type, options with scores, required flags, "show when" conditions, order, versions).
 import { ApiError, get, patch, post } from '../api.js';
 import {
-  CHOICE_TYPES, CONDITION_TYPES, ITEM_TYPES, TYPE_LABELS, itemErrorText, visibleIds,
+  CHOICE_TYPES, CONDITION_TYPES, ITEM_TYPES, OPTION_TYPES, TYPE_LABELS, flatItems,
+  isComputed, itemErrorText, needsFhir, visibleIds,
 } from '../formlogic.js';
 import { html, useEffect, useRef, useState } from '../lib.js';
 import { navigate } from '../router.js';
-import { Question } from './form-fill.js';
+import { Computed, Question, QuestionTree } from './form-fill.js';
 import { ErrorText } from './forms.js';
 
 const MAX_IMPORT_BYTES = 1024 * 1024;
@@ -114,8 +115,10 @@ export function FormsView() {
         </div>
         <div class="side">
           <${ImportFhir} onImported=${async (form) => {
-            setNote(`Imported “${form.title}” with ${form.items.length} ${
-              form.items.length === 1 ? 'item' : 'items'}.`);
+            const asked = flatItems(form.items).filter((i) => !['heading', 'group']
+              .includes(i.type) && !i.calculated && !i.hidden).length;
+            setNote(`Imported “${form.title}” with ${asked} ${
+              asked === 1 ? 'question' : 'questions'}.`);
             await load().catch(() => {});
           }} />
         </div>
@@ -142,7 +145,7 @@ function freshId(items) {
 function blankItem(type, items) {
   return {
     key: nextKey(), id: freshId(items), type, text: '', required: false,
-    options: CHOICE_TYPES.has(type) ? [blankOption(), blankOption()] : [],
+    options: OPTION_TYPES.has(type) ? [blankOption(), blankOption()] : [],
     min: type === 'scale' ? '0' : '', max: type === 'scale' ? '10' : '', extra: {}, cond: null,
   };
 }
@@ -159,7 +162,12 @@ function fromForm(form) {
       })),
       min: it.min === undefined || it.min === null ? '' : String(it.min),
       max: it.max === undefined || it.max === null ? '' : String(it.max),
-      extra: { code: it.code, max_length: it.max_length }, cond: null, source: it,
+      extra: {
+        code: it.code, max_length: it.max_length, item_control: it.item_control,
+        integer: it.integer, repeats: it.repeats,
+      },
+      unit: it.unit ? it.unit.code : '', unitSource: it.unit, cond: null, source: it,
+      fixed: isComputed(it) ? it : null,
     };
     byId.set(it.id, item);
     return item;
@@ -191,10 +199,11 @@ function toItems(items) {
   const out = items.map((item, index) => {
     const n = index + 1;
     const where = `Question ${n}`;
+    if (item.fixed) return item.fixed; // calculated or hidden: kept exactly as imported
     const it = { id: item.id, type: item.type, text: item.text.trim(), required: item.required };
     if (!it.text) problems.push(`${where} needs its text.`);
     if (item.type === 'heading') it.required = false;
-    if (CHOICE_TYPES.has(item.type)) {
+    if (OPTION_TYPES.has(item.type)) {
       const options = item.options.filter((o) => o.label.trim() || o.value);
       if (!options.length) problems.push(`${where} needs at least one option.`);
       const values = options.map(optionValue);
@@ -228,6 +237,13 @@ function toItems(items) {
       it.max_length = item.extra.max_length;
     }
     if (item.extra.code) it.code = item.extra.code;
+    if (item.extra.item_control) it.item_control = item.extra.item_control;
+    if (item.type === 'number' && item.extra.integer) it.integer = true;
+    if (item.type === 'open_choice' && item.extra.repeats) it.repeats = true;
+    if (item.type === 'number' && String(item.unit || '').trim()) {
+      const code = String(item.unit).trim();
+      it.unit = item.unitSource && item.unitSource.code === code ? item.unitSource : { code };
+    }
     if (item.cond) {
       const at = items.findIndex((x) => x.key === item.cond.on);
       const on = items[at];
@@ -385,6 +401,29 @@ function ItemEditor({ item, index, items, update, move, remove, focusText }) {
     if (focusText && text.current) text.current.focus();
   }, [focusText]);
   const heading = item.type === 'heading';
+  if (item.fixed) {
+    return html`
+      <li class="q-edit is-fixed" data-item-id=${item.id}>
+        <fieldset>
+          <legend>Question ${n}</legend>
+          <p><strong>${item.text}</strong></p>
+          <p class="hint">${item.fixed.calculated
+            ? html`Worked out by the form from the answers: <code>${
+              item.fixed.calculated.expression}</code>.`
+            : 'Hidden from the client.'} It is kept as imported; the builder does not edit
+            it.</p>
+          <div class="row-actions">
+            <button type="button" class="small" id=${`${id}-up`} disabled=${index === 0}
+              aria-label=${`Move question ${n} up`} onClick=${() => move(-1)}>Move up</button>
+            <button type="button" class="small" id=${`${id}-down`}
+              disabled=${index === items.length - 1}
+              aria-label=${`Move question ${n} down`} onClick=${() => move(1)}>Move down</button>
+            <button type="button" class="small quiet" aria-label=${`Remove question ${n}`}
+              onClick=${remove}>Remove</button>
+          </div>
+        </fieldset>
+      </li>`;
+  }
   return html`
     <li class=${'q-edit' + (heading ? ' is-heading' : '')} data-item-id=${item.id}>
       <fieldset>
@@ -395,7 +434,7 @@ function ItemEditor({ item, index, items, update, move, remove, focusText }) {
             <select id=${`${id}-type`} value=${item.type} onChange=${(e) => {
               const type = e.currentTarget.value;
               const change = { type };
-              if (CHOICE_TYPES.has(type) && !item.options.length) {
+              if (OPTION_TYPES.has(type) && !item.options.length) {
                 change.options = [blankOption(), blankOption()];
               }
               if (type === 'scale' && item.min === '' && item.max === '') {
@@ -419,13 +458,22 @@ function ItemEditor({ item, index, items, update, move, remove, focusText }) {
           <textarea id=${`${id}-text`} ref=${text} rows="2" maxLength="2000" value=${item.text}
             onInput=${(e) => update({ text: e.currentTarget.value })}></textarea>
         </div>
-        ${CHOICE_TYPES.has(item.type) && html`<${OptionsEditor} item=${item} n=${n}
+        ${OPTION_TYPES.has(item.type) && html`<${OptionsEditor} item=${item} n=${n}
           update=${update} />`}
+        ${item.type === 'open_choice' && html`<p class="hint">The client may also type their own
+          answer under “Other”.</p>`}
+        ${item.type === 'attachment' && html`<p class="hint">The client attaches one file (a
+          photo, a PDF); their care team can download it with the answers.</p>`}
         ${item.type === 'number' && html`<div class="pair">
           <${Bound} id=${`${id}-min`} label="Lowest allowed (optional)" value=${item.min}
             onInput=${(min) => update({ min })} />
           <${Bound} id=${`${id}-max`} label="Highest allowed (optional)" value=${item.max}
             onInput=${(max) => update({ max })} />
+        </div>
+        <div class="field">
+          <label for=${`${id}-unit`}>Unit (optional, a UCUM code such as kg or cm)</label>
+          <input id=${`${id}-unit`} value=${item.unit || ''} maxLength="50" autocomplete="off"
+            onInput=${(e) => update({ unit: e.currentTarget.value })} />
         </div>`}
         ${item.type === 'scale' && html`<div class="pair">
           <${Bound} id=${`${id}-min`} label="Lowest value" value=${item.min}
@@ -451,10 +499,38 @@ function ItemEditor({ item, index, items, update, move, remove, focusText }) {
     </li>`;
 }
 
+/** An imported form's questions as a nested list: type, unit, condition, calculation. */
+function Outline({ items }) {
+  return html`<ol class="outline">${items.map((item) => html`<li key=${item.id}
+    data-item-id=${item.id}>
+    <span>${item.text || TYPE_LABELS[item.type]}</span>
+    <span class="muted small"> · ${TYPE_LABELS[item.type] || item.type}${item.unit
+      ? ` (${item.unit.code})` : ''}${item.calculated ? ' · calculated' : ''}${item.hidden
+      ? ' · hidden' : ''}${item.enable_when || item.show_when ? ' · conditional' : ''}</span>
+    ${item.type === 'group' && html`<${Outline} items=${item.items} />`}
+  </li>`)}</ol>`;
+}
+
 /** The form as the client will see it, from the questions being edited (answers here go
  * nowhere). */
-function Preview({ draft }) {
+function Preview({ draft, fixed }) {
   const [values, setValues] = useState({});
+  if (fixed) {
+    const all = flatItems(fixed);
+    return html`
+      <section class="card preview" aria-labelledby="preview-heading">
+        <p class="muted small" id="preview-heading">Preview: what the client will see
+          (calculated values appear as they answer)</p>
+        <div class="fill">
+          <h2 class="preview-title">${draft.title || 'Untitled form'}</h2>
+          ${draft.description && html`<p class="description">${draft.description}</p>`}
+        </div>
+        <div class="fill questions"><${QuestionTree} items=${fixed} all=${all}
+          shown=${visibleIds(fixed, values)} values=${values} calculated=${{}} errors=${{}}
+          change=${(item, v) => setValues({ ...values, [item.id]: v })} /></div>
+        <button type="button" class="primary preview-submit" disabled>Submit</button>
+      </section>`;
+  }
   const built = toItems(draft.items).items;
   const shown = visibleIds(built, values);
   return html`
@@ -466,9 +542,10 @@ function Preview({ draft }) {
       </div>
       ${built.length === 0 ? html`<p class="muted">No questions yet.</p>`
         : html`<div class="fill questions">${built.map((item, index) => shown.has(item.id)
-          && html`<${Question} key=${item.id} item=${item} index=${'preview-' + index}
+          && (isComputed(item) ? html`<${Computed} key=${item.id} item=${item} />`
+          : html`<${Question} key=${item.id} item=${item} index=${'preview-' + index}
             value=${values[item.id]} error=${null}
-            onChange=${(v) => setValues({ ...values, [item.id]: v })} />`)}</div>`}
+            onChange=${(v) => setValues({ ...values, [item.id]: v })} />`))}</div>`}
       <button type="button" class="primary preview-submit" disabled>Submit</button>
     </section>`;
 }
@@ -515,6 +592,10 @@ export function FormBuilderView({ formId }) {
   }
 
   const items = draft.items;
+  // Imported with groups, conditions or calculations the builder cannot edit: its questions
+  // stay as they are (edit the Questionnaire and import it again).
+  const locked = Boolean(form && (needsFhir(form.items)
+    || (form.variables && form.variables.length)));
   const setItems = (next) => {
     setDraft({ ...draft, items: next });
     setDone('');
@@ -546,7 +627,7 @@ export function FormBuilderView({ formId }) {
     e.preventDefault();
     setError('');
     setDone('');
-    const built = toItems(items);
+    const built = locked ? { items: [], problems: [] } : toItems(items);
     const found = [...built.problems];
     if (!draft.title.trim()) found.unshift('The form needs a title.');
     setProblems(found);
@@ -566,8 +647,8 @@ export function FormBuilderView({ formId }) {
       const body = {};
       if (draft.title !== form.title) body.title = draft.title;
       if (draft.description !== (form.description || '')) body.description = draft.description;
-      const before = JSON.stringify(toItems(fromForm(form).items).items);
-      const itemsChanged = JSON.stringify(built.items) !== before;
+      const before = locked ? '' : JSON.stringify(toItems(fromForm(form).items).items);
+      const itemsChanged = !locked && JSON.stringify(built.items) !== before;
       if (itemsChanged) body.items = built.items;
       if (!Object.keys(body).length) {
         setDone('Nothing changed.');
@@ -621,7 +702,7 @@ export function FormBuilderView({ formId }) {
             onClick=${() => archive(!form.archived)}>${form.archived ? 'Unarchive' : 'Archive'}</button>`}
         </div>
       </div>
-      ${previewing && html`<${Preview} draft=${draft} />`}
+      ${previewing && html`<${Preview} draft=${draft} fixed=${locked ? form.items : null} />`}
       <form onSubmit=${save} novalidate hidden=${previewing}>
         <div class="field">
           <label for="form-title">Title</label>
@@ -635,16 +716,23 @@ export function FormBuilderView({ formId }) {
           </textarea>
         </div>
         <h2>Questions</h2>
-        ${form && html`<p class="hint">Saving changed questions makes a new version; requests
-          already made keep theirs.</p>`}
+        ${locked && html`<div class="card sdc-note" role="note">
+          <p>This form has groups, calculated items or conditions imported from a FHIR
+            Questionnaire, which this builder cannot edit. Its title and description can be
+            changed here; to change its questions, download it as FHIR, edit it, and import it
+            again.</p>
+          <${Outline} items=${form.items} />
+        </div>`}
+        ${form && !locked && html`<p class="hint">Saving changed questions makes a new
+          version; requests already made keep theirs.</p>`}
         ${items.length === 0 && html`<p class="muted">No questions yet.</p>`}
-        <ol class="q-list" aria-label="Questions">
+        ${!locked && html`<ol class="q-list" aria-label="Questions">
           ${items.map((item, index) => html`<${ItemEditor} key=${item.key} item=${item}
             index=${index} items=${items} focusText=${focusKey === item.key}
             update=${(change) => updateItem(item.key, change)}
             move=${(dir) => move(index, dir)} remove=${() => remove(index)} />`)}
-        </ol>
-        <div class="add-question">
+        </ol>`}
+        ${!locked && html`<div class="add-question">
           <div class="field">
             <label for="new-question-type">New question type</label>
             <select id="new-question-type" value=${newType}
@@ -654,7 +742,7 @@ export function FormBuilderView({ formId }) {
             </select>
           </div>
           <button type="button" onClick=${add}>Add question</button>
-        </div>
+        </div>`}
         ${problems.length > 0 && html`
           <div class="error" role="alert" tabindex="-1" ref=${problemsRef}>
             <p>Fix these first:</p>

@@ -1,53 +1,64 @@
 // The client fills in a form requested in their care chat: every question type with labelled
 // controls, conditional questions shown and hidden as they answer, a draft saved as they go,
-// field-level errors from the server, and a thank-you. Also the answers, read back.
+// field-level errors from the server, and a thank-you. Also the answers, read back. Groups
+// nest; calculated items (a BMI, a total score) show the server's value as the client types.
 import { get, post, put } from '../api.js';
+import { fileUrl, humanSize, uploadFile } from '../files.js';
 import {
-  answerText, answersToSend, isEmpty, points, visibleIds,
+  answerText, answersToSend, flatItems, formState, isComputed, isEmpty, points, visibleIds,
 } from '../formlogic.js';
 import { html, useEffect, useRef, useState } from '../lib.js';
 import { useStore } from '../store.js';
 import { clockTime, dateOnly } from '../util.js';
 
 const DRAFT_DELAY_MS = 700;
+const CALC_DELAY_MS = 250;
 const SCALE_AS_BUTTONS = 11; // a scale of at most this many points shows one button each
 
-/** Answers, question by question (headings as section titles); scores of chosen options. */
+/** Answers, question by question (headings and groups as section titles); scores of chosen
+ * options. Calculated values are among the answers; hidden ones show to the team only. */
 export function AnswerList({ items, answers, showScores = false }) {
   let n = 0;
-  const asked = visibleIds(items, answers || {});
-  return html`
-    <div class="answer-list">
-      ${items.map((item) => {
-        if (item.type === 'heading') {
-          return html`<h3 key=${item.id} class="answer-heading">${item.text}</h3>`;
-        }
-        n += 1;
-        const value = answers ? answers[item.id] : undefined;
-        let scoreNote = '';
-        if (showScores && !isEmpty(value) && item.options) {
-          const chosen = Array.isArray(value) ? value : [value];
-          const scored = item.options.filter((o) => chosen.includes(o.value)
-            && o.score !== undefined && o.score !== null);
-          if (scored.length) scoreNote = points(scored.reduce((sum, o) => sum + o.score, 0));
-        }
-        return html`
-          <div key=${item.id} class="answer" data-question=${item.id}>
-            <p class="answer-q"><span class="muted">${n}.</span> ${item.text}</p>
-            ${isEmpty(value)
-              ? html`<p class="answer-a muted">${asked.has(item.id) ? 'No answer'
-                : 'Not asked (its condition was not met)'}</p>`
-              : html`<p class="answer-a">${answerText(item, value)}${scoreNote
-                && html` <span class="muted small">(${scoreNote})</span>`}</p>`}
-          </div>`;
-      })}
-    </div>`;
+  const { enabled: asked } = formState(items, answers || {}, answers || {});
+  const row = (item) => {
+    if (item.hidden && !showScores) return null;
+    if (item.type === 'heading') {
+      return html`<h3 key=${item.id} class="answer-heading">${item.text}</h3>`;
+    }
+    if (item.type === 'group') {
+      return html`<section key=${item.id} class="answer-group" data-group=${item.id}>
+        ${item.text && html`<h3 class="answer-heading">${item.text}</h3>`}
+        ${item.items.map(row)}</section>`;
+    }
+    n += 1;
+    const value = answers ? answers[item.id] : undefined;
+    let scoreNote = '';
+    if (showScores && !isEmpty(value) && item.options) {
+      const chosen = Array.isArray(value) ? value : [value];
+      const scored = item.options.filter((o) => chosen.includes(o.value)
+        && o.score !== undefined && o.score !== null);
+      if (scored.length) scoreNote = points(scored.reduce((sum, o) => sum + o.score, 0));
+    }
+    return html`
+      <div key=${item.id} class="answer" data-question=${item.id}>
+        <p class="answer-q"><span class="muted">${n}.</span> ${item.text}</p>
+        ${isEmpty(value)
+          ? html`<p class="answer-a muted">${asked.has(item.id) ? 'No answer'
+            : 'Not asked (its condition was not met)'}</p>`
+          : html`<p class="answer-a">${answerText(item, value)}${scoreNote
+            && html` <span class="muted small">(${scoreNote})</span>`}${item.calculated
+            && html` <span class="muted small">(calculated)</span>`}</p>`}
+      </div>`;
+  };
+  return html`<div class="answer-list">${items.map(row)}</div>`;
 }
 
 /** What a control holds for a stored answer (numbers are edited as text). */
 function toControl(item, value) {
   if (value === undefined || value === null) return undefined;
   if (item.type === 'number') return String(value);
+  if (item.type === 'datetime') return String(value).slice(0, 16); // the local control's part
+  if (item.type === 'time') return String(value).slice(0, 5);
   return value;
 }
 
@@ -94,6 +105,21 @@ export function Question({ item, index, value, error, onChange }) {
   switch (item.type) {
     case 'heading':
       return html`<h2 class="q-heading" data-question=${item.id}>${item.text}</h2>`;
+    case 'datetime':
+    case 'time':
+      return wrap(html`
+        <${Label} item=${item} forId=${id} />
+        <input id=${id} type=${item.type === 'time' ? 'time' : 'datetime-local'}
+          value=${value || ''} aria-required=${item.required ? 'true' : undefined}
+          aria-invalid=${invalid} aria-describedby=${describe(false)}
+          onInput=${(e) => onChange(e.currentTarget.value)} />
+        ${errorLine}`);
+    case 'open_choice':
+      return wrap(html`<${OpenChoice} item=${item} id=${id} value=${value}
+        invalid=${invalid} describe=${describe} onChange=${onChange} />${errorLine}`);
+    case 'attachment':
+      return wrap(html`<${Attachment} item=${item} id=${id} value=${value}
+        invalid=${invalid} describe=${describe} onChange=${onChange} />${errorLine}`);
     case 'short_text':
     case 'date':
       return wrap(html`
@@ -115,18 +141,37 @@ export function Question({ item, index, value, error, onChange }) {
         <${LengthLine} id=${hintId} value=${value} max=${item.max_length} />
         ${errorLine}`);
     case 'number': {
-      const hint = rangeHint(item);
+      const unit = item.unit && (item.unit.code || item.unit.display);
+      const hint = [rangeHint(item), unit ? `In ${item.unit.display || unit}.` : '']
+        .filter(Boolean).join(' ');
       return wrap(html`
         <${Label} item=${item} forId=${id} />
-        <input id=${id} type="number" inputmode="decimal" step="any" value=${value || ''}
-          min=${item.min} max=${item.max} aria-required=${item.required ? 'true' : undefined}
-          aria-invalid=${invalid} aria-describedby=${describe(hint)}
-          onInput=${(e) => onChange(e.currentTarget.value)} />
+        <div class="with-unit">
+          <input id=${id} type="number" inputmode="decimal" step=${item.integer ? '1' : 'any'}
+            value=${value || ''} min=${item.min} max=${item.max}
+            aria-required=${item.required ? 'true' : undefined}
+            aria-invalid=${invalid} aria-describedby=${describe(hint)}
+            onInput=${(e) => onChange(e.currentTarget.value)} />
+          ${unit && html`<span class="unit" aria-hidden="true">${unit}</span>`}
+        </div>
         ${hint && html`<p class="hint" id=${hintId}>${hint}</p>`}
         ${errorLine}`);
     }
     case 'single_choice':
     case 'yes_no': {
+      if (item.item_control === 'drop-down' && item.type === 'single_choice') {
+        return wrap(html`
+          <${Label} item=${item} forId=${id} />
+          <select id=${id} value=${value || ''} aria-invalid=${invalid}
+            aria-required=${item.required ? 'true' : undefined}
+            aria-describedby=${describe(false)}
+            onChange=${(e) => onChange(e.currentTarget.value || undefined)}>
+            <option value="">Choose…</option>
+            ${item.options.map((o) => html`<option key=${o.value} value=${o.value}>
+              ${o.label}</option>`)}
+          </select>
+          ${errorLine}`);
+      }
       const options = item.type === 'yes_no'
         ? [{ value: true, label: 'Yes' }, { value: false, label: 'No' }] : item.options;
       return wrap(html`
@@ -214,6 +259,97 @@ export function Question({ item, index, value, error, onChange }) {
   }
 }
 
+/** A calculated item: the server's value as the client answers (never typed in). */
+export function Computed({ item, value }) {
+  const shown = value === undefined || value === null ? '' : answerText(item, value);
+  return html`<div class="q computed" data-question=${item.id} data-type=${item.type}>
+    <p class="q-label" id=${`calc-${item.id}`}>${item.text}</p>
+    <output class="calc-value" aria-labelledby=${`calc-${item.id}`} aria-live="polite">
+      ${shown || html`<span class="muted">Worked out from your answers</span>`}</output>
+  </div>`;
+}
+
+function OpenChoice({ item, id, value, invalid, describe, onChange }) {
+  const many = Boolean(item.repeats);
+  const list = many ? (Array.isArray(value) ? value : []) : (value === undefined ? [] : [value]);
+  const other = list.find((v) => v && typeof v === 'object');
+  const codes = list.filter((v) => typeof v === 'string');
+  const otherOn = other !== undefined;
+  const set = (nextCodes, nextOther) => {
+    const next = [...nextCodes, ...(nextOther !== undefined ? [nextOther] : [])];
+    onChange(many ? next : next[next.length - 1]);
+  };
+  return html`
+    <fieldset id=${id} class="choices-group" aria-describedby=${describe(false)}>
+      <${Legend} item=${item} />
+      ${item.options.map((o, i) => html`
+        <div class="choice-opt" key=${o.value}>
+          <input type=${many ? 'checkbox' : 'radio'} id=${`${id}-${i}`} name=${id}
+            checked=${codes.includes(o.value)} aria-invalid=${invalid}
+            onChange=${(e) => (many
+              ? set(e.currentTarget.checked ? [...codes, o.value]
+                : codes.filter((x) => x !== o.value), other)
+              : set([o.value], undefined))} />
+          <label for=${`${id}-${i}`}>${o.label}</label>
+        </div>`)}
+      <div class="choice-opt other">
+        <input type=${many ? 'checkbox' : 'radio'} id=${`${id}-other`} name=${id}
+          checked=${otherOn} aria-invalid=${invalid}
+          onChange=${(e) => (e.currentTarget.checked ? set(many ? codes : [], { other: '' })
+            : set(codes, undefined))} />
+        <label for=${`${id}-other`}>Other</label>
+        <input id=${`${id}-other-text`} aria-label=${`Other: ${item.text}`} maxLength="500"
+          value=${other ? other.other : ''} autocomplete="off"
+          onInput=${(e) => set(many ? codes : [], { other: e.currentTarget.value })} />
+      </div>
+    </fieldset>`;
+}
+
+function Attachment({ item, id, value, invalid, describe, onChange }) {
+  const [state, setState] = useState('');
+  async function pick(e) {
+    const file = e.currentTarget.files && e.currentTarget.files[0];
+    if (!file) return;
+    setState('Uploading…');
+    try {
+      onChange(await uploadFile(file));
+      setState('');
+    } catch (err) {
+      setState(err.detail || 'The upload failed.');
+    }
+  }
+  return html`
+    <${Label} item=${item} forId=${id} />
+    ${value && value.id ? html`<p class="attached">
+        <a href=${fileUrl(value.id)} download=${value.name || ''}>${value.name || 'Your file'}</a>
+        ${value.size ? html` <span class="muted small">${humanSize(value.size)}</span>` : ''}
+        <button type="button" class="small quiet" onClick=${() => onChange(undefined)}>
+          Remove</button></p>`
+      : html`<input id=${id} type="file" aria-invalid=${invalid}
+          aria-required=${item.required ? 'true' : undefined}
+          aria-describedby=${describe(false)} onChange=${pick} />`}
+    ${state && html`<p class="hint" role="status">${state}</p>`}`;
+}
+
+/** The questions as the client sees them: groups as sections, calculated values live. */
+export function QuestionTree({ items, all, shown, values, calculated, errors, change }) {
+  return items.filter((item) => shown.has(item.id)).map((item) => {
+    if (item.type === 'group') {
+      return html`<section key=${item.id} class="q-group" data-group=${item.id}
+        aria-labelledby=${item.text ? `group-${item.id}` : undefined}>
+        ${item.text && html`<h2 class="q-group-title" id=${`group-${item.id}`}>${item.text}</h2>`}
+        <${QuestionTree} items=${item.items} all=${all} shown=${shown} values=${values}
+          calculated=${calculated} errors=${errors} change=${change} />
+      </section>`;
+    }
+    if (isComputed(item)) {
+      return html`<${Computed} key=${item.id} item=${item} value=${calculated[item.id]} />`;
+    }
+    return html`<${Question} key=${item.id} item=${item} index=${all.indexOf(item)}
+      value=${values[item.id]} error=${errors[item.id]} onChange=${(v) => change(item, v)} />`;
+  });
+}
+
 function careThreadLink(s) {
   for (const t of s.threads.values()) {
     if (t.kind === 'care') return '#/threads/' + encodeURIComponent(t.id);
@@ -259,6 +395,7 @@ export function FillFormView({ requestId, thread = '' }) {
   const [busy, setBusy] = useState(false);
   const [formError, setFormError] = useState('');
   const [justSent, setJustSent] = useState(false);
+  const [calculated, setCalculated] = useState({});
 
   const valuesRef = useRef(values);
   const itemsRef = useRef([]);
@@ -268,7 +405,31 @@ export function FillFormView({ requestId, thread = '' }) {
   const lastSent = useRef('');
   const closed = useRef(false);
   const summaryRef = useRef(null);
+  const calculatedRef = useRef({});
+  const calcTimer = useRef(null);
+  const calcTurn = useRef(0);
   const path = '/form-requests/' + encodeURIComponent(requestId);
+
+  function keepCalculated(next) {
+    calculatedRef.current = next || {};
+    setCalculated(calculatedRef.current);
+  }
+
+  /** The server's values of calculated items for the answers so far (only the latest ask
+   * counts). */
+  async function recalculate() {
+    if (closed.current || !flatItems(itemsRef.current).some((i) => i.calculated)) return;
+    calcTurn.current += 1;
+    const turn = calcTurn.current;
+    const answers = answersToSend(itemsRef.current, valuesRef.current,
+      { draft: true, calculated: calculatedRef.current });
+    try {
+      const r = await post(path + '/calculate', { answers });
+      if (turn === calcTurn.current) keepCalculated(r.calculated);
+    } catch {
+      // The next answer asks again; the server works it out on submit anyway.
+    }
+  }
 
   async function load() {
     try {
@@ -276,12 +437,20 @@ export function FillFormView({ requestId, thread = '' }) {
       itemsRef.current = r.items || [];
       closed.current = r.status !== 'open';
       const initial = {};
-      for (const item of r.items || []) {
-        const v = toControl(item, r.draft ? r.draft[item.id] : undefined);
+      const computed = {};
+      for (const item of flatItems(r.items || [])) {
+        const stored = r.draft ? r.draft[item.id] : undefined;
+        if (isComputed(item)) {
+          if (stored !== undefined) computed[item.id] = stored;
+          continue;
+        }
+        const v = toControl(item, stored);
         if (v !== undefined) initial[item.id] = v;
       }
       valuesRef.current = initial;
-      lastSent.current = JSON.stringify(answersToSend(r.items || [], initial, { draft: true }));
+      keepCalculated(computed);
+      lastSent.current = JSON.stringify(answersToSend(r.items || [], initial,
+        { draft: true, calculated: computed }));
       setValues(initial);
       setRequest(r);
       document.title = `${r.form_title} · Carethread`;
@@ -300,7 +469,8 @@ export function FillFormView({ requestId, thread = '' }) {
       again.current = true;
       return;
     }
-    const answers = answersToSend(itemsRef.current, valuesRef.current, { draft: true });
+    const answers = answersToSend(itemsRef.current, valuesRef.current,
+      { draft: true, calculated: calculatedRef.current });
     const body = JSON.stringify(answers);
     if (body === lastSent.current) {
       setSaveState((st) => (st.kind === 'pending' ? { kind: 'saved', at: st.at } : st));
@@ -377,10 +547,12 @@ export function FillFormView({ requestId, thread = '' }) {
     }
     setSaveState((st) => ({ kind: 'pending', at: st.at }));
     flushSoon();
+    clearTimeout(calcTimer.current);
+    calcTimer.current = setTimeout(recalculate, CALC_DELAY_MS);
   }
 
   function focusQuestion(questionId) {
-    const index = itemsRef.current.findIndex((i) => i.id === questionId);
+    const index = flatItems(itemsRef.current).findIndex((i) => i.id === questionId);
     const box = document.getElementById(`fq-${index}`);
     if (!box) return;
     const target = box.matches('input, textarea, select') ? box
@@ -396,21 +568,22 @@ export function FillFormView({ requestId, thread = '' }) {
     setFormError('');
     setSummary([]);
     if (inflight.current) await inflight.current.catch(() => {});
-    const answers = answersToSend(itemsRef.current, valuesRef.current);
+    const answers = answersToSend(itemsRef.current, valuesRef.current,
+      { calculated: calculatedRef.current });
     try {
       await post(path + '/submit', { answers });
       closed.current = true;
       setJustSent(true);
       setRequest({ ...request, status: 'completed', completed_at: new Date().toISOString(),
-        answers, draft: null });
+        answers: { ...calculatedRef.current, ...answers }, draft: null });
     } catch (err) {
       if (err.code === 'invalid_answers') {
         const map = {};
         for (const x of err.errors) if (!map[x.question]) map[x.question] = x.detail;
         setErrors(map);
         setSummary(err.errors);
-        const shown = visibleIds(itemsRef.current, valuesRef.current);
-        const first = itemsRef.current.find((i) => map[i.id] && shown.has(i.id));
+        const shown = visibleIds(itemsRef.current, valuesRef.current, calculatedRef.current);
+        const first = flatItems(itemsRef.current).find((i) => map[i.id] && shown.has(i.id));
         requestAnimationFrame(() => {
           if (first) focusQuestion(first.id);
           else if (summaryRef.current) summaryRef.current.focus();
@@ -434,8 +607,9 @@ export function FillFormView({ requestId, thread = '' }) {
   }
 
   const items = request.items || [];
-  const shown = visibleIds(items, values);
-  const textOf = new Map(items.map((i) => [i.id, i.text]));
+  const all = flatItems(items);
+  const shown = visibleIds(items, values, calculated);
+  const textOf = new Map(all.map((i) => [i.id, i.text]));
   const due = request.due_at ? `Please fill it in by ${dateOnly(request.due_at)}.` : '';
   let saveText = 'Your answers are saved as a draft as you go.';
   if (saveState.kind === 'saving') saveText = 'Saving draft…';
@@ -453,12 +627,8 @@ export function FillFormView({ requestId, thread = '' }) {
             && html`<p class="form-description">${request.form_description}</p>`}
           <p class="muted">${due} Questions marked “required” need an answer.</p>
           <form class="fill-form" onSubmit=${submit} novalidate>
-            ${items.filter((item) => shown.has(item.id)).map((item) => {
-              const index = items.indexOf(item);
-              return html`<${Question} key=${item.id} item=${item} index=${index}
-                value=${values[item.id]} error=${errors[item.id]}
-                onChange=${(v) => change(item, v)} />`;
-            })}
+            <${QuestionTree} items=${items} all=${all} shown=${shown} values=${values}
+              calculated=${calculated} errors=${errors} change=${change} />
             ${summary.length > 0 && html`
               <div class="error summary" role="alert" tabindex="-1" ref=${summaryRef}>
                 <p>Some answers need attention; nothing was sent yet.</p>

@@ -1,7 +1,8 @@
 // The practice library (#/library), for the team: task templates, care plan templates and
-// programs (modules on day N: text, a form to fill, a task), with each program's enrolments
+// programs (modules on day N: text, files, a form to fill, a task), with each program's enrolments
 // and every client's progress.
 import { del, get, post } from '../api.js';
+import { Attachments, uploadFile } from '../files.js';
 import { html, useEffect, useState } from '../lib.js';
 import {
   EnrollmentCard, RichText, SectionsEditor, repeatLabel, useLoad,
@@ -119,11 +120,12 @@ function PlanTemplates() {
     </section>`;
 }
 
-const EMPTY_MODULE = { day: 0, title: '', body: '', form_id: '', task_title: '' };
+const EMPTY_MODULE = { day: 0, title: '', body: '', form_id: '', task_title: '', files: [] };
 
 function moduleBody(m) {
   const body = { day: Number(m.day), title: m.title, body: m.body };
   if (m.form_id) body.form_id = m.form_id;
+  if (m.files && m.files.length) body.file_ids = m.files.map((f) => f.id);
   if (m.task_title && m.task_title.trim()) body.task_title = m.task_title.trim();
   return body;
 }
@@ -131,6 +133,21 @@ function moduleBody(m) {
 function ModuleFields({ module, onChange, idPrefix, forms, index }) {
   const set = (key, value) => onChange({ ...module, [key]: value });
   const n = index + 1;
+  const [progress, setProgress] = useState(null);
+  const [error, setError] = useState('');
+  async function attach(file) {
+    if (!file) return;
+    setError('');
+    setProgress(0);
+    try {
+      const uploaded = await uploadFile(file, setProgress);
+      onChange({ ...module, files: [...(module.files || []), uploaded] });
+    } catch (err) {
+      setError(err.detail);
+    } finally {
+      setProgress(null);
+    }
+  }
   return html`<div class="module-edit">
     <div class="field"><label for=${idPrefix + '-day'}>Module ${n}: day</label>
       <input id=${idPrefix + '-day'} type="number" min="0" max="365" value=${module.day} required
@@ -150,6 +167,20 @@ function ModuleFields({ module, onChange, idPrefix, forms, index }) {
     <div class="field"><label for=${idPrefix + '-task'}>Module ${n}: task to do</label>
       <input id=${idPrefix + '-task'} value=${module.task_title} maxLength="200"
         onInput=${(e) => set('task_title', e.currentTarget.value)} /></div>
+    <div class="field module-files">
+      ${(module.files || []).length > 0 && html`<ul class="pick-list"
+        aria-label=${`Module ${n}: files`}>${module.files.map((f) => html`<li key=${f.id}>
+        <span>${f.name}</span> <button type="button" class="small" aria-label=${'Remove ' + f.name}
+          onClick=${() => set('files', module.files.filter((x) => x.id !== f.id))}>Remove</button>
+        </li>`)}</ul>`}
+      <label class="button small">Module ${n}: attach a file
+        <input type="file" class="visually-hidden" aria-label=${`Module ${n}: attach a file`}
+          onChange=${(e) => { attach(e.currentTarget.files[0]); e.currentTarget.value = ''; }} />
+      </label>
+      ${progress !== null && html`<progress max="1" value=${progress}
+        aria-label="Upload progress"></progress>`}
+      <${ErrorText} error=${error} />
+    </div>
   </div>`;
 }
 
@@ -238,7 +269,8 @@ function ProgramCard({ program, onChanged }) {
           <span class="module-day">Day ${m.day}</span> <strong>${m.title}</strong>
           ${m.form_id && html` <span class="pill">form</span>`}
           ${m.task_title && html` <span class="pill">task: ${m.task_title}</span>`}
-          <${RichText} markup=${m.html} /></li>`)}</ol>
+          <${RichText} markup=${m.html} />
+          <${Attachments} files=${m.files} /></li>`)}</ol>
         ${adding ? html`<form onSubmit=${addModule}>
             <${ModuleFields} module=${adding} index=${program.modules.length} forms=${forms}
               idPrefix=${'add-' + program.id} onChange=${setAdding} />

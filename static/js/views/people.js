@@ -1,5 +1,6 @@
-// People as the chat shows them: initials in a coloured circle (a photo once files exist).
+// People as the chat shows them: their photo, or initials in a coloured circle.
 import { html } from '../lib.js';
+import { state } from '../store.js';
 
 /** "Robin Hart" -> "RH", "madonna" -> "M"; letters of any script, never more than two. */
 export function initials(name) {
@@ -19,8 +20,14 @@ export function avatarColor(key) {
   return HUES[h % HUES.length];
 }
 
-/** A decorative avatar: the name is always written next to it, so it is hidden from readers. */
-export function Avatar({ name, id, size = 'md' }) {
-  return html`<span class=${'avatar avatar-' + size} aria-hidden="true"
+/** A decorative avatar: the name is always written next to it, so it is hidden from readers.
+ * The person's photo (`src`, else the one last seen for `id`) or their initials. */
+export function Avatar({ name, id, size = 'md', src }) {
+  const photo = src !== undefined ? src : (id && state.avatars.get(id));
+  if (photo) {
+    return html`<span class=${'avatar avatar-photo avatar-' + size} aria-hidden="true"
+      data-avatar=${id || ''}><img src=${photo} alt="" loading="lazy" decoding="async" /></span>`;
+  }
+  return html`<span class=${'avatar avatar-' + size} aria-hidden="true" data-avatar=${id || ''}
     style=${{ background: avatarColor(id || name) }}>${initials(name)}</span>`;
 }

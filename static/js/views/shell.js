@@ -5,6 +5,7 @@ import { navigate } from '../router.js';
 import { logout, switchProfile } from '../session.js';
 import { isStaff, useStore } from '../store.js';
 import { Viewer } from '../files.js';
+import { Avatar } from './people.js';
 import { ROLE_LABELS } from '../util.js';
 
 function ConnectionBanner() {
@@ -97,8 +98,11 @@ export function Shell({ route, children }) {
       <div class="topbar-end">
         <a href="#/notifications" class="quiet-link" aria-current=${here('notifications')}>
           Notifications</a>
-        <span class="me"><span class="me-name">${s.me.name}</span>
-          <span class="role">${ROLE_LABELS[s.role] || s.role}</span></span>
+        <a href="#/profile" class="me me-link" aria-current=${here('profile')}
+          aria-label=${`${s.me.name}: your profile and photo`} title="Your profile and photo">
+          <${Avatar} name=${s.me.name} id=${s.me.id} src=${s.me.avatar_url || null} size="sm" />
+          <span class="me-text"><span class="me-name">${s.me.name}</span>
+          <span class="role">${ROLE_LABELS[s.role] || s.role}</span></span></a>
         <button type="button" class="quiet" onClick=${async () => {
           await logout();
           navigate('#/login', { replace: true });

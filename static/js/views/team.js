@@ -145,7 +145,7 @@ function Member({ user, me, admin }) {
   const canRemove = admin && user.id !== me.id;
   return html`
     <li class="member">
-      <${Avatar} name=${user.name} id=${user.id} />
+      <${Avatar} name=${user.name} id=${user.id} src=${user.avatar_url || null} />
       <div class="member-text">
         <span class="member-name" title=${user.name}>${user.name}${user.id === me.id ? ' (you)' : ''}</span>
         <span class="muted">${ROLE_LABELS[user.role] || user.role}${

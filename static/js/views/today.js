@@ -2,7 +2,9 @@
 // modules that have arrived to mark done, goals with their progress and a check-in, and the
 // care plans shared with them. Built for a phone first. Also the care plan page
 // (#/care-plans/{id}) for both sides, which prints cleanly (the print stylesheet in app.css).
-import { post } from '../api.js';
+import { get, post } from '../api.js';
+import { Attachments } from '../files.js';
+import { unitLabel } from '../metrics.js';
 import { html, useEffect, useState } from '../lib.js';
 import { useStore } from '../store.js';
 import { dateOnly } from '../util.js';
@@ -71,6 +73,7 @@ function ModuleRow({ item, onDone }) {
       <span class="care-title">${m.title}</span>
     </div>
     <${RichText} markup=${m.html} />
+    <${Attachments} files=${m.files} />
     <div class="actions">
       ${m.form_request_id && html`<a class="button" href=${'#/form-requests/' + enc(m.form_request_id)}>Fill in the form</a>`}
       <button type="button" class="primary" onClick=${done} aria-label=${'Mark done: ' + m.title}>Mark done</button>
@@ -79,7 +82,12 @@ function ModuleRow({ item, onDone }) {
   </li>`;
 }
 
-function GoalRow({ goal, onDone }) {
+// A goal on a measured metric takes its progress from what the client logs: its row logs the
+// metric (POST /clients/{id}/metrics), which counts towards the goal on the server. A goal on
+// journal entries points at the journal; any other goal takes check-ins.
+const loggable = (goal) => goal.metric && goal.unit && goal.metric !== 'blood_pressure';
+
+function GoalRow({ goal, clientId, onDone }) {
   const [value, setValue] = useState('');
   const [error, setError] = useState('');
   async function checkIn(e) {
@@ -95,16 +103,40 @@ function GoalRow({ goal, onDone }) {
       setError(err.detail);
     }
   }
-  return html`<li class="today-item goal">
+  async function logMetric(e) {
+    e.preventDefault();
+    setError('');
+    try {
+      await post(`/clients/${enc(clientId)}/metrics`,
+        { type: goal.metric, value: Number(value), unit: goal.unit });
+      setValue('');
+      const now = (await get(`/goals/${enc(goal.id)}`)).goal;
+      onDone(now.progress && now.progress.met ? `Goal met: ${goal.title}`
+        : `Logged for: ${goal.title}`);
+    } catch (err) {
+      setError(err.detail);
+    }
+  }
+  const u = loggable(goal) ? unitLabel(goal.unit) : '';
+  return html`<li class="today-item goal" data-goal=${goal.id}>
     <div class="today-main"><span class="care-title">${goal.title}</span>
       <${GoalProgress} goal=${goal} /></div>
-    <form class="checkin" onSubmit=${checkIn}>
-      <label for=${'checkin-' + goal.id} class="visually-hidden">Amount for ${goal.title}</label>
-      <input id=${'checkin-' + goal.id} type="number" min="0" step="any" inputmode="decimal"
-        placeholder=${goal.metric ? goal.metric.replace('_', ' ') : 'amount (optional)'}
-        value=${value} onInput=${(e) => setValue(e.currentTarget.value)} />
-      <button type="submit" aria-label=${'Check in: ' + goal.title}>Check in</button>
-    </form>
+    ${goal.metric && goal.metric.startsWith('journal_')
+      ? html`<div class="actions"><a class="button" href="#/health">Write in your journal</a></div>`
+      : loggable(goal) ? html`<form class="checkin" onSubmit=${logMetric}>
+        <label for=${'log-goal-' + goal.id} class="visually-hidden">Log for ${goal.title}</label>
+        <input id=${'log-goal-' + goal.id} type="number" min="0" step="any" inputmode="decimal"
+          required placeholder=${u || goal.metric.replace('_', ' ')} value=${value}
+          onInput=${(e) => setValue(e.currentTarget.value)} />
+        <button type="submit" aria-label=${'Log: ' + goal.title}>Log${u ? ' ' + u : ''}</button>
+      </form>`
+      : html`<form class="checkin" onSubmit=${checkIn}>
+        <label for=${'checkin-' + goal.id} class="visually-hidden">Amount for ${goal.title}</label>
+        <input id=${'checkin-' + goal.id} type="number" min="0" step="any" inputmode="decimal"
+          placeholder=${goal.metric ? goal.metric.replace('_', ' ') : 'amount (optional)'}
+          value=${value} onInput=${(e) => setValue(e.currentTarget.value)} />
+        <button type="submit" aria-label=${'Check in: ' + goal.title}>Check in</button>
+      </form>`}
     <${ErrorText} error=${error} />
   </li>`;
 }
@@ -137,7 +169,7 @@ export function TodayView() {
             <${ModuleRow} key=${m.enrollment_id + m.module.module_id} item=${m} onDone=${done} />`)}</ul>`}
         ${data.goals.length > 0 && html`<h2>Goals</h2>
           <ul class="today-list" aria-label="Goals">${data.goals.map((g) => html`
-            <${GoalRow} key=${g.id} goal=${g} onDone=${done} />`)}</ul>`}`}
+            <${GoalRow} key=${g.id} goal=${g} clientId=${me} onDone=${done} />`)}</ul>`}`}
       ${plans && plans.care_plans.length > 0 && html`<h2>Your care plans</h2>
         <ul class="today-list" aria-label="Care plans">${plans.care_plans.map((p) => html`
           <li key=${p.id} class="today-item"><a href=${'#/care-plans/' + enc(p.id)}>${p.title}</a>
@@ -146,8 +178,9 @@ export function TodayView() {
 }
 
 /** A care plan to read and print: the team sees the latest version, the client the shared. */
-export function CarePlanView({ planId }) {
-  const [data, error] = useLoad(`/care-plans/${enc(planId)}`);
+export function CarePlanView({ planId, version }) {
+  const [data, error] = useLoad(`/care-plans/${enc(planId)}`
+    + (version ? `?version=${enc(version)}` : ''));
   const plan = data && data.care_plan;
   useEffect(() => {
     if (plan) document.title = `${plan.title} · Carethread`;
