@@ -39,6 +39,7 @@ ABUSE_FACTOR = 3  # rejected frames beyond this many bursts close the connection
 
 class Connection:
     __slots__ = (
+        "_cancelled_reader",
         "_delivering",
         "_drainer",
         "_grace_ends",
@@ -86,7 +87,8 @@ class Connection:
         self.last_sent: dict[uuid.UUID, int] = {}
         self._subscriber: bus_module.ConnectionSubscriber | None = None
         self._reader: asyncio.Task[Any] | None = None  # the task reading frames, while it does
-        self._stopping = False  # the reader was cancelled by close_soon
+        self._stopping = False  # close_soon stopped the reading
+        self._cancelled_reader = False  # ... by cancelling its task
         self._drainer: asyncio.Task[None] | None = None  # delivers waiting payloads, then ends
         self._delivering = False  # after `ready`: payloads may go out
         # Live delivery waits for the client's first frame (or a short grace), so that a
@@ -134,10 +136,12 @@ class Connection:
                     return
                 raw: Any = message.get("text") or message.get("bytes") or b""
                 await self._handle(raw)
+                if self._stopping:  # the frame itself ended the connection
+                    return
                 self._start()
         except asyncio.CancelledError:
             # Ours (close_soon) ends the reading; anyone else's (shutdown) goes on up.
-            if not self._stopping or task.uncancel() > 0:
+            if not self._cancelled_reader or task.uncancel() > 0:
                 raise
         except Exception as exc:
             if not _is_disconnect(exc):
@@ -163,9 +167,14 @@ class Connection:
     def _stop(self) -> None:
         """Stop reading (the connection then ends) and delivering."""
         self._delivering = False
-        if self._reader is not None and not self._stopping:
+        reader = self._reader
+        if reader is not None and not self._stopping:
             self._stopping = True
-            self._reader.cancel()
+            if reader is not asyncio.current_task():
+                self._cancelled_reader = True
+                reader.cancel()  # it waits somewhere: the cancellation lands there
+            # else a frame being handled ended the connection: the loop stops after it (a
+            # task cancelling itself could see the cancellation land past its reading)
         drainer = self._drainer
         if drainer is not None and drainer is not asyncio.current_task():
             drainer.cancel()
