@@ -133,6 +133,14 @@ async def test_bad_entries_are_refused_and_others_see_nothing(
     for bad in [{"text": ""}, {"text": 5}, {}]:
         assert (await http.post(f"/journal/{entry['id']}/comments", json=bad,
                                 headers=provider.headers)).status_code == 400
+    # Paging back takes an RFC 3339 time with a zone, nothing else.
+    for bad in ("0.5", "1700000000", "2026-12-01", "2026-12-01T09:00:00", "2026-02-30T09:00:00Z"):
+        resp = await http.get(path, params={"before": bad}, headers=provider.headers)
+        assert resp.status_code == 400, (bad, resp.text)
+        assert resp.json()["code"] == "validation_error" and resp.json()["field"] == "before"
+    resp = await http.get(path, params={"before": "2999-01-01T00:00:00+02:00"},
+                          headers=provider.headers)
+    assert resp.status_code == 200 and len(resp.json()["entries"]) == 1
     assert (await http.post(f"/journal/{entry['id']}/reactions", json={"emoji": "lol"},
                             headers=provider.headers)).status_code == 400
     assert (await http.get("/journal/not-an-id", headers=provider.headers)).status_code == 404

@@ -122,6 +122,14 @@ async def test_strangers_and_other_practices_see_no_metrics(
         **robin.headers, "Content-Type": "application/json"})
     assert malformed.status_code == 400 and malformed.json()["code"] == "validation_error"
     assert len(await metrics_of(http, provider, client["id"])) == 1
+    # A range is RFC 3339 with a zone: a Unix timestamp or a date alone is refused by name.
+    for field, bad in (("since", "0.5"), ("until", "1700000000"), ("since", "2026-12-01")):
+        resp = await http.get(path, params={field: bad}, headers=provider.headers)
+        assert resp.status_code == 400, (field, bad, resp.text)
+        assert resp.json()["code"] == "validation_error" and resp.json()["field"] == field
+    resp = await http.get(path, params={"since": "2000-01-01T00:00:00Z"},
+                          headers=provider.headers)
+    assert resp.status_code == 200 and len(resp.json()["entries"]) == 1
     # The owner (admin) sees every client's metrics.
     assert len(await metrics_of(http, owner, client["id"])) == 1
 

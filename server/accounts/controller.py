@@ -77,6 +77,48 @@ class SwitchIn(msgspec.Struct):
     profile_id: uuid.UUID
 
 
+class DetailOut(msgspec.Struct):
+    detail: str
+
+
+class SessionOut(msgspec.Struct):
+    """A new session: its token (also set as cookies) and the profile it acts as."""
+
+    token: str
+    user: service.UserView
+
+
+class OrganizationCreatedOut(msgspec.Struct):
+    organization: service.OrganizationView
+    user: service.UserView
+    token: str
+
+
+class LoginOut(msgspec.Struct):
+    token: str
+    user: service.UserView
+    profiles: list[service.ProfileView]
+
+
+class UserOut(msgspec.Struct):
+    user: service.UserView
+
+
+class UsersOut(msgspec.Struct):
+    users: list[service.UserView]
+
+
+class InvitationOut(msgspec.Struct):
+    invitation: service.InvitationPreview
+
+
+class BotOut(msgspec.Struct):
+    """The bot's token is shown only here."""
+
+    user: service.UserView
+    token: str
+
+
 def _address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -88,14 +130,14 @@ class AccountsController(Controller):
     @post("/organizations", status_code=HTTP_201_CREATED)
     async def create_organization(
         self, data: CreateOrganizationIn, runtime: Runtime
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[OrganizationCreatedOut]:
         """Create a practice and its first owner; answers a session token (and cookie)."""
         org, user, token = await service.create_organization(
             runtime.settings, runtime.passwords, name=data.name, owner_name=data.owner.name,
             email=data.owner.email, password=data.owner.password,
         )
         return Response(
-            {"organization": org, "user": user, "token": token},
+            OrganizationCreatedOut(organization=org, user=user, token=token),
             status_code=HTTP_201_CREATED,
             cookies=session_cookies(runtime.settings, token),
         )
@@ -103,14 +145,14 @@ class AccountsController(Controller):
     @post("/sessions", status_code=HTTP_201_CREATED)
     async def login(
         self, request: Request[Any, Any, Any], data: LoginIn, runtime: Runtime
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[LoginOut]:
         """Log in with email and password; lists every profile of this login."""
         token, user, profiles = await service.login(
             runtime.settings, runtime.passwords, runtime.throttle, email=data.email,
             password=data.password, address=_address(request), profile_id=data.profile_id,
         )
         return Response(
-            {"token": token, "user": user, "profiles": profiles},
+            LoginOut(token=token, user=user, profiles=profiles),
             status_code=HTTP_201_CREATED,
             cookies=session_cookies(runtime.settings, token),
         )
@@ -126,20 +168,20 @@ class AccountsController(Controller):
     @post("/sessions/switch", status_code=HTTP_201_CREATED)
     async def switch(
         self, data: SwitchIn, identity: Identity, runtime: Runtime
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[SessionOut]:
         """Move to another profile (practice) of the same login; this session's token ends."""
         token, user = await service.switch_profile(runtime.settings, identity, data.profile_id)
-        return Response({"token": token, "user": user}, status_code=HTTP_201_CREATED,
+        return Response(SessionOut(token=token, user=user), status_code=HTTP_201_CREATED,
                         cookies=session_cookies(runtime.settings, token))
 
     @post("/password/forgot", status_code=HTTP_202_ACCEPTED)
     async def forgot_password(
         self, request: Request[Any, Any, Any], data: ForgotIn, runtime: Runtime
-    ) -> dict[str, str]:
+    ) -> DetailOut:
         """The same answer for known and unknown emails."""
         await service.forgot_password(runtime.settings, runtime.throttle, data.email,
                                       _address(request))
-        return {"detail": "If this email has a Carethread login, a reset link is on its way."}
+        return DetailOut("If this email has a Carethread login, a reset link is on its way.")
 
     @post("/password/reset", status_code=HTTP_204_NO_CONTENT)
     async def reset_password(self, data: ResetIn, runtime: Runtime) -> None:
@@ -158,71 +200,71 @@ class AccountsController(Controller):
                                       address=_address(request))
 
     @get("/me")
-    async def me(self, identity: Identity) -> dict[str, Any]:
+    async def me(self, identity: Identity) -> service.MeView:
         return await service.me(identity)
 
     @post("/providers", status_code=HTTP_201_CREATED)
     async def invite_provider(
         self, data: InviteStaffIn, identity: Identity, runtime: Runtime
-    ) -> dict[str, Any]:
+    ) -> UserOut:
         """Owners and admins add a team member, who gets an invitation email."""
         user = await service.invite_staff(
             runtime.settings, identity, name=data.name, email=data.email, role=data.role
         )
-        return {"user": user}
+        return UserOut(user)
 
     @get("/invitations/{token:str}")
-    async def preview_invitation(self, token: str) -> dict[str, Any]:
+    async def preview_invitation(self, token: str) -> InvitationOut:
         """What an invitation link leads to (no auth; the token is the key)."""
         if len(token) > 200:
             raise NotFound("This invitation link is not valid.", code="invitation_invalid")
-        return {"invitation": await service.preview_invitation(token)}
+        return InvitationOut(await service.preview_invitation(token))
 
     @post("/invitations/accept", status_code=HTTP_201_CREATED)
     async def accept_invitation(
         self, request: Request[Any, Any, Any], data: AcceptInvitationIn, runtime: Runtime
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[SessionOut]:
         """Spend an invitation link: set a password (or confirm an existing login's)."""
         token, user = await onboarding.accept_invitation(
             runtime.settings, runtime.passwords, runtime.throttle, token=data.token,
             password=data.password, address=_address(request),
         )
         return Response(
-            {"token": token, "user": user},
+            SessionOut(token=token, user=user),
             status_code=HTTP_201_CREATED,
             cookies=session_cookies(runtime.settings, token),
         )
 
     @get("/team")
-    async def team(self, identity: Identity) -> dict[str, Any]:
+    async def team(self, identity: Identity) -> UsersOut:
         """The practice's team (everyone but clients), for staff."""
-        return {"users": await service.list_team(identity)}
+        return UsersOut(await service.list_team(identity))
 
     @delete("/team/{user_id:str}", status_code=HTTP_200_OK)
-    async def remove_from_team(self, user_id: str, identity: Identity) -> dict[str, Any]:
+    async def remove_from_team(self, user_id: str, identity: Identity) -> UserOut:
         """Owners and admins remove someone: sessions end, sockets close, links die."""
         try:
             uid = uuid.UUID(user_id)
         except ValueError:
             raise NotFound("No such user in this practice.") from None
-        return {"user": await service.remove_from_practice(identity, uid)}
+        return UserOut(await service.remove_from_practice(identity, uid))
 
     @post("/team/{user_id:str}/invitations", status_code=HTTP_201_CREATED)
     async def resend_team_invitation(
         self, user_id: str, identity: Identity, runtime: Runtime
-    ) -> dict[str, Any]:
+    ) -> UserOut:
         """Owners and admins send a team member who has not joined a new invitation email;
         every earlier link of theirs stops working."""
         try:
             uid = uuid.UUID(user_id)
         except ValueError:
             raise NotFound("No such team member in this practice.") from None
-        return {"user": await service.resend_staff_invitation(runtime.settings, identity, uid)}
+        return UserOut(await service.resend_staff_invitation(runtime.settings, identity, uid))
 
     @post("/bots", status_code=HTTP_201_CREATED)
     async def create_bot(
         self, data: CreateBotIn, identity: Identity, runtime: Runtime
-    ) -> dict[str, Any]:
+    ) -> BotOut:
         """Owners and admins add a bot; its token is shown only in this answer."""
         user, token = await service.create_bot(runtime.settings, identity, name=data.name)
-        return {"user": user, "token": token}
+        return BotOut(user=user, token=token)

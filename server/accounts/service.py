@@ -8,6 +8,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine.postgres import PostgresEngine
 
@@ -73,7 +74,48 @@ def check_password(password: str) -> None:
         )
 
 
-def user_view(profile: dict[str, Any], email: str | None = None) -> dict[str, Any]:
+class UserView(msgspec.Struct):
+    """A person of a practice (docs/api.md §3 **user**): the one view for HTTP, sockets, bots."""
+
+    id: str
+    name: str
+    role: str  # owner, admin, provider, staff, client or bot
+    organization_id: str
+    status: str  # active, invited; removed only in the answer of DELETE /team/{id}
+    email: str | None
+    avatar_url: str | None  # their photo (server/accounts/avatar.py), None: initials
+
+
+class ProfileView(UserView):
+    """A user plus the name of its practice (`profiles` of POST /sessions and GET /me)."""
+
+    organization_name: str
+
+
+class OrganizationView(msgspec.Struct):
+    id: str
+    name: str
+    created_at: datetime
+
+
+class MeView(msgspec.Struct):
+    user: UserView
+    organization: OrganizationView
+    role: str
+    profiles: list[ProfileView]
+
+
+class InvitationPreview(msgspec.Struct):
+    """What an invitation link leads to (GET /invitations/{token})."""
+
+    organization_name: str | None
+    name: str
+    email: str | None
+    role: str
+    existing_login: bool
+
+
+def _user_fields(profile: dict[str, Any], email: str | None) -> dict[str, Any]:
     return {
         "id": str(profile["id"]),
         "name": profile["name"],
@@ -83,6 +125,16 @@ def user_view(profile: dict[str, Any], email: str | None = None) -> dict[str, An
         "email": email,
         "avatar_url": avatar_url(profile["id"], profile.get("avatar")),
     }
+
+
+def user_view(profile: dict[str, Any], email: str | None = None) -> UserView:
+    return UserView(**_user_fields(profile, email))
+
+
+def profile_view(profile: dict[str, Any], email: str | None) -> ProfileView:
+    """`profile` with its practice's name as `organization_name` (see _active_profiles)."""
+    return ProfileView(**_user_fields(profile, email),
+                       organization_name=profile["organization_name"])
 
 
 async def set_avatar_in_transaction(profile_id: uuid.UUID, avatar: str | None) -> str | None:
@@ -99,8 +151,8 @@ async def set_avatar_in_transaction(profile_id: uuid.UUID, avatar: str | None) -
     return old
 
 
-def organization_view(org: dict[str, Any]) -> dict[str, Any]:
-    return {"id": str(org["id"]), "name": org["name"], "created_at": org["created_at"]}
+def organization_view(org: dict[str, Any]) -> OrganizationView:
+    return OrganizationView(id=str(org["id"]), name=org["name"], created_at=org["created_at"])
 
 
 async def _issue_token(
@@ -184,7 +236,7 @@ async def issue_session(
 async def create_organization(
     settings: Settings, passwords: Passwords, *, name: str, owner_name: str, email: str,
     password: str,
-) -> tuple[dict[str, Any], dict[str, Any], str]:
+) -> tuple[OrganizationView, UserView, str]:
     """A new practice and its first owner, signed in."""
     name = clean_name(name, "name")
     owner_name = clean_name(owner_name, "owner.name")
@@ -208,7 +260,7 @@ async def create_organization(
 
 async def _insert_organization(
     settings: Settings, name: str, owner_name: str, email: str, password_hash: str
-) -> tuple[dict[str, Any], dict[str, Any], str]:
+) -> tuple[OrganizationView, UserView, str]:
     async with write_transaction():
         if await account_by_email(email):
             raise Conflict("An account with this email already exists.", code="email_taken")
@@ -223,13 +275,13 @@ async def _insert_organization(
         await profile.save()
         token = await _issue_token(settings, profile.id, account.id, SESSION)
     org_row = {"id": org.id, "name": org.name, "created_at": org.created_at}
-    return org_row, user_view(profile.to_dict(), email), token
+    return organization_view(org_row), user_view(profile.to_dict(), email), token
 
 
 async def login(
     settings: Settings, passwords: Passwords, throttle: LoginThrottle, *, email: str,
     password: str, address: str, profile_id: uuid.UUID | None = None,
-) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[str, UserView, list[ProfileView]]:
     """Unknown email and wrong password are one answer, at the same cost."""
     email = email.strip().lower()
     await throttle.check(email, address)
@@ -250,9 +302,7 @@ async def login(
             raise NotFound("No such profile for this login.")
         chosen = matching[0]
     token = await _issue_token(settings, chosen["id"], account["id"], SESSION)
-    views = [
-        {**user_view(p, email), "organization_name": p["organization_name"]} for p in profiles
-    ]
+    views = [profile_view(p, email) for p in profiles]
     return token, user_view(chosen, email), views
 
 
@@ -364,7 +414,7 @@ def end_sockets(user_id: uuid.UUID, token_id: uuid.UUID | None = None) -> None:
         bus.current().publish(bus.encode_close(token_id), [user_id])
 
 
-async def me(identity: Identity) -> dict[str, Any]:
+async def me(identity: Identity) -> MeView:
     profile = await Profile.select().where(Profile.id == identity.user_id).first()
     org = await Organization.select().where(Organization.id == identity.organization_id).first()
     if profile is None or org is None:
@@ -374,12 +424,12 @@ async def me(identity: Identity) -> dict[str, Any]:
         account = await Account.select(Account.email).where(
             Account.id == profile["account"]).first()
         email = account["email"] if account else None
-    return {
-        "user": user_view(profile, email),
-        "organization": organization_view(org),
-        "role": profile["role"],
-        "profiles": await profiles_of(identity),
-    }
+    return MeView(
+        user=user_view(profile, email),
+        organization=organization_view(org),
+        role=profile["role"],
+        profiles=await profiles_of(identity),
+    )
 
 
 # --- invitations ----------------------------------------------------------------------------
@@ -422,7 +472,7 @@ async def send_invitation(
 
 async def invite_staff(
     settings: Settings, identity: Identity, *, name: str, email: str, role: str = "provider",
-) -> dict[str, Any]:
+) -> UserView:
     """An owner or admin adds a provider (or admin/staff); they get an invitation email."""
     if not identity.is_admin:
         raise Forbidden("Only owners and admins can add team members.")
@@ -461,7 +511,7 @@ async def invite_staff(
 async def accept_invitation(
     settings: Settings, passwords: Passwords, throttle: LoginThrottle, *, token: str,
     password: str, address: str,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, UserView]:
     """Spend the link once: a new login sets its password, an existing one proves it."""
     token_hash = hash_token(token)
     invitation = await Invitation.select().where(Invitation.token_hash == token_hash).first()
@@ -511,7 +561,7 @@ async def accept_invitation(
     return session, user_view(profile, account["email"])
 
 
-async def preview_invitation(token: str) -> dict[str, Any]:
+async def preview_invitation(token: str) -> InvitationPreview:
     """What an invitation link leads to, so the page can say "choose" or "enter" a password."""
     invitation = await Invitation.select(
         *Invitation.all_columns(),
@@ -526,13 +576,13 @@ async def preview_invitation(token: str) -> dict[str, Any]:
     _check_invitation_state(invitation)
     org = await Organization.select(Organization.name).where(
         Organization.id == invitation["organization_id"]).first()
-    return {
-        "organization_name": org["name"] if org else None,
-        "name": invitation["name"],
-        "email": invitation["email"],
-        "role": invitation["role"],
-        "existing_login": bool(invitation["password_hash"]),
-    }
+    return InvitationPreview(
+        organization_name=org["name"] if org else None,
+        name=invitation["name"],
+        email=invitation["email"],
+        role=invitation["role"],
+        existing_login=bool(invitation["password_hash"]),
+    )
 
 
 def _check_invitation_state(invitation: dict[str, Any]) -> None:
@@ -670,7 +720,7 @@ async def revoke_profile_sessions(profile_id: uuid.UUID) -> None:
 
 async def switch_profile(
     settings: Settings, identity: Identity, profile_id: uuid.UUID
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, UserView]:
     """Move this session to another profile of the same login (another practice)."""
     if identity.account_id is None:
         raise NotFound("No such profile for this login.")
@@ -689,20 +739,19 @@ async def switch_profile(
     return token, user_view(chosen, account["email"] if account else None)
 
 
-async def profiles_of(identity: Identity) -> list[dict[str, Any]]:
+async def profiles_of(identity: Identity) -> list[ProfileView]:
     if identity.account_id is None:
         return []
     account = await Account.select(Account.email).where(
         Account.id == identity.account_id).first()
     email = account["email"] if account else None
-    return [{**user_view(p, email), "organization_name": p["organization_name"]}
-            for p in await _active_profiles(identity.account_id)]
+    return [profile_view(p, email) for p in await _active_profiles(identity.account_id)]
 
 
 # --- the team -------------------------------------------------------------------------------
 
 
-async def list_team(identity: Identity) -> list[dict[str, Any]]:
+async def list_team(identity: Identity) -> list[UserView]:
     """Everyone of the practice except clients: owners, admins, providers, staff and bots."""
     if not identity.is_staff:
         raise Forbidden("Only the practice's team can list the team.")
@@ -718,7 +767,7 @@ async def list_team(identity: Identity) -> list[dict[str, Any]]:
 
 async def resend_staff_invitation(
     settings: Settings, identity: Identity, user_id: uuid.UUID
-) -> dict[str, Any]:
+) -> UserView:
     """An owner or admin sends a team member who has not joined yet a new link; every earlier
     link of theirs stops working."""
     if not identity.is_admin:
@@ -746,7 +795,7 @@ async def resend_staff_invitation(
     return user_view(profile, profile["email"])
 
 
-async def remove_from_practice(identity: Identity, user_id: uuid.UUID) -> dict[str, Any]:
+async def remove_from_practice(identity: Identity, user_id: uuid.UUID) -> UserView:
     """An owner or admin removes someone: their tokens die and their sockets close at once."""
     if not identity.is_admin:
         raise Forbidden("Only owners and admins can remove people from the practice.")
@@ -796,7 +845,7 @@ async def remove_from_practice(identity: Identity, user_id: uuid.UUID) -> dict[s
 
 async def create_bot(
     settings: Settings, identity: Identity, *, name: str
-) -> tuple[dict[str, Any], str]:
+) -> tuple[UserView, str]:
     """A bot is a profile with no login; its bearer token is shown once."""
     if not identity.is_admin:
         raise Forbidden("Only owners and admins can add bots.")

@@ -11,6 +11,7 @@ from litestar import Controller, Request, delete, get, put
 from litestar.response import Response
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from server.accounts.controller import UserOut
 from server.files import avatars
 from server.files.controller import _download_response
 from server.identity import Identity
@@ -27,11 +28,11 @@ class AvatarsController(Controller):
 
     @put("/me/avatar")
     async def set_mine(self, data: AvatarIn, identity: Identity, runtime: Runtime
-                       ) -> dict[str, Any]:
+                       ) -> UserOut:
         """Your photo: a square cut of an image you uploaded (the upload is used up). 415
         `unsupported_media_type` for a file that is not an image; 404 for a file that is not
         your own unattached upload."""
-        return {"user": await avatars.set_avatar(identity, runtime.settings, data.file_id)}
+        return UserOut(await avatars.set_avatar(identity, runtime.settings, data.file_id))
 
     @delete("/me/avatar", status_code=HTTP_204_NO_CONTENT)
     async def remove_mine(self, identity: Identity) -> None:

@@ -76,7 +76,7 @@ async def _read_all(sha256: str) -> bytes:
     return b"".join(parts)
 
 
-async def _user(identity: Identity, user_id: uuid.UUID) -> dict[str, Any]:
+async def _user(identity: Identity, user_id: uuid.UUID) -> accounts.UserView:
     profile = await Profile.select().where(Profile.id == user_id).first()
     if profile is None:
         raise NotFound("No such user.")
@@ -89,7 +89,7 @@ async def _user(identity: Identity, user_id: uuid.UUID) -> dict[str, Any]:
 
 
 async def set_avatar(identity: Identity, settings: Settings, file_id: uuid.UUID | str
-                     ) -> dict[str, Any]:
+                     ) -> accounts.UserView:
     """The caller's photo becomes the square cut of their upload `file_id` (an image of
     theirs not attached to anything yet). The upload is used up; a previous photo is
     replaced. Answers the caller's `user` with its new `avatar_url`."""

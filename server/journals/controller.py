@@ -12,6 +12,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from server.identity import Identity
+from server.inputs import InstantQuery, parse_rfc3339
 from server.journals import service
 
 Kind = Literal["food", "mood", "activity", "note"]
@@ -48,12 +49,13 @@ class JournalController(Controller):
     @get("/clients/{client_id:str}/journal")
     async def list(
         self, client_id: str, identity: Identity, kind: Kind | None = None,
-        starred: bool | None = None, before: datetime | None = None,
+        starred: bool | None = None, before: InstantQuery = None,
         limit: Annotated[int, Parameter(ge=1, le=service.MAX_PAGE)] = 50,
     ) -> dict[str, Any]:
         """Entries newest first, with comments and reactions; `before` pages back."""
         found, more = await service.entries(identity, client_id, kind=kind, starred=starred,
-                                            before=before, limit=limit)
+                                            before=parse_rfc3339(before, "before"),
+                                            limit=limit)
         return {"entries": found, "more": more}
 
     @get("/journal/starred")

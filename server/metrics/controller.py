@@ -11,6 +11,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from server.identity import Identity
+from server.inputs import InstantQuery, parse_rfc3339
 from server.metrics import service
 from server.metrics.units import Coding
 from server.runtime import Runtime
@@ -73,7 +74,7 @@ class MetricsController(Controller):
     async def entries(
         self, client_id: str, identity: Identity, runtime: Runtime,
         type: Annotated[str | None, Parameter(max_length=40)] = None,
-        since: datetime | None = None, until: datetime | None = None,
+        since: InstantQuery = None, until: InstantQuery = None,
         unit: Annotated[str | None, Parameter(max_length=40)] = None,
         format: Literal["json", "fhir"] = "json",
         limit: Annotated[int, Parameter(ge=1, le=service.MAX_LIST)] = 1000,
@@ -82,8 +83,9 @@ class MetricsController(Controller):
         if format == "fhir":
             return await service.export_fhir(identity, client_id, runtime.settings.base_url,
                                              type=type)
-        found, more = await service.entries(identity, client_id, type=type, since=since,
-                                            until=until, unit=unit, limit=limit)
+        found, more = await service.entries(
+            identity, client_id, type=type, since=parse_rfc3339(since, "since"),
+            until=parse_rfc3339(until, "until"), unit=unit, limit=limit)
         return {"entries": found, "more": more}
 
     @post("/clients/{client_id:str}/metrics/fhir", status_code=HTTP_201_CREATED,

@@ -8,9 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from server.accounts.controller import DetailOut, SessionOut
 from server.auth import session_cookies
 from server.identity import Identity
 from server.inputs import MAX_BIGINT
@@ -82,6 +84,38 @@ class JoinIn(msgspec.Struct):
     password: Password
 
 
+class ClientOut(msgspec.Struct):
+    client: service.ClientView
+
+
+class ClientsOut(msgspec.Struct):
+    clients: list[service.ClientView]
+
+
+class GroupOut(msgspec.Struct):
+    group: groups.GroupView
+
+
+class GroupsOut(msgspec.Struct):
+    groups: list[groups.GroupView]
+
+
+class TagOut(msgspec.Struct):
+    tag: groups.TagView
+
+
+class TagsOut(msgspec.Struct):
+    tags: list[groups.TagView]
+
+
+class DeletedOut(msgspec.Struct):
+    deleted: str  # the id of what was deleted
+
+
+class PracticeSettingsOut(msgspec.Struct):
+    settings: service.PracticeSettingsView
+
+
 def _given(data: msgspec.Struct) -> dict[str, Any]:
     return {f: getattr(data, f) for f in data.__struct_fields__
             if getattr(data, f) is not UNSET}
@@ -92,7 +126,7 @@ class ClientsController(Controller):
     tags = ["clients"]
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def add(self, data: ClientIn, identity: Identity, runtime: Runtime) -> dict[str, Any]:
+    async def add(self, data: ClientIn, identity: Identity, runtime: Runtime) -> ClientOut:
         """Add a client: care thread, welcome message and (unless declined) an invitation."""
         client = await service.add_client(runtime.settings, identity, service.ClientInput(
             name=data.name, email=data.email, phone=data.phone,
@@ -100,7 +134,7 @@ class ClientsController(Controller):
             primary_provider_id=data.primary_provider_id, care_team_ids=data.care_team_ids,
             group_id=data.group_id, tag_ids=data.tag_ids, send_invite=data.send_invite,
         ))
-        return {"client": client}
+        return ClientOut(client)
 
     @get("/")
     async def list(
@@ -114,56 +148,57 @@ class ClientsController(Controller):
         incomplete_intake: bool | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         offset: Annotated[int, Parameter(ge=0, le=MAX_BIGINT)] = 0,
-    ) -> dict[str, Any]:
+    ) -> ClientsOut:
         """The practice's clients, newest first, with search and filters."""
-        return {"clients": await service.list_clients(
+        return ClientsOut(await service.list_clients(
             identity, search=search, group_id=group_id, tag_id=tag_id,
             primary_provider_id=primary_provider_id, invitation=invitation,
             incomplete_intake=incomplete_intake, limit=limit, offset=offset,
-        )}
+        ))
 
-    @post("/import", status_code=HTTP_200_OK, request_max_body_size=4 * 1024 * 1024)
+    @post("/import", status_code=HTTP_200_OK, request_max_body_size=4 * 1024 * 1024,
+          responses={201: ResponseSpec(importer.ImportResult, description="Imported")})
     async def import_csv(
         self, request: Request[Any, Any, Any], identity: Identity, runtime: Runtime,
         dry_run: bool = True, send_invites: bool = False,
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[importer.ImportResult]:
         """Import clients from CSV. A dry run reports every row's errors; a real run is
         all-or-nothing."""
         body = await request.body()
         result = await importer.import_clients(
             runtime.settings, identity, body, dry_run=dry_run, send_invites=send_invites
         )
-        status = HTTP_201_CREATED if (not dry_run and not result["errors"]) else HTTP_200_OK
+        status = HTTP_201_CREATED if (not dry_run and not result.errors) else HTTP_200_OK
         return Response(result, status_code=status)
 
     @get("/{client_id:str}")
-    async def show(self, client_id: str, identity: Identity) -> dict[str, Any]:
-        return {"client": await service.get_client(identity, client_id)}
+    async def show(self, client_id: str, identity: Identity) -> ClientOut:
+        return ClientOut(await service.get_client(identity, client_id))
 
     @patch("/{client_id:str}")
     async def edit(
         self, client_id: str, data: ClientPatch, identity: Identity, runtime: Runtime
-    ) -> dict[str, Any]:
+    ) -> ClientOut:
         """Edit details, care team, group, tags or email (a new email gets a new invitation)."""
         client = await service.update_client(runtime.settings, identity, client_id,
                                              **_given(data))
-        return {"client": client}
+        return ClientOut(client)
 
     @post("/{client_id:str}/invitations", status_code=HTTP_201_CREATED)
     async def resend_invitation(
         self, client_id: str, identity: Identity, runtime: Runtime
-    ) -> dict[str, Any]:
+    ) -> ClientOut:
         """A new invitation email; every earlier link of this client stops working."""
         await service.resend_invitation(runtime.settings, identity, client_id)
-        return {"client": await service.get_client(identity, client_id)}
+        return ClientOut(await service.get_client(identity, client_id))
 
     @post("/{client_id:str}/password-reset", status_code=HTTP_202_ACCEPTED)
     async def reset_password(
         self, client_id: str, identity: Identity, runtime: Runtime
-    ) -> dict[str, Any]:
+    ) -> DetailOut:
         """Email the client a password-reset link."""
         await service.reset_client_password(runtime.settings, identity, client_id)
-        return {"detail": "A password-reset email is on its way to the client."}
+        return DetailOut("A password-reset email is on its way to the client.")
 
 
 class GroupsController(Controller):
@@ -171,32 +206,32 @@ class GroupsController(Controller):
     tags = ["groups"]
 
     @get("/")
-    async def list(self, identity: Identity, runtime: Runtime) -> dict[str, Any]:
-        return {"groups": await groups.list_groups(runtime.settings, identity)}
+    async def list(self, identity: Identity, runtime: Runtime) -> GroupsOut:
+        return GroupsOut(await groups.list_groups(runtime.settings, identity))
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create(self, data: GroupIn, identity: Identity, runtime: Runtime
-                     ) -> dict[str, Any]:
-        return {"group": await groups.create_group(runtime.settings, identity, name=data.name,
-                                                   kind=data.kind)}
+                     ) -> GroupOut:
+        return GroupOut(await groups.create_group(runtime.settings, identity, name=data.name,
+                                                  kind=data.kind))
 
     @patch("/{group_id:str}")
     async def edit(self, group_id: str, data: GroupPatch, identity: Identity, runtime: Runtime
-                   ) -> dict[str, Any]:
-        return {"group": await groups.update_group(runtime.settings, identity, group_id,
-                                                   name=data.name, kind=data.kind)}
+                   ) -> GroupOut:
+        return GroupOut(await groups.update_group(runtime.settings, identity, group_id,
+                                                  name=data.name, kind=data.kind))
 
     @post("/{group_id:str}/invite-link", status_code=HTTP_201_CREATED)
     async def rotate_link(self, group_id: str, identity: Identity, runtime: Runtime
-                          ) -> dict[str, Any]:
+                          ) -> GroupOut:
         """A new sign-up link for the group; the old one stops working."""
-        return {"group": await groups.update_group(runtime.settings, identity, group_id,
-                                                   rotate_link=True)}
+        return GroupOut(await groups.update_group(runtime.settings, identity, group_id,
+                                                  rotate_link=True))
 
     @delete("/{group_id:str}", status_code=HTTP_200_OK)
-    async def remove(self, group_id: str, identity: Identity) -> dict[str, Any]:
+    async def remove(self, group_id: str, identity: Identity) -> DeletedOut:
         await groups.delete_group(identity, group_id)
-        return {"deleted": group_id}
+        return DeletedOut(group_id)
 
 
 class TagsController(Controller):
@@ -204,17 +239,17 @@ class TagsController(Controller):
     tags = ["tags"]
 
     @get("/")
-    async def list(self, identity: Identity) -> dict[str, Any]:
-        return {"tags": await groups.list_tags(identity)}
+    async def list(self, identity: Identity) -> TagsOut:
+        return TagsOut(await groups.list_tags(identity))
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, data: TagIn, identity: Identity) -> dict[str, Any]:
-        return {"tag": await groups.create_tag(identity, name=data.name)}
+    async def create(self, data: TagIn, identity: Identity) -> TagOut:
+        return TagOut(await groups.create_tag(identity, name=data.name))
 
     @delete("/{tag_id:str}", status_code=HTTP_200_OK)
-    async def remove(self, tag_id: str, identity: Identity) -> dict[str, Any]:
+    async def remove(self, tag_id: str, identity: Identity) -> DeletedOut:
         await groups.delete_tag(identity, tag_id)
-        return {"deleted": tag_id}
+        return DeletedOut(tag_id)
 
 
 class PracticeController(Controller):
@@ -222,29 +257,31 @@ class PracticeController(Controller):
     tags = ["practice"]
 
     @get("/practice/settings")
-    async def get_settings(self, identity: Identity) -> dict[str, Any]:
-        return {"settings": await service.get_practice_settings(identity)}
+    async def get_settings(self, identity: Identity) -> PracticeSettingsOut:
+        return PracticeSettingsOut(await service.get_practice_settings(identity))
 
     @patch("/practice/settings")
-    async def edit_settings(self, data: SettingsPatch, identity: Identity) -> dict[str, Any]:
+    async def edit_settings(self, data: SettingsPatch, identity: Identity
+                            ) -> PracticeSettingsOut:
         """Welcome message (on/off, text with {client_first_name}, {practice_name}, ...) and
         how group-link sign-ups get a primary provider."""
-        return {"settings": await service.update_practice_settings(identity, **_given(data))}
+        return PracticeSettingsOut(
+            await service.update_practice_settings(identity, **_given(data)))
 
     @get("/join/{code:str}")
-    async def join_info(self, code: str) -> dict[str, Any]:
+    async def join_info(self, code: str) -> service.JoinInfo:
         """What a group sign-up link leads to (public)."""
         return await service.join_info(code)
 
     @post("/join/{code:str}", status_code=HTTP_201_CREATED)
     async def join(
         self, request: Request[Any, Any, Any], code: str, data: JoinIn, runtime: Runtime
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[SessionOut]:
         """Sign up as a client through a group's link; answers a session (and cookie)."""
         token, user = await service.join_by_link(
             runtime.settings, runtime.passwords, runtime.throttle, code=code, name=data.name,
             email=data.email, password=data.password,
             address=request.client.host if request.client else "unknown",
         )
-        return Response({"token": token, "user": user}, status_code=HTTP_201_CREATED,
+        return Response(SessionOut(token=token, user=user), status_code=HTTP_201_CREATED,
                         cookies=session_cookies(runtime.settings, token))

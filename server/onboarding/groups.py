@@ -6,6 +6,8 @@ import secrets
 import uuid
 from typing import Any
 
+import msgspec
+
 from server.accounts.tables import Profile
 from server.db import is_unique_violation, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -21,14 +23,29 @@ def join_link(settings: Settings, code: str) -> str:
     return f"{settings.base_url}/join/{code}"
 
 
-def group_view(settings: Settings, row: dict[str, Any], count: int = 0) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "name": row["name"],
-        "kind": row["kind"],
-        "invite_link": join_link(settings, row["invite_code"]),
-        "client_count": count,
-    }
+class GroupView(msgspec.Struct):
+    """docs/api.md §3 **group**; `client_count` is counted by GET /groups (0 elsewhere)."""
+
+    id: str
+    name: str
+    kind: str  # care or prospective
+    invite_link: str
+    client_count: int
+
+
+class TagView(msgspec.Struct):
+    id: str
+    name: str
+
+
+def group_view(settings: Settings, row: dict[str, Any], count: int = 0) -> GroupView:
+    return GroupView(
+        id=str(row["id"]),
+        name=row["name"],
+        kind=row["kind"],
+        invite_link=join_link(settings, row["invite_code"]),
+        client_count=count,
+    )
 
 
 def _clean(name: str, what: str) -> str:
@@ -48,7 +65,7 @@ async def _group_row(identity: Identity, group_id: str) -> dict[str, Any]:
     return row
 
 
-async def list_groups(settings: Settings, identity: Identity) -> list[dict[str, Any]]:
+async def list_groups(settings: Settings, identity: Identity) -> list[GroupView]:
     if not identity.is_staff:
         raise Forbidden("Only the practice's team can see groups.")
     rows = await ClientGroup.select().where(
@@ -75,7 +92,7 @@ async def _client_counts(organization_id: uuid.UUID) -> dict[uuid.UUID, int]:
 
 async def create_group(
     settings: Settings, identity: Identity, *, name: str, kind: str = "care"
-) -> dict[str, Any]:
+) -> GroupView:
     if not identity.is_admin:
         raise Forbidden("Only owners and admins can create groups.")
     row = ClientGroup(organization=identity.organization_id, name=_clean(name, "group"),
@@ -92,7 +109,7 @@ async def create_group(
 async def update_group(
     settings: Settings, identity: Identity, group_id: str, *, name: str | None = None,
     kind: str | None = None, rotate_link: bool = False,
-) -> dict[str, Any]:
+) -> GroupView:
     """Rename, change kind, or rotate the sign-up link (the old link stops working at once)."""
     row = await _group_row(identity, group_id)
     if not identity.is_admin:
@@ -136,11 +153,11 @@ async def delete_group(identity: Identity, group_id: str) -> None:
         await ClientGroup.delete().where(ClientGroup.id == row["id"])
 
 
-def tag_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": str(row["id"]), "name": row["name"]}
+def tag_view(row: dict[str, Any]) -> TagView:
+    return TagView(id=str(row["id"]), name=row["name"])
 
 
-async def list_tags(identity: Identity) -> list[dict[str, Any]]:
+async def list_tags(identity: Identity) -> list[TagView]:
     if not identity.is_staff:
         raise Forbidden("Only the practice's team can see tags.")
     rows = await Tag.select().where(Tag.organization == identity.organization_id).order_by(
@@ -148,7 +165,7 @@ async def list_tags(identity: Identity) -> list[dict[str, Any]]:
     return [tag_view(r) for r in rows]
 
 
-async def create_tag(identity: Identity, *, name: str) -> dict[str, Any]:
+async def create_tag(identity: Identity, *, name: str) -> TagView:
     if not identity.is_staff:
         raise Forbidden("Only the practice's team can create tags.")
     row = Tag(organization=identity.organization_id, name=_clean(name, "tag"))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+import msgspec
 
 from server.accounts import service as accounts
 from server.accounts.tables import Account, Profile
@@ -24,14 +25,24 @@ MAX_ROWS = 5000
 TAG_SEPARATORS = (";", "|")
 
 
-@dataclass
-class RowError:
+class RowError(msgspec.Struct):
     row: int  # 1-based data row (the header is row 0)
     field: str
     detail: str
 
     def view(self) -> dict[str, Any]:
         return {"row": self.row, "field": self.field, "detail": self.detail}
+
+
+class ImportResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A dry run answers `valid`; a real run `created` and `client_ids` (in file order)."""
+
+    dry_run: bool
+    rows: int
+    valid: int | msgspec.UnsetType = msgspec.UNSET
+    created: int | msgspec.UnsetType = msgspec.UNSET
+    errors: list[RowError]
+    client_ids: list[str] | msgspec.UnsetType = msgspec.UNSET
 
 
 def _split_tags(raw: str) -> list[str]:
@@ -73,14 +84,13 @@ def _parse(body: bytes) -> list[dict[str, str]]:
 
 async def import_clients(
     settings: Settings, identity: Identity, body: bytes, *, dry_run: bool, send_invites: bool
-) -> dict[str, Any]:
+) -> ImportResult:
     if not identity.is_staff:
         raise Forbidden("Only the practice's team can import clients.")
     rows = _parse(body)
     prepared, errors, new_tags = await _check(identity, rows, send_invites)
     if dry_run:
-        return {"dry_run": True, "rows": len(rows), "valid": len(prepared),
-                "errors": [e.view() for e in errors]}
+        return ImportResult(dry_run=True, rows=len(rows), valid=len(prepared), errors=errors)
     if errors:
         raise AppError(
             f"{len(errors)} problems in the file; nothing was imported. Fix them and retry.",
@@ -94,8 +104,8 @@ async def import_clients(
             p.tags = [{"id": tag_ids[name.lower()]} for name in tag_names]
             created.append(await service.create_client_in_transaction(settings, identity, p))
     await service.after_commit(created)
-    return {"dry_run": False, "rows": len(rows), "created": len(created), "errors": [],
-            "client_ids": [str(c.client_id) for c in created]}
+    return ImportResult(dry_run=False, rows=len(rows), created=len(created), errors=[],
+                        client_ids=[str(c.client_id) for c in created])
 
 
 async def _create_tags(identity: Identity, names: dict[str, str]) -> dict[str, uuid.UUID]:

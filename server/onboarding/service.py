@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
 import phonenumbers
 
 from server.accounts import service as accounts
@@ -23,6 +24,7 @@ from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.events import EventRecord
 from server.identity import PROVIDER_ROLES, STAFF_ROLES, Identity
 from server.onboarding import hooks
+from server.onboarding.groups import TagView
 from server.onboarding.tables import (
     CareTeamMember,
     Client,
@@ -43,6 +45,61 @@ MAX_TAGS = 50
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+# --- what the API answers (docs/api.md §3) ----------------------------------------------------
+
+
+class PersonRef(msgspec.Struct):
+    """A team member named in a client: `name` and `role` are null if the profile is gone."""
+
+    id: str
+    name: str | None
+    role: str | None
+
+
+class GroupRef(msgspec.Struct):
+    id: str
+    name: str
+    kind: str
+
+
+class ClientView(msgspec.Struct):
+    """docs/api.md §3 **client**, as the caller may see it."""
+
+    id: str
+    name: str
+    email: str | None
+    avatar_url: str | None
+    phone: str | None
+    date_of_birth: date | None
+    timezone: str | None
+    status: str  # invited or active
+    invitation: str  # none, not_sent, sent or accepted
+    primary_provider: PersonRef
+    care_team: list[PersonRef]
+    group: GroupRef | None
+    tags: list[TagView]
+    care_thread_id: str | None  # only for those who may open the care thread
+    created_at: datetime
+
+
+class PracticeSettingsView(msgspec.Struct):
+    welcome_enabled: bool
+    welcome_text: str
+    assignment_mode: str  # round_robin or named
+    default_provider_id: str | None
+
+
+class Named(msgspec.Struct):
+    name: str
+
+
+class JoinInfo(msgspec.Struct):
+    """What a group sign-up link leads to (GET /join/{code})."""
+
+    organization: Named
+    group: Named
 
 
 @dataclass
@@ -208,7 +265,7 @@ class NewClient:
 
 async def add_client(
     settings: Settings, identity: Identity, data: ClientInput
-) -> dict[str, Any]:
+) -> ClientView:
     """A provider adds a client: profile, care thread, welcome message, invitation."""
     _require_staff(identity)
     prepared = await _prepare(identity, data)
@@ -376,7 +433,7 @@ async def _client_row(identity: Identity, client_id: str | uuid.UUID) -> dict[st
     return row
 
 
-async def get_client(identity: Identity, client_id: str) -> dict[str, Any]:
+async def get_client(identity: Identity, client_id: str) -> ClientView:
     row = await _client_row(identity, client_id)
     return (await _client_views(identity, [row]))[0]
 
@@ -386,7 +443,7 @@ async def list_clients(
     tag_id: uuid.UUID | None = None, primary_provider_id: uuid.UUID | None = None,
     invitation: str | None = None, incomplete_intake: bool | None = None, limit: int = 100,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[ClientView]:
     """The practice's clients, newest first, filtered; any team member sees them all."""
     if not identity.is_staff:
         raise Forbidden("Only the practice's team can list clients.")
@@ -436,7 +493,7 @@ async def list_clients(
     return await _client_views(identity, rows)
 
 
-async def _client_views(identity: Identity, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def _client_views(identity: Identity, rows: list[dict[str, Any]]) -> list[ClientView]:
     """Client rows with names, care team, group and tags, in a few queries for the page."""
     ids = [r["id"] for r in rows]
     account_ids = [r["profile"]["account"] for r in rows if r["profile"]["account"]]
@@ -462,37 +519,37 @@ async def _client_views(identity: Identity, rows: list[dict[str, Any]]) -> list[
             windows = await threads.visible_windows(identity.user_id, thread_ids)
             visible_threads = {t for t, w in windows.items() if threads.is_open(w)}
 
-    def person(pid: uuid.UUID) -> dict[str, Any]:
+    def person(pid: uuid.UUID) -> PersonRef:
         p = people.get(pid)
-        return {"id": str(pid), "name": p["name"] if p else None,
-                "role": p["role"] if p else None}
+        return PersonRef(id=str(pid), name=p["name"] if p else None,
+                         role=p["role"] if p else None)
 
     views = []
     for row in rows:
         profile = row["profile"]
         group = groups.get(row["client_group"])
-        views.append({
-            "id": str(row["id"]),
-            "name": profile["name"],
-            "email": emails.get(profile["account"]),
-            "avatar_url": avatar_url(row["id"], profile.get("avatar")),
-            "phone": row["phone"],
-            "date_of_birth": row["date_of_birth"].isoformat() if row["date_of_birth"] else None,
-            "timezone": row["timezone"],
-            "status": profile["status"],
-            "invitation": row["invite_state"],
-            "primary_provider": person(row["primary_provider"]),
-            "care_team": [person(t["provider"]) for t in team_rows if t["client"] == row["id"]],
-            "group": {"id": str(group["id"]), "name": group["name"], "kind": group["kind"]}
+        views.append(ClientView(
+            id=str(row["id"]),
+            name=profile["name"],
+            email=emails.get(profile["account"]),
+            avatar_url=avatar_url(row["id"], profile.get("avatar")),
+            phone=row["phone"],
+            date_of_birth=row["date_of_birth"],
+            timezone=row["timezone"],
+            status=profile["status"],
+            invitation=row["invite_state"],
+            primary_provider=person(row["primary_provider"]),
+            care_team=[person(t["provider"]) for t in team_rows if t["client"] == row["id"]],
+            group=GroupRef(id=str(group["id"]), name=group["name"], kind=group["kind"])
             if group else None,
-            "tags": sorted(
-                ({"id": str(t["tag"]), "name": t["name"]} for t in tag_rows
-                 if t["client"] == row["id"]), key=lambda t: t["name"]),
+            tags=sorted(
+                (TagView(id=str(t["tag"]), name=t["name"]) for t in tag_rows
+                 if t["client"] == row["id"]), key=lambda t: t.name),
             # Only for those who may open it: the care team, and admins.
-            "care_thread_id": str(row["care_thread"])
+            care_thread_id=str(row["care_thread"])
             if row["care_thread"] in visible_threads else None,
-            "created_at": row["created_at"],
-        })
+            created_at=row["created_at"],
+        ))
     return views
 
 
@@ -517,7 +574,7 @@ async def update_client(
     email: Any = UNSET, phone: Any = UNSET, date_of_birth: Any = UNSET, timezone: Any = UNSET,
     primary_provider_id: Any = UNSET, care_team_ids: Any = UNSET, group_id: Any = UNSET,
     tag_ids: Any = UNSET,
-) -> dict[str, Any]:
+) -> ClientView:
     """Change what was given; each change that matters to the care story is an event."""
     row = await _client_row(identity, client_id)
     await _require_editor(identity, row)
@@ -741,13 +798,13 @@ async def reset_client_password(settings: Settings, identity: Identity, client_i
 async def accept_invitation(
     settings: Settings, passwords: Passwords, throttle: LoginThrottle, *, token: str,
     password: str, address: str,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, accounts.UserView]:
     """Accept any invitation; a client's acceptance is also an event in their care thread."""
     session, user = await accounts.accept_invitation(
         settings, passwords, throttle, token=token, password=password, address=address
     )
-    if user["role"] == "client":
-        cid = uuid.UUID(user["id"])
+    if user.role == "client":
+        cid = uuid.UUID(user.id)
         row = await Client.select(Client.care_thread).where(Client.id == cid).first()
         if row is not None:
             async with write_transaction():
@@ -767,10 +824,9 @@ async def group_by_code(code: str) -> dict[str, Any]:
     return row
 
 
-async def join_info(code: str) -> dict[str, Any]:
+async def join_info(code: str) -> JoinInfo:
     group = await group_by_code(code)
-    return {"organization": {"name": group["organization_name"]},
-            "group": {"name": group["name"]}}
+    return JoinInfo(organization=Named(group["organization_name"]), group=Named(group["name"]))
 
 
 JOINS_PER_ADDRESS = 30
@@ -779,7 +835,7 @@ JOINS_PER_ADDRESS = 30
 async def join_by_link(
     settings: Settings, passwords: Passwords, throttle: LoginThrottle, *, code: str, name: str,
     email: str, password: str, address: str,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, accounts.UserView]:
     """Sign up through a group's link: a client in that group, with a primary provider chosen
     by the practice's default, signed in."""
     group = await group_by_code(code)
@@ -850,16 +906,16 @@ async def _assign_provider_in_transaction(organization_id: uuid.UUID) -> dict[st
 # --- practice settings -------------------------------------------------------------------------
 
 
-def settings_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "welcome_enabled": row["welcome_enabled"],
-        "welcome_text": row["welcome_text"],
-        "assignment_mode": row["assignment_mode"],
-        "default_provider_id": str(row["default_provider"]) if row["default_provider"] else None,
-    }
+def settings_view(row: dict[str, Any]) -> PracticeSettingsView:
+    return PracticeSettingsView(
+        welcome_enabled=row["welcome_enabled"],
+        welcome_text=row["welcome_text"],
+        assignment_mode=row["assignment_mode"],
+        default_provider_id=str(row["default_provider"]) if row["default_provider"] else None,
+    )
 
 
-async def get_practice_settings(identity: Identity) -> dict[str, Any]:
+async def get_practice_settings(identity: Identity) -> PracticeSettingsView:
     if not identity.is_staff:
         raise Forbidden("Only the practice's team can see its settings.")
     return settings_view(await practice_settings(identity.organization_id))
@@ -868,7 +924,7 @@ async def get_practice_settings(identity: Identity) -> dict[str, Any]:
 async def update_practice_settings(
     identity: Identity, *, welcome_enabled: Any = UNSET, welcome_text: Any = UNSET,
     assignment_mode: Any = UNSET, default_provider_id: Any = UNSET,
-) -> dict[str, Any]:
+) -> PracticeSettingsView:
     if not identity.is_admin:
         raise Forbidden("Only owners and admins can change the practice's settings.")
     await practice_settings(identity.organization_id)
