@@ -6,6 +6,8 @@ clients' memory is not counted), and compares snapshots before and after:
 
     python -m bench.sockmem --sockets 1000                  # top allocation sites per socket
     python -m bench.sockmem --sockets 1000 --ws wsproto     # another uvicorn WebSocket protocol
+    python -m bench.sockmem --sockets 1000 --ws websockets-sansio   # uvicorn's stock protocol
+                                         # (default: server/ws/protocol.py, as `carethread serve`)
 
 Prints the Python heap per socket (tracemalloc), RSS per socket, tasks per socket and the
 allocation sites that grew most, each per socket; --json writes the figures.

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -24,6 +24,7 @@ import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from litestar.channels.subscriber import BacklogStrategy, EventCallback
 
 from server import busfaults
 from server.background import BackgroundTask
@@ -104,29 +105,89 @@ def decode(payload: bytes) -> BusMessage:
 
 
 class ConnectionSubscriber(Subscriber):
-    """A bounded subscriber that reports overflow instead of dropping silently."""
+    """A bounded subscriber for one socket that reports overflow instead of dropping silently.
 
-    on_overflow: Callable[[], None] | None = None
-    # Called when the queue is half full: a consumer holding back must start reading.
-    on_pressure: Callable[[], None] | None = None
-    pressure_at: int = 0
+    Litestar's Subscriber holds an asyncio.Queue (four deques and an Event, ~3 kB) for life;
+    an idle socket's subscriber holds nothing here: a deque exists only while payloads wait,
+    and a consumer is told of them by `on_item` (the connection starts its delivery then) or
+    waits in `iter_events` on a single future.
+    """
 
-    async def put(self, item: bytes | None) -> None:
-        if item is None:
-            # Unsubscribing puts a stop marker; on a full bounded queue whose reader is gone
-            # that would wait forever, so drop what nobody will read first.
-            while not self._queue.empty():
-                self._queue.get_nowait()
-                self._queue.task_done()
-        await super().put(item)
+    def __init__(self, plugin: ChannelsPlugin, max_backlog: int | None = None,
+                 backlog_strategy: BacklogStrategy = "backoff") -> None:
+        # Not Subscriber.__init__: it would build the queue this class replaces.
+        self._task: asyncio.Task[None] | None = None
+        self._plugin = plugin
+        self._backend = plugin._backend
+        self._limit = max_backlog or 0  # 0: unbounded
+        self._items: deque[bytes] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._stopped = False
+        self.on_item: Callable[[], None] | None = None  # a payload arrived
+        self.on_overflow: Callable[[], None] | None = None
+        # Called when the queue is half full: a consumer holding back must start reading.
+        self.on_pressure: Callable[[], None] | None = None
+        self.pressure_at = 0
+
+    @property
+    def qsize(self) -> int:
+        return len(self._items) if self._items is not None else 0
 
     def put_nowait(self, item: bytes | None) -> bool:
-        accepted = super().put_nowait(item)
-        if not accepted and item is not None and self.on_overflow is not None:
-            self.on_overflow()
-        elif self.on_pressure is not None and self.qsize >= self.pressure_at:
-            self.on_pressure()
-        return accepted
+        if item is None:  # unsubscribed: drop what nobody will read, end `iter_events`
+            self._stopped = True
+            self._items = None
+        elif self._stopped:
+            return False
+        elif self._limit and self.qsize >= self._limit:
+            if self.on_overflow is not None:
+                self.on_overflow()
+            return False
+        else:
+            if self._items is None:
+                self._items = deque()
+            self._items.append(item)
+            if self.on_pressure is not None and len(self._items) >= self.pressure_at:
+                self.on_pressure()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if item is not None and self.on_item is not None:
+            self.on_item()
+        return True
+
+    async def put(self, item: bytes | None) -> None:
+        self.put_nowait(item)  # never waits: a full queue is an overflow, reported above
+
+    def pop(self) -> bytes | None:
+        """The oldest waiting payload, or None."""
+        items = self._items
+        if not items:
+            return None
+        item = items.popleft()
+        if not items:
+            self._items = None  # an idle socket keeps no deque
+        return item
+
+    async def iter_events(self) -> AsyncGenerator[bytes, None]:
+        while True:
+            item = self.pop()
+            if item is not None:
+                yield item
+                continue
+            if self._stopped:
+                return
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    @contextlib.asynccontextmanager
+    async def run_in_background(self, on_event: EventCallback, join: bool = True
+                                ) -> AsyncGenerator[None, None]:
+        raise NotImplementedError("consume with on_item and pop, or iter_events")
+        yield  # pragma: no cover
 
 
 class ResilientRedisBackend(RedisChannelsPubSubBackend):
@@ -291,8 +352,10 @@ class Bus:
     async def subscription(
         self, user_id: uuid.UUID, on_overflow: Callable[[], None],
         on_pressure: Callable[[], None] | None = None,
+        on_item: Callable[[], None] | None = None,
     ) -> AsyncIterator[ConnectionSubscriber]:
-        """A bounded subscription to one user's channel for one connection.
+        """A bounded subscription to one user's channel for one connection; `on_item` is
+        called (synchronously) whenever a payload is queued.
 
         Subscribe and unsubscribe are serialized: a subscribe racing an unsubscribe of the same
         channel could otherwise drop the backend subscription (litestar issue 4894).
@@ -304,6 +367,7 @@ class Bus:
         assert isinstance(subscriber, ConnectionSubscriber)
         subscriber.on_overflow = on_overflow
         subscriber.on_pressure = on_pressure
+        subscriber.on_item = on_item
         subscriber.pressure_at = max(1, self._queue_limit // 2)
         self._subscribers.add(subscriber)
         try:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import socket
+from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from server import logs
 from server.settings import Settings
+from server.ws.protocol import LeanWebSocketsProtocol
 
 log = logging.getLogger("carethread")
 
@@ -18,7 +20,15 @@ class TCPConfig(uvicorn.Config):
     """uvicorn's shared listening socket (`--workers` > 1) reports protocol 0, so asyncio never
     sets TCP_NODELAY on the connections it accepts, and Nagle's algorithm waits for the peer's
     delayed ACK: ~40 ms on every small response. Re-wrapping the socket makes the kernel report
-    IPPROTO_TCP (bench/RESULTS.md: /health on a keep-alive connection, 44 ms -> 0.2 ms)."""
+    IPPROTO_TCP (bench/RESULTS.md: /health on a keep-alive connection, 44 ms -> 0.2 ms).
+
+    WebSockets use uvicorn's websockets-sansio protocol, minus what it kept per idle socket
+    (`server/ws/protocol.py`), unless `ws` names another."""
+
+    def __init__(self, app: Any, **kwargs: Any) -> None:
+        if kwargs.get("ws", "auto") == "auto":
+            kwargs["ws"] = LeanWebSocketsProtocol
+        super().__init__(app, **kwargs)
 
     def bind_socket(self) -> socket.socket:
         sock = super().bind_socket()

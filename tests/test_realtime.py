@@ -355,3 +355,17 @@ async def test_a_late_sync_below_what_was_sent_asks_for_a_reconnect(
     await sock.send({"type": "sync", "cursors": {tid: 1}})            # would need 2 after 3
     assert await sock.closed_with() == 4009
     assert sock.seqs(tid) == [3]
+
+
+async def test_a_client_far_over_the_frame_rate_is_told_then_disconnected(
+    http: httpx.AsyncClient, start_server: object
+) -> None:
+    srv = start_server(WS_MESSAGES_PER_SECOND="1", WS_BURST="2")  # type: ignore[operator]
+    owner = await new_practice(http)
+    tid = await new_thread(http, owner)
+    sock = await Socket.ready(srv.ws_url, owner.token)
+    for _ in range(12):  # 2 allowed, then more than 3 bursts' worth refused
+        await sock.send({"type": "typing", "thread_id": tid})
+    assert await sock.closed_with() == 4429
+    refused = [f for f in sock.frames if f["type"] == "error"]
+    assert refused and all(f["code"] == "rate_limited" for f in refused)

@@ -4,6 +4,11 @@ The connection keeps a cursor per thread: the last seq it delivered. An event fr
 sent only if it is the next one; a gap is filled from storage first, a duplicate is dropped.
 Cursor work and socket writes happen under one lock, so a `sync` replay and live events never
 interleave out of order.
+
+An idle socket is cheap (bench/RESULTS.md, "Memory per idle socket"): the connection reads in
+the ASGI task that runs it, and a delivery task exists only while bus payloads wait (the bus
+calls `_wake`); what most sockets never use (the lock's waiters, the typing throttle, the
+"started" waiter) is created on first use.
 """
 
 from __future__ import annotations
@@ -33,6 +38,34 @@ ABUSE_FACTOR = 3  # rejected frames beyond this many bursts close the connection
 
 
 class Connection:
+    __slots__ = (
+        "_cancelled_reader",
+        "_delivering",
+        "_drainer",
+        "_grace_ends",
+        "_reader",
+        "_start_waiter",
+        "_started",
+        "_stopping",
+        "_subscriber",
+        "close_code",
+        "close_reason",
+        "cursors",
+        "first_sent",
+        "identity",
+        "last_sent",
+        "lock",
+        "refilled",
+        "rejected",
+        "runtime",
+        "settings",
+        "socket",
+        "staff",
+        "tokens",
+        "typing_sent",
+        "user_id",
+    )
+
     def __init__(self, socket: WebSocket[Any, Any, Any], identity: Identity, runtime: Runtime
                  ) -> None:
         self.socket = socket
@@ -42,56 +75,109 @@ class Connection:
         self.user_id = identity.user_id
         self.staff = threads.sees_staff_events(identity)
         self.cursors: dict[uuid.UUID, int] = {}
-        self.lock = asyncio.Lock()
-        self.tasks: list[asyncio.Task[Any]] = []
+        self.lock = asyncio.Lock()  # its waiters' deque is made on first contention
         self.close_code: int | None = None
         self.close_reason = ""
         self.tokens = float(self.settings.ws_burst)
         self.refilled = time.monotonic()
         self.rejected = 0
-        self.typing_sent: dict[uuid.UUID, float] = {}
-        # Live delivery waits for the client's first frame (or a short grace), so that a
-        # reconnecting client's `sync` comes before any live event: otherwise its replay could
-        # only arrive after later events, out of order.
-        self.started = asyncio.Event()
+        self.typing_sent: dict[uuid.UUID, float] | None = None
         # What this connection actually sent per thread (kept after it forgets a thread).
         self.first_sent: dict[uuid.UUID, int] = {}
         self.last_sent: dict[uuid.UUID, int] = {}
+        self._subscriber: bus_module.ConnectionSubscriber | None = None
+        self._reader: asyncio.Task[Any] | None = None  # the task reading frames, while it does
+        self._stopping = False  # close_soon stopped the reading
+        self._cancelled_reader = False  # ... by cancelling its task
+        self._drainer: asyncio.Task[None] | None = None  # delivers waiting payloads, then ends
+        self._delivering = False  # after `ready`: payloads may go out
+        # Live delivery waits for the client's first frame (or a short grace), so that a
+        # reconnecting client's `sync` comes before any live event: otherwise its replay could
+        # only arrive after later events, out of order.
+        self._started = False
+        self._start_waiter: asyncio.Future[None] | None = None
+        self._grace_ends = 0.0
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def run(self) -> None:
         bus = bus_module.current()
-        async with bus.subscription(self.user_id, self._on_overflow,
-                                    on_pressure=self.started.set) as subscriber:
+        async with bus.subscription(self.user_id, self._on_overflow, on_pressure=self._start,
+                                    on_item=self._wake) as subscriber:
+            self._subscriber = subscriber
             self.cursors = await threads.open_cursors(self.user_id)
             await self.write({"type": "ready", "user_id": str(self.user_id)})
-            self.tasks = [
-                asyncio.create_task(self._read_loop()),
-                asyncio.create_task(self._deliver_loop(subscriber)),
-            ]
+            self._grace_ends = time.monotonic() + self.settings.ws_sync_grace_seconds
+            if self.close_code is None:
+                self._delivering = True
+                self._wake()  # what arrived before `ready` waited
             # Expiry and revocations no bus message announced: the process's batch watch.
             unwatch = self.runtime.sessions.watch(self.identity, self._session_ended)
             try:
-                await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
+                if self.close_code is None:
+                    await self._read_until_stopped()
             finally:
                 unwatch()
-                for task in self.tasks:
-                    task.cancel()
-                results = await asyncio.gather(*self.tasks, return_exceptions=True)
-                for result in results:
-                    if isinstance(result, Exception) and not _is_disconnect(result):
-                        log.error("connection task failed", exc_info=result)
+                self._delivering = False
+                await self._stop_delivery()
         if self.close_code is not None:
             with contextlib.suppress(Exception):
                 await self.socket.close(code=self.close_code, reason=self.close_reason)
 
+    async def _read_until_stopped(self) -> None:
+        """Read frames in this task until the client leaves or `close_soon` cancels it."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._reader = task
+        try:
+            while True:
+                message = await self.socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                raw: Any = message.get("text") or message.get("bytes") or b""
+                await self._handle(raw)
+                if self._stopping:  # the frame itself ended the connection
+                    return
+                self._start()
+        except asyncio.CancelledError:
+            # Ours (close_soon) ends the reading; anyone else's (shutdown) goes on up.
+            if not self._cancelled_reader or task.uncancel() > 0:
+                raise
+        except Exception as exc:
+            if not _is_disconnect(exc):
+                log.error("connection task failed", exc_info=exc)
+        finally:
+            self._reader = None
+
+    async def _stop_delivery(self) -> None:
+        drainer = self._drainer
+        if drainer is None:
+            return
+        drainer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await drainer
+
     def close_soon(self, code: int, reason: str) -> None:
-        """End the connection from anywhere: the tasks stop, then the socket closes."""
+        """End the connection from anywhere: reading and delivery stop, then the socket
+        closes."""
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
-        for task in self.tasks:
-            task.cancel()
+        self._stop()
+
+    def _stop(self) -> None:
+        """Stop reading (the connection then ends) and delivering."""
+        self._delivering = False
+        reader = self._reader
+        if reader is not None and not self._stopping:
+            self._stopping = True
+            if reader is not asyncio.current_task():
+                self._cancelled_reader = True
+                reader.cancel()  # it waits somewhere: the cancellation lands there
+            # else a frame being handled ended the connection: the loop stops after it (a
+            # task cancelling itself could see the cancellation land past its reading)
+        drainer = self._drainer
+        if drainer is not None and drainer is not asyncio.current_task():
+            drainer.cancel()
 
     def _on_overflow(self) -> None:
         log.info("closing slow connection of %s", self.user_id)
@@ -99,6 +185,14 @@ class Connection:
 
     def _session_ended(self) -> None:
         self.close_soon(frames.CLOSE_UNAUTHENTICATED, "session ended")
+
+    def _start(self) -> None:
+        """The client spoke (or the queue fills up): live delivery need not wait any more."""
+        if not self._started:
+            self._started = True
+            waiter = self._start_waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     # --- writing --------------------------------------------------------------------------
 
@@ -115,15 +209,6 @@ class Connection:
             await self.write(frame)
 
     # --- reading --------------------------------------------------------------------------
-
-    async def _read_loop(self) -> None:
-        while True:
-            message = await self.socket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            raw: Any = message.get("text") or message.get("bytes") or b""
-            await self._handle(raw)
-            self.started.set()
 
     def _take_token(self) -> bool:
         now = time.monotonic()
@@ -208,6 +293,8 @@ class Connection:
 
     async def _typing(self, frame: frames.Typing) -> None:
         now = time.monotonic()
+        if self.typing_sent is None:
+            self.typing_sent = {}
         if now - self.typing_sent.get(frame.thread_id, 0.0) < TYPING_EVERY_SECONDS:
             return
         self.typing_sent[frame.thread_id] = now
@@ -227,27 +314,60 @@ class Connection:
 
     # --- delivering -----------------------------------------------------------------------
 
-    async def _deliver_loop(self, subscriber: Any) -> None:
-        grace_ends = time.monotonic() + self.settings.ws_sync_grace_seconds
-        async for payload in subscriber.iter_events():
-            message = bus_module.decode(payload)
-            if isinstance(message, bus_module.BusEvent):
-                if not self.started.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.started.wait(),
-                                               max(0.0, grace_ends - time.monotonic()))
-                async with self.lock:
-                    await self._deliver_live(message)
-            elif isinstance(message, bus_module.BusSignal):
-                async with self.lock:
-                    await self.write_raw(message.frame)
-            elif isinstance(message, bus_module.BusClose):
-                if message.token_id in ("*", str(self.identity.token_id)):
-                    self.close_soon(frames.CLOSE_UNAUTHENTICATED, "session ended")
+    def _wake(self) -> None:
+        """A bus payload is waiting: deliver it (and what follows) in a task of its own."""
+        if self._delivering and self._drainer is None and self._subscriber is not None \
+                and self._subscriber.qsize:
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        """Deliver waiting payloads in order, then end (the next payload starts another)."""
+        subscriber = self._subscriber
+        assert subscriber is not None
+        try:
+            while (payload := subscriber.pop()) is not None:
+                if not await self._deliver(payload):
                     return
-            else:
-                async with self.lock:
-                    await self._resync()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # as before the rework: a failed delivery ends the connection
+            if not _is_disconnect(exc):
+                log.error("connection task failed", exc_info=exc)
+            self._stop()
+        finally:
+            self._drainer = None
+
+    async def _deliver(self, payload: bytes) -> bool:
+        """One bus payload; False when the connection must end."""
+        message = bus_module.decode(payload)
+        if isinstance(message, bus_module.BusEvent):
+            if not self._started:
+                await self._wait_started()
+            async with self.lock:
+                await self._deliver_live(message)
+        elif isinstance(message, bus_module.BusSignal):
+            async with self.lock:
+                await self.write_raw(message.frame)
+        elif isinstance(message, bus_module.BusClose):
+            if message.token_id in ("*", str(self.identity.token_id)):
+                self.close_soon(frames.CLOSE_UNAUTHENTICATED, "session ended")
+                return False
+        else:
+            async with self.lock:
+                await self._resync()
+        return True
+
+    async def _wait_started(self) -> None:
+        """Until the client's first frame, or the grace after `ready` ends."""
+        remaining = self._grace_ends - time.monotonic()
+        if remaining <= 0:
+            return
+        self._start_waiter = waiter = asyncio.get_running_loop().create_future()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter, remaining)
+        finally:
+            self._start_waiter = None
 
     async def _deliver_live(self, message: bus_module.BusEvent) -> None:
         thread_id, seq = message.thread_id, message.seq

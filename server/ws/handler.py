@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 from litestar import WebSocket, websocket
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from server.accounts.service import authenticate
 from server.auth import SESSION_COOKIE, bearer_token
@@ -40,7 +42,18 @@ async def authenticate_socket(
     identity = await authenticate(settings, token)
     if identity is None:
         return None, frames.CLOSE_UNAUTHENTICATED, "unauthenticated"
+    forget_parsed_headers(socket)
     return identity, 0, ""
+
+
+def forget_parsed_headers(socket: WebSocket[Any, Any, Any]) -> None:
+    """Litestar caches the parsed headers and cookies for the connection's life (~2 kB per
+    idle socket); only the handshake reads them. Dropped, they would be parsed again from the
+    scope's raw headers (kept) if anything asked."""
+    state = ScopeState.from_scope(socket.scope)
+    state.headers = Empty
+    state.cookies = Empty
+    socket._cookies = Empty
 
 
 @websocket("/api/v1/ws")

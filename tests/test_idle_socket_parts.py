@@ -1,0 +1,112 @@
+"""The small objects an idle socket keeps instead of asyncio's queues and events
+(bench/RESULTS.md, "Memory per idle socket"): they must behave like what they replace.
+
+The sockets themselves are covered end to end by test_realtime, test_bus_faults and the others;
+these pin the edge cases a socket rarely hits: readers cancelled while waiting, several writers
+held back by flow control, a subscriber that fills up or is unsubscribed while read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+
+from server.bus import ConnectionSubscriber
+from server.ws.protocol import _Flag, _Inbox
+
+
+async def test_the_inbox_hands_events_to_readers_in_order_and_holds_nothing_when_idle(
+) -> None:
+    inbox = _Inbox()
+    assert inbox.empty() and inbox._items is None and inbox._getters is None
+    inbox.put_nowait("connect")
+    inbox.put_nowait("receive 1")
+    assert [await inbox.get(), await inbox.get()] == ["connect", "receive 1"]
+    assert inbox.empty() and inbox._items is None
+
+    first = asyncio.create_task(inbox.get())
+    second = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    inbox.put_nowait("a")
+    inbox.put_nowait("b")
+    assert [await first, await second] == ["a", "b"]
+    assert inbox._getters is None and inbox._items is None
+
+
+async def test_a_reader_cancelled_while_woken_passes_the_event_on() -> None:
+    inbox = _Inbox()
+    leaving = asyncio.create_task(inbox.get())
+    staying = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    inbox.put_nowait("disconnect")  # wakes `leaving`, which is cancelled before it runs
+    leaving.cancel()
+    assert await staying == "disconnect"
+    assert leaving.cancelled()
+    assert inbox.empty() and inbox._getters is None
+
+
+async def test_held_back_writers_all_go_once_the_socket_drains_and_a_cancelled_one_does_not_stop_them(  # noqa: E501
+) -> None:
+    writable = _Flag()
+    writable.set()
+    assert await writable.wait() is True  # no wait while writable
+    writable.clear()
+    done: list[str] = []
+
+    async def writer(name: str) -> None:
+        await writable.wait()
+        done.append(name)
+
+    tasks = [asyncio.create_task(writer(n)) for n in ("a", "b", "c")]
+    await asyncio.sleep(0)
+    tasks[1].cancel()
+    await asyncio.sleep(0)
+    assert done == []
+    writable.set()
+    await asyncio.gather(tasks[0], tasks[2])
+    assert sorted(done) == ["a", "c"] and tasks[1].cancelled()
+    assert writable._waiter is None
+
+
+def _subscriber(limit: int) -> tuple[ConnectionSubscriber, list[str]]:
+    plugin = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
+    subscriber = ConnectionSubscriber(plugin, max_backlog=limit)
+    calls: list[str] = []
+    subscriber.on_item = lambda: calls.append("item")
+    subscriber.on_overflow = lambda: calls.append("overflow")
+    subscriber.on_pressure = lambda: calls.append("pressure")
+    subscriber.pressure_at = limit // 2
+    return subscriber, calls
+
+
+async def test_a_subscriber_presses_at_half_full_and_reports_overflow_instead_of_dropping(
+) -> None:
+    subscriber, calls = _subscriber(limit=4)
+    assert subscriber._items is None and subscriber.qsize == 0
+    accepted = [subscriber.put_nowait(f"e{i}".encode()) for i in range(5)]
+    assert accepted == [True, True, True, True, False]
+    assert calls == ["item", "pressure", "item", "pressure", "item", "pressure", "item",
+                     "overflow"]
+    assert [subscriber.pop() for _ in range(5)] == [b"e0", b"e1", b"e2", b"e3", None]
+    assert subscriber._items is None  # an idle subscriber keeps no deque
+
+
+async def test_a_subscriber_read_as_a_stream_ends_when_unsubscribed() -> None:
+    subscriber, _ = _subscriber(limit=10)
+    got: list[Any] = []
+
+    async def read() -> None:
+        async for item in subscriber.iter_events():
+            got.append(item)
+
+    reading = asyncio.create_task(read())
+    subscriber.put_nowait(b"one")
+    await asyncio.sleep(0)
+    subscriber.put_nowait(b"two")
+    await subscriber.put(None)  # what ChannelsPlugin.unsubscribe sends
+    await asyncio.wait_for(reading, 1)
+    assert got == [b"one"]  # what was still queued is dropped, as before
+    assert subscriber.put_nowait(b"late") is False
