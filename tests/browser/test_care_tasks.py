@@ -14,6 +14,7 @@ from tests.browser.ui import (
     PHONE,
     accept_invitation,
     add_client,
+    api,
     fits,
     invitation_link,
     nav,
@@ -192,3 +193,32 @@ def test_a_draft_plan_is_not_the_clients_to_open(pages: Any, mailbox: Mailbox) -
     nav(client, "Today")
     expect(client.get_by_text("Nothing due today.")).to_be_visible()
     expect(client.get_by_role("list", name="Care plans")).to_have_count(0)
+
+
+def test_a_whole_group_is_enrolled_from_the_library(pages: Any, app_server: Any,
+                                                    shot: Any) -> None:
+    owner = pages.new()
+    sign_up(owner, practice="Cohort Practice")
+    with api(owner, app_server.url) as http:
+        group = http.post("/groups", json={"name": "Spring cohort"}).json()["group"]
+        for name in ("Ana Lima", "Ben Okafor"):
+            http.post("/clients", json={"name": name, "group_id": group["id"],
+                                        "send_invite": False}).raise_for_status()
+        http.post("/clients", json={"name": "Chen Wu", "send_invite": False}).raise_for_status()
+        http.post("/programs", json={"title": "Move more", "modules": [
+            {"day": 0, "title": "Start walking", "body": "Ten minutes today."}]}
+        ).raise_for_status()
+    nav(owner, "Library")
+    card = owner.get_by_role("article", name="Move more", exact=True)
+    card.get_by_role("button", name="Modules and progress").click()
+    enrol = card.get_by_role("form", name="Enrol a group in Move more")
+    enrol.get_by_label("Enrol a group").select_option(label="Spring cohort")
+    enrol.get_by_role("button", name="Enrol group").click()
+    expect(enrol.get_by_role("status")).to_have_text("Enrolled 2 clients.")
+    expect(card.get_by_role("article", name="Move more for Ana Lima")).to_be_visible()
+    expect(card.get_by_role("article", name="Move more for Ben Okafor")).to_be_visible()
+    expect(card.get_by_role("article", name="Move more for Chen Wu")).to_have_count(0)
+    shot(owner, "library-enrol-group-desktop")
+    # Again: both are already in it, nobody is enrolled twice.
+    enrol.get_by_role("button", name="Enrol group").click()
+    expect(enrol.get_by_role("status")).to_have_text("Enrolled 0 clients (2 already enrolled).")

@@ -281,11 +281,57 @@ function ProgramCard({ program, onChanged }) {
           : html`<button type="button" class="small" onClick=${() => setAdding({ ...EMPTY_MODULE })}>
               Add a module</button>`}
         <h4>Progress</h4>
+        <${EnrolGroup} program=${program} onEnrolled=${() => { reload(); onChanged(); }} />
         ${enrollments && (enrollments.enrollments.length === 0
-          ? html`<p class="muted">No one enrolled yet: enrol clients from their profile.</p>`
+          ? html`<p class="muted">No one enrolled yet: enrol a group here, or a client from
+              their profile.</p>`
           : enrollments.enrollments.map((en) => html`<${EnrollmentCard} key=${en.id}
               enrollment=${en} onChanged=${reload} />`))}`}
     </article>`;
+}
+
+/** Enrol every client of a group at once (POST /programs/{id}/enrollments {group_id});
+ * those already enrolled are skipped and said so. */
+function EnrolGroup({ program, onEnrolled }) {
+  const [groups] = useLoad('/groups');
+  const [groupId, setGroupId] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState('');
+  const [error, setError] = useState('');
+  const list = groups ? groups.groups : [];
+  if (!groups || list.length === 0) return null;
+  const id = 'enrol-group-' + program.id;
+
+  async function enrol(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    setNote('');
+    try {
+      const answer = await post(`/programs/${enc(program.id)}/enrollments`, { group_id: groupId });
+      const n = answer.enrollments.length;
+      const skipped = answer.skipped.length;
+      setNote(`Enrolled ${n} ${n === 1 ? 'client' : 'clients'}`
+        + (skipped ? ` (${skipped} already enrolled)` : '') + '.');
+      onEnrolled();
+    } catch (err) {
+      setError(err.detail);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`
+    <form class="inline-form" onSubmit=${enrol} aria-label=${'Enrol a group in ' + program.title}>
+      <label for=${id}>Enrol a group</label>
+      <select id=${id} value=${groupId} onChange=${(e) => setGroupId(e.target.value)}>
+        <option value="">Choose a group…</option>
+        ${list.map((g) => html`<option key=${g.id} value=${g.id}>${g.name}</option>`)}
+      </select>
+      <button type="submit" class="small" disabled=${busy || !groupId}>Enrol group</button>
+      ${note && html`<p class="success" role="status">${note}</p>`}
+      <${ErrorText} error=${error} />
+    </form>`;
 }
 
 function Programs() {
