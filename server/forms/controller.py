@@ -134,7 +134,7 @@ class FormRequestsController(Controller):
 
     @post("/{request_id:str}/calculate", status_code=HTTP_200_OK)
     async def calculate(self, request_id: str, data: AnswersIn, identity: Identity
-                        ) -> dict[str, Any]:
+                        ) -> service.Calculated:
         """The calculated items' values for these answers (nothing saved): the live view."""
         return await service.calculate(identity, request_id, data.answers)
 

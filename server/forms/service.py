@@ -12,6 +12,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from server import clock
 from server.accounts.tables import Account, Profile
 from server.db import is_unique_violation, write_transaction
@@ -547,13 +549,20 @@ async def save_draft(identity: Identity, request_id: str, answers: Any) -> dict[
             "calculated": calc.calculated_values(items, kept)}
 
 
-async def calculate(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
+class Calculated(msgspec.Struct):
+    """The live values of a request's calculated items (by linkId)."""
+
+    id: str
+    calculated: dict[str, Any]
+
+
+async def calculate(identity: Identity, request_id: str, answers: Any) -> Calculated:
     """What the calculated items would hold with these answers (nothing is saved): for a
     live view while the client types. Answers that are not valid yet are left out."""
     row = await _open_for_client(identity, request_id)
     items, variables = await _definition(row)
     kept, _ = await calc.complete_answers_off_loop(items, variables, answers, complete=False)
-    return {"id": str(row["id"]), "calculated": calc.calculated_values(items, kept)}
+    return Calculated(id=str(row["id"]), calculated=calc.calculated_values(items, kept))
 
 
 async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
