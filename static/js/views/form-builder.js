@@ -393,6 +393,19 @@ function ConditionEditor({ item, index, items, update }) {
     </div>`;
 }
 
+/** Move up / Move down / Remove, for a question of the builder. */
+function RowActions({ id, n, first, last, move, remove }) {
+  return html`
+    <div class="row-actions">
+      <button type="button" class="small" id=${`${id}-up`} disabled=${first}
+        aria-label=${`Move question ${n} up`} onClick=${() => move(-1)}>Move up</button>
+      <button type="button" class="small" id=${`${id}-down`} disabled=${last}
+        aria-label=${`Move question ${n} down`} onClick=${() => move(1)}>Move down</button>
+      <button type="button" class="small quiet" aria-label=${`Remove question ${n}`}
+        onClick=${remove}>Remove</button>
+    </div>`;
+}
+
 function ItemEditor({ item, index, items, update, move, remove, focusText }) {
   const n = index + 1;
   const id = item.key;
@@ -412,15 +425,8 @@ function ItemEditor({ item, index, items, update, move, remove, focusText }) {
               item.fixed.calculated.expression}</code>.`
             : 'Hidden from the client.'} It is kept as imported; the builder does not edit
             it.</p>
-          <div class="row-actions">
-            <button type="button" class="small" id=${`${id}-up`} disabled=${index === 0}
-              aria-label=${`Move question ${n} up`} onClick=${() => move(-1)}>Move up</button>
-            <button type="button" class="small" id=${`${id}-down`}
-              disabled=${index === items.length - 1}
-              aria-label=${`Move question ${n} down`} onClick=${() => move(1)}>Move down</button>
-            <button type="button" class="small quiet" aria-label=${`Remove question ${n}`}
-              onClick=${remove}>Remove</button>
-          </div>
+          <${RowActions} id=${id} n=${n} first=${index === 0}
+            last=${index === items.length - 1} move=${move} remove=${remove} />
         </fieldset>
       </li>`;
   }
@@ -486,15 +492,8 @@ function ItemEditor({ item, index, items, update, move, remove, focusText }) {
         ${heading && html`<p class="hint">A section title or a note: never answered.</p>`}
         ${index > 0 && html`<${ConditionEditor} item=${item} index=${index} items=${items}
           update=${update} />`}
-        <div class="row-actions">
-          <button type="button" class="small" id=${`${id}-up`} disabled=${index === 0}
-            aria-label=${`Move question ${n} up`} onClick=${() => move(-1)}>Move up</button>
-          <button type="button" class="small" id=${`${id}-down`}
-            disabled=${index === items.length - 1}
-            aria-label=${`Move question ${n} down`} onClick=${() => move(1)}>Move down</button>
-          <button type="button" class="small quiet" aria-label=${`Remove question ${n}`}
-            onClick=${remove}>Remove</button>
-        </div>
+        <${RowActions} id=${id} n=${n} first=${index === 0}
+          last=${index === items.length - 1} move=${move} remove=${remove} />
       </fieldset>
     </li>`;
 }
