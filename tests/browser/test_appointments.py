@@ -29,9 +29,13 @@ def _calendar_with_appointment(page: Any) -> Any:
     for _ in range(3):
         expect(page.locator(".week[data-loaded='true']")).to_be_visible()
         found = page.locator(".cal-appt.booked")
-        if found.count():
+        # Wait a little for it: right after "Next week" the previous week may still show as
+        # loaded, and counting at once would skip the week that holds the appointment.
+        try:
+            expect(found.first).to_be_visible(timeout=2000)
             return found.first
-        page.get_by_role("button", name="Next week").click()
+        except AssertionError:
+            page.get_by_role("button", name="Next week").click()
     raise AssertionError("the booked appointment is not on the calendar")
 
 
