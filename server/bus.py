@@ -34,7 +34,11 @@ from server.settings import Settings
 log = logging.getLogger("carethread.bus")
 
 PUBLISH_QUEUE_LIMIT = 10_000
+# Publishes queued while one batch is on the wire go out together, in order, in one round trip.
+PUBLISH_BATCH_LIMIT = 256
 RETRY_PAUSE_SECONDS = 0.5
+
+Publication = tuple[bytes, list[str]]
 
 
 def user_channel(user_id: uuid.UUID | str) -> str:
@@ -245,6 +249,17 @@ class ResilientRedisBackend(RedisChannelsPubSubBackend):
             if channel in pubsub.channels and channel not in pubsub.pending_unsubscribe_channels:
                 yield channel.decode(), message["data"]
 
+    async def publish_many(self, batch: list[Publication]) -> None:
+        """Every publication of the batch, in order, in one pipelined round trip.
+
+        One Lua call per event (Litestar's `publish`) costs a round trip and a loop turn each; a
+        single publishing task then caps the rate at one event per turn (bench/RESULTS.md)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for payload, channels in batch:
+                for channel in dict.fromkeys(channels):
+                    pipe.publish(channel, payload)
+            await pipe.execute()
+
     async def _reconnect(self) -> None:
         delay = 0.05
         while True:
@@ -280,12 +295,12 @@ class Bus:
         self._subscribers: set[ConnectionSubscriber] = set()
         self._channel_refs: Counter[str] = Counter()
         self._lock = asyncio.Lock()
-        self._outbox: asyncio.Queue[tuple[bytes, list[str]]] = asyncio.Queue(PUBLISH_QUEUE_LIMIT)
+        self._outbox: asyncio.Queue[Publication] = asyncio.Queue(PUBLISH_QUEUE_LIMIT)
         self._publisher = BackgroundTask("bus-publisher", self._publish_loop)
         faults = busfaults.from_env()
         self._send: busfaults.Publish = (
-            self._wait_published if faults is None
-            else busfaults.FaultyPublisher(faults, self._wait_published))
+            self._publish_batch if faults is None
+            else busfaults.FaultyPublisher(faults, self._publish_batch))
         backend: Any
         if settings.redis_url:
             from redis.asyncio import Redis
@@ -299,6 +314,7 @@ class Bus:
             )
         else:
             backend = MemoryChannelsBackend()
+        self._backend = backend
         self.plugin = ChannelsPlugin(
             backend=backend,
             arbitrary_channels_allowed=True,
@@ -320,12 +336,15 @@ class Bus:
             log.warning("bus publish queue full; receivers will heal from storage")
 
     async def _publish_loop(self) -> None:
-        """One task publishes in order; a failure is logged and storage heals receivers."""
+        """One task publishes in order, what has queued meanwhile in one batch; a failure is
+        logged and storage heals receivers."""
         dropped = False
         while True:
-            payload, channels = await self._outbox.get()
+            batch = [await self._outbox.get()]
+            while len(batch) < PUBLISH_BATCH_LIMIT and not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
             try:
-                await self._send(payload, channels)
+                await self._send(batch)
             except Exception as exc:
                 log.warning("bus publish failed (%s); dropping queued publishes", exc)
                 while not self._outbox.empty():
@@ -337,8 +356,12 @@ class Bus:
                 dropped = False
                 self.resync_all()
 
-    async def _wait_published(self, payload: bytes, channels: list[str]) -> None:
-        await self.plugin.wait_published(payload, channels)
+    async def _publish_batch(self, batch: list[Publication]) -> None:
+        if isinstance(self._backend, ResilientRedisBackend):
+            await self._backend.publish_many(batch)
+            return
+        for payload, channels in batch:
+            await self.plugin.wait_published(payload, channels)
 
     def start(self) -> None:
         self._publisher.start()

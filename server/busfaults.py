@@ -18,7 +18,8 @@ import msgspec
 
 ENV = "CARETHREAD_TEST_BUS_FAULTS"
 
-Publish = Callable[[bytes, list[str]], Awaitable[None]]
+Publication = tuple[bytes, list[str]]
+Publish = Callable[[list[Publication]], Awaitable[None]]
 
 
 class Faults(msgspec.Struct, frozen=True):
@@ -47,7 +48,12 @@ class FaultyPublisher:
         self._seen = 0
         self._held: tuple[bytes, list[str]] | None = None
 
-    async def __call__(self, payload: bytes, channels: list[str]) -> None:
+    async def __call__(self, batch: list[Publication]) -> None:
+        """Each publication of the batch meets the faults in turn, and goes out alone."""
+        for payload, channels in batch:
+            await self._one(payload, channels)
+
+    async def _one(self, payload: bytes, channels: list[str]) -> None:
         self._seen += 1
         faults, roll = self._faults, self._random.random()
         if self._seen > faults.count or not payload.startswith(b"E"):
@@ -63,7 +69,7 @@ class FaultyPublisher:
         await self._flush_after(payload, channels)
 
     async def _flush_after(self, payload: bytes, channels: list[str]) -> None:
-        await self._publish(payload, channels)
+        await self._publish([(payload, channels)])
         if self._held is not None:
             held, self._held = self._held, None
-            await self._publish(*held)
+            await self._publish([held])

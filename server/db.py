@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import redirect_stdout
 from typing import Any
@@ -177,6 +178,11 @@ async def stop(settings: Settings) -> None:
         await db.close_connection_pool()
     elif isinstance(db, PooledSQLiteEngine):
         await asyncio.to_thread(db.close)
+
+
+def row_uuid(value: Any) -> uuid.UUID:
+    """A uuid column read by plain SQL: asyncpg gives a UUID, SQLite the text."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def is_unique_violation(exc: BaseException) -> bool:

@@ -25,8 +25,7 @@ from py_vapid import Vapid, b64urlencode
 from pywebpush import WebPushException, webpush
 
 from server import clock, uow
-from server.accounts.tables import Profile
-from server.db import is_unique_violation, write_transaction
+from server.db import is_unique_violation, row_uuid, write_transaction
 from server.errors import InvalidInput, NotFound
 from server.events import EventRecord
 from server.identity import STAFF_ROLES, Identity
@@ -140,6 +139,17 @@ async def unsubscribe(identity: Identity, subscription_id: str) -> None:
 # --- sending -------------------------------------------------------------------------------
 
 
+# Plain SQL, one statement: it runs for every message's nudges (py-spy at the knee: building
+# two Piccolo queries per message was 7 % of the server's time).
+_SUBSCRIPTIONS_OF = (
+    "SELECT s.id AS id, s.profile AS profile, s.endpoint AS endpoint, s.p256dh AS p256dh, "
+    "s.auth AS auth, o.name AS practice FROM push_subscription s "
+    "JOIN profile p ON p.id = s.profile JOIN organization o ON o.id = p.organization "
+    "WHERE s.profile IN ({})"
+)
+
+
+
 class Pusher:
     """Takes (person, thread) nudges after commit and sends them from a background task."""
 
@@ -196,16 +206,12 @@ class Pusher:
 
     async def _send_batch(self, batch: list[tuple[uuid.UUID, uuid.UUID, bool]]) -> None:
         latest = {profile: (thread, staff) for profile, thread, staff in batch}
-        subs = await PushSubscription.select().where(
-            PushSubscription.profile.is_in(list(latest)))
-        if not subs:
-            return
-        orgs = {r["id"]: r["practice"] for r in await Profile.select(
-            Profile.id, Profile.organization.name.as_alias("practice")).where(
-            Profile.id.is_in(list({s["profile"] for s in subs})))}
+        profiles = list(latest)
+        subs = await PushSubscription.raw(
+            _SUBSCRIPTIONS_OF.format(", ".join("{}" for _ in profiles)), *profiles)
         for sub in subs:
-            thread, staff = latest[sub["profile"]]
-            message = notification(orgs.get(sub["profile"], ""), thread, staff)
+            thread, staff = latest[row_uuid(sub["profile"])]
+            message = notification(sub["practice"] or "", thread, staff)
             task = asyncio.create_task(self._send(sub, message))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)

@@ -18,7 +18,7 @@ from server import bus as bus_module
 from server import uow
 from server.accounts.avatar import avatar_url
 from server.accounts.tables import Profile
-from server.db import engine, is_unique_violation, write_transaction
+from server.db import engine, is_unique_violation, row_uuid, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.events import ALL, STAFF, EventRecord, body_of, event_frame, from_row
 from server.identity import STAFF_ROLES, Identity
@@ -187,12 +187,9 @@ async def _current_members(thread_id: uuid.UUID) -> dict[uuid.UUID, str]:
     postgres, conn = found
     if postgres:
         return {r["profile"]: r["role"] for r in await conn.fetch(_PG_MEMBERS, thread_id)}
-    return {_as_uuid(r["profile"]): r["role"]
+    return {row_uuid(r["profile"]): r["role"]
             for r in await conn.run(_SQLITE_MEMBERS, [thread_id])}
 
-
-def _as_uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 async def members_in_transaction(
@@ -979,7 +976,7 @@ async def open_cursors(user_id: uuid.UUID) -> dict[uuid.UUID, int]:
         "SELECT m.thread AS thread, t.last_seq AS last_seq FROM thread_member m "
         "JOIN thread t ON t.id = m.thread WHERE m.profile = {} AND m.left_seq IS NULL",
         user_id)  # plain SQL: run on every (re)connect
-    return {_as_uuid(r["thread"]): r["last_seq"] for r in rows}
+    return {row_uuid(r["thread"]): r["last_seq"] for r in rows}
 
 
 async def join_cursor(user_id: uuid.UUID, thread_id: uuid.UUID) -> int | None:

@@ -25,7 +25,7 @@ import msgspec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from server import clock, uow
-from server.db import write_transaction
+from server.db import row_uuid, write_transaction
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.events import EventRecord, encoded
 from server.identity import Identity
@@ -279,7 +279,7 @@ async def on_events(work: uow.UnitOfWork, events: list[EventRecord]) -> None:
     for hook in hooks:
         kinds = _events(hook["events"])
         for event in events:
-            if event.thread_id != _as_uuid(hook["thread"]):
+            if event.thread_id != row_uuid(hook["thread"]):
                 continue
             if event.staff_only and not hook["trusted"]:
                 continue
@@ -294,9 +294,6 @@ async def on_events(work: uow.UnitOfWork, events: list[EventRecord]) -> None:
         await WebhookDelivery.insert(*rows)
         work.after_commit(_wake)
 
-
-def _as_uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def payload(organization_id: uuid.UUID, event: EventRecord) -> bytes:
