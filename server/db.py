@@ -31,7 +31,8 @@ def make_engine(settings: Settings) -> Engine[Any]:
     if settings.is_sqlite:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        return PooledSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        return PooledSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
+                                  synchronous=settings.sqlite_synchronous)
     return PostgresEngine(config={"dsn": settings.database_url}, extensions=())
 
 

@@ -27,6 +27,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _sqlite_synchronous(env: dict[str, str]) -> str:
+    raw = (env.get("SQLITE_SYNCHRONOUS") or "FULL").upper()
+    if raw not in ("FULL", "NORMAL", "EXTRA"):
+        raise SettingsError(f"SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA, got {raw!r}")
+    return raw
+
+
 def _float(env: dict[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -115,6 +122,10 @@ class Settings:
     s3_prefix: str = ""
     unattached_file_hours: float = 24
     file_cleanup_poll_seconds: float = 600
+    # SQLite's `synchronous` on the embedded database: FULL (the default) makes every
+    # acknowledged message survive a power loss; NORMAL only an application crash, for a
+    # higher write rate (bench/RESULTS.md).
+    sqlite_synchronous: str = "FULL"
 
     @property
     def is_sqlite(self) -> bool:
@@ -272,6 +283,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         s3_prefix=(env.get("S3_PREFIX") or "").strip("/"),
         unattached_file_hours=float(env.get("UNATTACHED_FILE_HOURS") or 24),
         file_cleanup_poll_seconds=float(env.get("FILE_CLEANUP_POLL_SECONDS") or 600),
+        sqlite_synchronous=_sqlite_synchronous(env),
     )
     if settings.max_upload_bytes <= 0 or settings.practice_quota_bytes <= 0:
         raise SettingsError("MAX_UPLOAD_BYTES and PRACTICE_QUOTA_BYTES must be positive")

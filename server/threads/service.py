@@ -6,6 +6,7 @@ another practice, or one the caller is not a member of, is simply not found.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -274,17 +275,22 @@ async def append_in_transaction(
     thread_id: uuid.UUID, kind: str, actor_id: uuid.UUID | None, *, body: str | None = None,
     data: dict[str, Any] | None = None, client_id: str | None = None, audience: str = ALL,
     organization_id: uuid.UUID | None = None, event_id: uuid.UUID | None = None,
+    then_members: bool = False,
 ) -> EventRecord:
     """Bump last_seq and insert, inside the caller's write transaction; the unit of work
     publishes the event after commit. With `organization_id`, a thread of another practice is
-    not found. `event_id` names the event in advance (for rows that point at it)."""
+    not found. `event_id` names the event in advance (for rows that point at it).
+    `then_members`: the caller reads the current members next and changes none in this
+    transaction (a message): on SQLite they are read in the same hop as the insert."""
     work = uow.current()
     event = EventRecord(
         id=event_id or uuid.uuid4(), thread_id=thread_id, seq=0, kind=kind, actor_id=actor_id,
         created_at=now(), body=body_of(body), data=data, client_id=client_id,
         audience=audience,
     )
-    seq = await _bump_and_insert(event, organization_id)
+    seq = await _bump_and_insert(
+        event, organization_id,
+        work if then_members and event.thread_id not in work.thread_members else None)
     if seq is None:
         raise NotFound("No such thread.")
     event.seq = seq
@@ -324,7 +330,8 @@ def _transaction_connection() -> tuple[bool, Any] | None:
     return isinstance(db, PostgresEngine), current.connection
 
 
-async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None) -> int | None:
+async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None,
+                           members_for: uow.UnitOfWork | None = None) -> int | None:
     found = _transaction_connection()
     assert found is not None, "append_in_transaction needs write_transaction()"
     postgres, conn = found
@@ -336,14 +343,23 @@ async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None
             event.actor_id, body, data, event.client_id, event.audience,
             event.created_at)
         return seq
-    rows = await conn.run(_SQLITE_BUMP, [event.thread_id, organization_id, organization_id])
-    if not rows:
-        return None
-    seq = rows[0]["last_seq"]
-    await conn.run(_SQLITE_INSERT, [
-        event.id, event.thread_id, seq, event.kind, event.actor_id, body, data,
-        event.client_id, event.audience, event.created_at])
-    return seq
+
+    def bump_and_insert(db: sqlite3.Connection) -> int | None:
+        row = db.execute(_SQLITE_BUMP, [event.thread_id, organization_id,
+                                        organization_id]).fetchone()
+        if row is None:
+            return None
+        seq: int = row["last_seq"]
+        db.execute(_SQLITE_INSERT, [
+            event.id, event.thread_id, seq, event.kind, event.actor_id, body, data,
+            event.client_id, event.audience, event.created_at])
+        if members_for is not None:
+            members_for.thread_members[event.thread_id] = {
+                row_uuid(r["profile"]): r["role"]
+                for r in db.execute(_SQLITE_MEMBERS, [event.thread_id]).fetchall()}
+        return seq
+
+    return await conn.call(bump_and_insert)  # one hop to the writer's thread
 
 
 async def set_audience_in_transaction(
@@ -722,6 +738,7 @@ async def post_message(
             view = await append_in_transaction(
                 tid, MESSAGE, identity.user_id, body=body, client_id=client_id,
                 organization_id=identity.organization_id, data=data, event_id=event_id,
+                then_members=True,
             )
             if identity.user_id not in await members_in_transaction(work, tid):
                 raise NotFound("No such thread.")
