@@ -65,3 +65,11 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 10.0) 
 
 def kinds(events: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
     return [e for e in events if e["kind"].startswith(prefix)]
+
+
+async def new_goal(http: httpx.AsyncClient, care: Care, **body: Any) -> dict[str, Any]:
+    """The provider sets the client a goal; the goal as answered."""
+    resp = await http.post(f"/clients/{care.client_id}/goals", json=body,
+                           headers=care.provider.headers)
+    assert resp.status_code == 201, resp.text
+    return dict(resp.json()["goal"])

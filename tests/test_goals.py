@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.care_tasks_helpers import Care, care_practice, eventually, kinds
+from tests.care_tasks_helpers import Care, care_practice, eventually, kinds, new_goal
 from tests.conftest import app_client
 from tests.helpers import all_events
 from tests.mailbox import Mailbox
@@ -22,15 +22,8 @@ async def care(http: httpx.AsyncClient, mailbox: Mailbox) -> Care:
     return await care_practice(http, mailbox)
 
 
-async def _goal(http: httpx.AsyncClient, care: Care, **body: Any) -> dict[str, Any]:
-    resp = await http.post(f"/clients/{care.client_id}/goals", json=body,
-                           headers=care.provider.headers)
-    assert resp.status_code == 201, resp.text
-    return dict(resp.json()["goal"])
-
-
 async def test_check_ins_reach_a_daily_target_once(http: httpx.AsyncClient, care: Care) -> None:
-    goal = await _goal(http, care, title="Walk 8,000 steps a day", metric="steps",
+    goal = await new_goal(http, care, title="Walk 8,000 steps a day", metric="steps",
                        target=8000, period="day")
     assert goal["progress"]["value"] == 0 and goal["progress"]["met"] is False
     resp = await http.post(f"/goals/{goal['id']}/check-ins", json={"value": 5000},
@@ -55,13 +48,13 @@ async def test_check_ins_reach_a_daily_target_once(http: httpx.AsyncClient, care
 async def test_counted_check_ins_and_a_goal_without_target(
     http: httpx.AsyncClient, care: Care
 ) -> None:
-    meals = await _goal(http, care, title="Log 3 meals a day", target=3, period="day")
+    meals = await new_goal(http, care, title="Log 3 meals a day", target=3, period="day")
     for _ in range(3):
         resp = await http.post(f"/goals/{meals['id']}/check-ins", json={"note": "meal"},
                                headers=care.client.headers)
         assert resp.status_code == 201
     assert resp.json()["goal"]["progress"]["met"] is True
-    plain = await _goal(http, care, title="Feel rested")
+    plain = await new_goal(http, care, title="Feel rested")
     assert plain["progress"] is None
     resp = await http.post(f"/goals/{plain['id']}/check-ins", json={"note": "better today"},
                            headers=care.client.headers)
@@ -77,7 +70,7 @@ async def test_a_period_that_ends_short_is_missed_once(
     clock.write_text("0")
     moved = start_server(CLOCK_OFFSET_FILE=str(clock), CARE_POLL_SECONDS="0.1")
     async with app_client(moved.url) as http:
-        goal = await _goal(http, care, title="Walk 8,000 steps a day", metric="steps",
+        goal = await new_goal(http, care, title="Walk 8,000 steps a day", metric="steps",
                            target=8000, period="day")
         await http.post(f"/goals/{goal['id']}/check-ins", json={"value": 1200},
                         headers=care.client.headers)
@@ -108,7 +101,7 @@ async def _at_least(check: Any, count: int) -> Any:
 
 
 async def test_who_may_do_what_and_bad_input(http: httpx.AsyncClient, care: Care) -> None:
-    goal = await _goal(http, care, title="Sleep 8 hours", metric="sleep_duration", target=8,
+    goal = await new_goal(http, care, title="Sleep 8 hours", metric="sleep_duration", target=8,
                        period="day")
     for person in (care.stranger, care.other_client, care.outsider):
         for method, path, body in [

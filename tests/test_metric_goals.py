@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.care_helpers import log_metric, metrics_of, write_journal
-from tests.care_tasks_helpers import Care, care_practice, eventually, kinds
+from tests.care_tasks_helpers import Care, care_practice, eventually, kinds, new_goal
 from tests.conftest import Server
 from tests.helpers import all_events
 from tests.mailbox import Mailbox
@@ -24,13 +24,6 @@ async def care(http: httpx.AsyncClient, mailbox: Mailbox) -> Care:
     return await care_practice(http, mailbox)
 
 
-async def _goal(http: httpx.AsyncClient, care: Care, **body: Any) -> dict[str, Any]:
-    resp = await http.post(f"/clients/{care.client_id}/goals", json=body,
-                           headers=care.provider.headers)
-    assert resp.status_code == 201, resp.text
-    return dict(resp.json()["goal"])
-
-
 async def _show(http: httpx.AsyncClient, who: Any, goal: dict[str, Any]) -> dict[str, Any]:
     resp = await http.get(f"/goals/{goal['id']}", headers=who.headers)
     assert resp.status_code == 200, resp.text
@@ -39,7 +32,7 @@ async def _show(http: httpx.AsyncClient, who: Any, goal: dict[str, Any]) -> dict
 
 async def test_logged_steps_meet_a_daily_steps_goal(http: httpx.AsyncClient, care: Care
                                                     ) -> None:
-    goal = await _goal(http, care, title="Walk 8,000 steps a day", metric="steps",
+    goal = await new_goal(http, care, title="Walk 8,000 steps a day", metric="steps",
                        target=8000, period="day")
     assert goal["unit"] == "{steps}"
     await log_metric(http, care.client, care.client_id, "steps", 5000, "{steps}")
@@ -58,7 +51,7 @@ async def test_logged_steps_meet_a_daily_steps_goal(http: httpx.AsyncClient, car
 async def test_a_weight_goal_set_in_pounds_is_met_by_a_weight_in_kilograms(
     http: httpx.AsyncClient, care: Care
 ) -> None:
-    goal = await _goal(http, care, title="Reach 154 lb", metric="body_weight", target=154,
+    goal = await new_goal(http, care, title="Reach 154 lb", metric="body_weight", target=154,
                        unit="[lb_av]", direction="at_most")
     assert goal["unit"] == "kg" and goal["target"] == pytest.approx(69.853, abs=0.001)
     await log_metric(http, care.client, care.client_id, "body_weight", 72, "kg")
@@ -74,7 +67,7 @@ async def test_a_weight_goal_set_in_pounds_is_met_by_a_weight_in_kilograms(
 async def test_food_journal_entries_count_towards_log_three_meals(
     http: httpx.AsyncClient, care: Care
 ) -> None:
-    goal = await _goal(http, care, title="Log 3 meals a day", metric="journal_food",
+    goal = await new_goal(http, care, title="Log 3 meals a day", metric="journal_food",
                        target=3, period="day")
     assert goal["unit"] is None
     await write_journal(http, care.client, care.client_id, "mood", "Calm")
@@ -114,9 +107,9 @@ async def test_a_computed_bmi_follows_a_weight_and_a_height(http: httpx.AsyncCli
 async def test_eating_disorder_mode_hides_weight_goals_and_bmi_everywhere(
     http: httpx.AsyncClient, care: Care, server: Server
 ) -> None:
-    weight_goal = await _goal(http, care, title="Stay above 55 kg", metric="body_weight",
+    weight_goal = await new_goal(http, care, title="Stay above 55 kg", metric="body_weight",
                               target=55)
-    steps_goal = await _goal(http, care, title="Walk", metric="steps", target=100)
+    steps_goal = await new_goal(http, care, title="Walk", metric="steps", target=100)
     await log_metric(http, care.provider, care.client_id, "body_height", 165, "cm")
     resp = await http.put(f"/clients/{care.client_id}/metric-settings",
                           json={"eating_disorder_mode": True}, headers=care.provider.headers)
@@ -125,7 +118,7 @@ async def test_eating_disorder_mode_hides_weight_goals_and_bmi_everywhere(
     socket = await Socket.ready(server.ws_url, care.client.token)
     # The team weighs the client: the weight, the computed BMI and the goal met stay theirs.
     await log_metric(http, care.provider, care.client_id, "body_weight", 56, "kg")
-    bmi_goal = await _goal(http, care, title="BMI over 19", metric="bmi", target=19)
+    bmi_goal = await new_goal(http, care, title="BMI over 19", metric="bmi", target=19)
     assert [e["data"]["type"] for e in await _logged(http, care, care.provider)] == [
         "body_height", "body_weight", "bmi"]
     met = kinds(await all_events(http, care.provider, care.thread), "goal.met")
