@@ -12,6 +12,7 @@ from typing import Any
 from icalendar import Calendar, Event
 
 from server import clock
+from server.appointments.views import AppointmentView
 from server.settings import Settings
 
 PRODID = "-//Carethread//Appointments//EN"
@@ -69,15 +70,15 @@ def invitation(settings: Settings, row: dict[str, Any], practice_name: str,
     return str(cal.to_ical().decode())
 
 
-def feed(settings: Settings, rows: list[dict[str, Any]], views: list[dict[str, Any]],
+def feed(settings: Settings, rows: list[dict[str, Any]], views: list[AppointmentView],
          practice_name: str, *, owner: uuid.UUID) -> bytes:
     cal = _calendar()
     cal.add("x-wr-calname", f"{practice_name} appointments")
     for row, view in zip(rows, views, strict=True):
         if row["provider"] == owner:
-            first = (view["client_name"] or "client").split()[0]
+            first = (view.client_name or "client").split()[0]
             summary = f"Appointment with {first}"
         else:
-            summary = f"Appointment with {view['provider_name']} ({practice_name})"
+            summary = f"Appointment with {view.provider_name} ({practice_name})"
         cal.add_component(_event(settings, row, summary, cancelled=row["status"] != "booked"))
     return bytes(cal.to_ical())

@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from server.appointments import service
+from server.appointments import service, views
 from server.identity import Identity
 from server.inputs import RFC3339_PATTERN
 from server.runtime import Runtime
@@ -116,6 +116,44 @@ class SettingsPatch(msgspec.Struct, omit_defaults=True):
     booking_enabled: bool | msgspec.UnsetType = msgspec.UNSET
 
 
+class AppointmentTypeOut(msgspec.Struct):
+    appointment_type: views.AppointmentTypeView
+
+
+class AppointmentTypesOut(msgspec.Struct):
+    appointment_types: list[views.AppointmentTypeView]
+
+
+class BookableProvidersOut(msgspec.Struct):
+    providers: list[views.BookableProvider]
+
+
+class AvailabilityOut(msgspec.Struct):
+    availability: views.AvailabilityView
+
+
+class SlotsOut(msgspec.Struct):
+    """Free slots in UTC, by start."""
+
+    slots: list[views.Slot]
+
+
+class AppointmentOut(msgspec.Struct):
+    appointment: views.AppointmentView
+
+
+class AppointmentsOut(msgspec.Struct):
+    appointments: list[views.AppointmentView]
+
+
+class CalendarFeedStateOut(msgspec.Struct):
+    active: bool
+
+
+class AppointmentSettingsOut(msgspec.Struct):
+    settings: views.AppointmentSettingsView
+
+
 def _given(data: msgspec.Struct) -> dict[str, Any]:
     return {k: getattr(data, k) for k in data.__struct_fields__
             if getattr(data, k) is not msgspec.UNSET}
@@ -147,24 +185,25 @@ class AppointmentTypesController(Controller):
     tags = ["appointments"]
 
     @get("/")
-    async def list(self, identity: Identity, archived: bool = False) -> dict[str, Any]:
+    async def list(self, identity: Identity, archived: bool = False) -> AppointmentTypesOut:
         """The practice's types (clients see those they may book)."""
-        return {"appointment_types": await service.list_types(identity,
-                                                               include_archived=archived)}
+        return AppointmentTypesOut(await service.list_types(identity,
+                                                            include_archived=archived))
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create(self, data: TypeIn, identity: Identity) -> dict[str, Any]:
+    async def create(self, data: TypeIn, identity: Identity) -> AppointmentTypeOut:
         """Owners and admins define a type: length, location, buffers, notice, horizon,
         forms requested on booking, and who may book it."""
-        return {"appointment_type": await service.create_type(
-            identity, msgspec.convert(msgspec.to_builtins(data), service.TypeInput))}
+        return AppointmentTypeOut(await service.create_type(
+            identity, msgspec.convert(msgspec.to_builtins(data), service.TypeInput)))
 
     @patch("/{type_id:str}")
-    async def edit(self, type_id: str, data: TypePatch, identity: Identity) -> dict[str, Any]:
+    async def edit(self, type_id: str, data: TypePatch, identity: Identity
+                   ) -> AppointmentTypeOut:
         changes = _given(data)
         if "form_ids" in changes:
             changes["form_ids"] = [str(f) for f in changes["form_ids"]]
-        return {"appointment_type": await service.update_type(identity, type_id, changes)}
+        return AppointmentTypeOut(await service.update_type(identity, type_id, changes))
 
 
 class ProvidersAvailabilityController(Controller):
@@ -172,29 +211,29 @@ class ProvidersAvailabilityController(Controller):
     tags = ["appointments"]
 
     @get("/bookable")
-    async def bookable(self, identity: Identity) -> dict[str, Any]:
+    async def bookable(self, identity: Identity) -> BookableProvidersOut:
         """Providers of the practice who have set their hours."""
-        return {"providers": await service.bookable_providers(identity)}
+        return BookableProvidersOut(await service.bookable_providers(identity))
 
     @get("/{provider_id:str}/availability")
-    async def availability(self, provider_id: str, identity: Identity) -> dict[str, Any]:
-        return {"availability": await service.get_availability(identity, provider_id)}
+    async def availability(self, provider_id: str, identity: Identity) -> AvailabilityOut:
+        return AvailabilityOut(await service.get_availability(identity, provider_id))
 
     @put("/{provider_id:str}/availability")
     async def set_availability(self, provider_id: str, data: AvailabilityIn,
-                               identity: Identity) -> dict[str, Any]:
+                               identity: Identity) -> AvailabilityOut:
         """Weekly hours in the provider's time zone (replaced whole) and dated exceptions."""
-        return {"availability": await service.set_availability(
+        return AvailabilityOut(await service.set_availability(
             identity, provider_id, time_zone=data.time_zone,
             weekly=[service.WeeklyInput(int(w.day), w.start, w.end) for w in data.weekly],
-            exceptions=_exceptions(data.exceptions))}
+            exceptions=_exceptions(data.exceptions)))
 
     @get("/{provider_id:str}/slots")
     async def slots(self, provider_id: str, type_id: str, identity: Identity,
-                    start: Range = None, end: RangeEnd = None) -> dict[str, Any]:
+                    start: Range = None, end: RangeEnd = None) -> SlotsOut:
         """Free slots in UTC for a type, between `from` and `to` (RFC 3339)."""
-        return {"slots": await service.provider_slots(identity, provider_id, type_id,
-                                                      start, end)}
+        return SlotsOut(await service.provider_slots(identity, provider_id, type_id,
+                                                     start, end))
 
 
 class AppointmentsController(Controller):
@@ -202,22 +241,22 @@ class AppointmentsController(Controller):
     tags = ["appointments"]
 
     @post("/appointments", status_code=HTTP_201_CREATED)
-    async def book(self, data: BookIn, identity: Identity, runtime: Runtime) -> dict[str, Any]:
+    async def book(self, data: BookIn, identity: Identity, runtime: Runtime) -> AppointmentOut:
         """Book a slot: a client for themselves, the team for a client; 409 `slot_taken`."""
-        return {"appointment": await service.book(
+        return AppointmentOut(await service.book(
             runtime.settings, identity, provider_id=str(data.provider_id),
             type_id=str(data.type_id), start=data.start,
-            client_id=str(data.client_id) if data.client_id else None)}
+            client_id=str(data.client_id) if data.client_id else None))
 
     @get("/appointments")
     async def list(
         self, identity: Identity, start: Range = None, end: RangeEnd = None,
         provider_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None,
         status: Literal["booked", "cancelled"] | None = None,
-    ) -> dict[str, Any]:
-        return {"appointments": await service.list_appointments(
+    ) -> AppointmentsOut:
+        return AppointmentsOut(await service.list_appointments(
             identity, start=start, end=end, provider_id=provider_id, client_id=client_id,
-            status=status)}
+            status=status))
 
     @get("/appointments.ics", media_type="text/calendar; charset=utf-8")
     async def feed(self, runtime: Runtime, token: Annotated[str, Parameter(max_length=200)]
@@ -228,29 +267,30 @@ class AppointmentsController(Controller):
                         headers={"Cache-Control": "no-store"})
 
     @get("/appointments/{appointment_id:str}")
-    async def show(self, appointment_id: str, identity: Identity) -> dict[str, Any]:
-        return {"appointment": await service.get_appointment(identity, appointment_id)}
+    async def show(self, appointment_id: str, identity: Identity) -> AppointmentOut:
+        return AppointmentOut(await service.get_appointment(identity, appointment_id))
 
     @post("/appointments/{appointment_id:str}/reschedule", status_code=HTTP_200_OK)
     async def reschedule(self, appointment_id: str, data: RescheduleIn, identity: Identity,
-                         runtime: Runtime) -> dict[str, Any]:
-        return {"appointment": await service.reschedule(
-            runtime.settings, identity, appointment_id, start=data.start, reason=data.reason)}
+                         runtime: Runtime) -> AppointmentOut:
+        return AppointmentOut(await service.reschedule(
+            runtime.settings, identity, appointment_id, start=data.start, reason=data.reason))
 
     @post("/appointments/{appointment_id:str}/cancel", status_code=HTTP_200_OK)
     async def cancel(self, appointment_id: str, identity: Identity, runtime: Runtime,
-                     data: CancelIn | None = None) -> dict[str, Any]:
-        return {"appointment": await service.cancel(
+                     data: CancelIn | None = None) -> AppointmentOut:
+        return AppointmentOut(await service.cancel(
             runtime.settings, identity, appointment_id,
-            reason=data.reason if data else None)}
+            reason=data.reason if data else None))
 
     @get("/me/calendar-feed")
-    async def feed_state(self, identity: Identity) -> dict[str, Any]:
+    async def feed_state(self, identity: Identity) -> CalendarFeedStateOut:
         """Whether the caller has a calendar feed (its address is shown only when made)."""
-        return {"active": await service.feed_exists(identity)}
+        return CalendarFeedStateOut(await service.feed_exists(identity))
 
     @post("/me/calendar-feed", status_code=HTTP_201_CREATED)
-    async def reset_feed(self, identity: Identity, runtime: Runtime) -> dict[str, Any]:
+    async def reset_feed(self, identity: Identity, runtime: Runtime
+                         ) -> views.CalendarFeedLink:
         """A new secret feed address; the previous one stops working."""
         return await service.reset_feed(runtime.settings, identity)
 
@@ -259,22 +299,25 @@ class AppointmentsController(Controller):
         await service.stop_feed(identity)
 
     @get("/appointment-settings")
-    async def get_settings(self, identity: Identity, runtime: Runtime) -> dict[str, Any]:
-        return {"settings": await service.get_practice_settings(runtime.settings, identity)}
+    async def get_settings(self, identity: Identity, runtime: Runtime
+                           ) -> AppointmentSettingsOut:
+        return AppointmentSettingsOut(await service.get_practice_settings(runtime.settings,
+                                                                          identity))
 
     @patch("/appointment-settings")
     async def edit_settings(self, data: SettingsPatch, identity: Identity, runtime: Runtime
-                            ) -> dict[str, Any]:
+                            ) -> AppointmentSettingsOut:
         """Reminder hours, the meeting URL template, the prospective group, the public link."""
-        return {"settings": await service.update_practice_settings(
-            runtime.settings, identity, **_given(data))}
+        return AppointmentSettingsOut(await service.update_practice_settings(
+            runtime.settings, identity, **_given(data)))
 
     @post("/appointment-settings/booking-link", status_code=HTTP_201_CREATED)
-    async def reset_link(self, identity: Identity, runtime: Runtime) -> dict[str, Any]:
-        return {"settings": await service.reset_booking_link(runtime.settings, identity)}
+    async def reset_link(self, identity: Identity, runtime: Runtime) -> AppointmentSettingsOut:
+        return AppointmentSettingsOut(await service.reset_booking_link(runtime.settings,
+                                                                       identity))
 
     @get("/booking/{code:str}")
-    async def public_page(self, code: str) -> dict[str, Any]:
+    async def public_page(self, code: str) -> views.PublicPage:
         """The public booking page's offer (no login)."""
         return await service.public_page(code)
 
@@ -282,12 +325,12 @@ class AppointmentsController(Controller):
     async def public_slots(
         self, code: str, provider_id: str, type_id: str, start: Range = None,
         end: RangeEnd = None,
-    ) -> dict[str, Any]:
-        return {"slots": await service.public_slots(code, provider_id, type_id, start, end)}
+    ) -> SlotsOut:
+        return SlotsOut(await service.public_slots(code, provider_id, type_id, start, end))
 
     @post("/booking/{code:str}", status_code=HTTP_201_CREATED)
     async def public_book(self, request: Request[Any, Any, Any], code: str,
-                          data: PublicBookIn, runtime: Runtime) -> dict[str, Any]:
+                          data: PublicBookIn, runtime: Runtime) -> views.PublicBooking:
         """Someone new books a discovery call: a prospective client, an invitation, the
         booking, a confirmation email."""
         return await service.public_book(

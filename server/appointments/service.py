@@ -47,6 +47,22 @@ from server.appointments.tables import (
     Availability,
     CalendarFeed,
 )
+from server.appointments.views import (
+    AppointmentSettingsView,
+    AppointmentTypeView,
+    AppointmentView,
+    AvailabilityView,
+    BookableProvider,
+    CalendarFeedLink,
+    HoursException,
+    PublicAppointment,
+    PublicBooking,
+    PublicPage,
+    PublicProvider,
+    PublicType,
+    Slot,
+    WeeklySpan,
+)
 from server.db import is_unique_violation, write_transaction
 from server.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from server.forms import service as forms
@@ -169,19 +185,20 @@ def booking_link(settings: Settings, code: str) -> str:
     return f"{settings.base_url}/book/{code}"
 
 
-def settings_view(settings: Settings, row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "reminder_hours": _json(row["reminder_hours"]),
-        "meeting_url_template": row["meeting_url_template"],
-        "prospective_group_id": str(row["prospective_group"])
+def settings_view(settings: Settings, row: dict[str, Any]) -> AppointmentSettingsView:
+    return AppointmentSettingsView(
+        reminder_hours=_json(row["reminder_hours"]),
+        meeting_url_template=row["meeting_url_template"],
+        prospective_group_id=str(row["prospective_group"])
         if row["prospective_group"] else None,
-        "booking_code": row["booking_code"],
-        "booking_url": booking_link(settings, row["booking_code"])
+        booking_code=row["booking_code"],
+        booking_url=booking_link(settings, row["booking_code"])
         if row["booking_code"] else None,
-    }
+    )
 
 
-async def get_practice_settings(settings: Settings, identity: Identity) -> dict[str, Any]:
+async def get_practice_settings(settings: Settings, identity: Identity
+                                ) -> AppointmentSettingsView:
     if not identity.is_staff:
         raise NotFound()
     return settings_view(settings, await practice_row(identity.organization_id))
@@ -194,7 +211,7 @@ async def update_practice_settings(
     settings: Settings, identity: Identity, *, reminder_hours: Any = UNSET,
     meeting_url_template: Any = UNSET, prospective_group_id: Any = UNSET,
     booking_enabled: Any = UNSET,
-) -> dict[str, Any]:
+) -> AppointmentSettingsView:
     _require_admin(identity)
     row = await practice_row(identity.organization_id)
     updates: dict[Any, Any] = {}
@@ -227,7 +244,8 @@ async def update_practice_settings(
     return await get_practice_settings(settings, identity)
 
 
-async def reset_booking_link(settings: Settings, identity: Identity) -> dict[str, Any]:
+async def reset_booking_link(settings: Settings, identity: Identity
+                             ) -> AppointmentSettingsView:
     """A new public booking address; the old one stops working."""
     _require_admin(identity)
     row = await practice_row(identity.organization_id)
@@ -239,22 +257,22 @@ async def reset_booking_link(settings: Settings, identity: Identity) -> dict[str
 # --- appointment types -------------------------------------------------------------------------
 
 
-def type_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "name": row["name"],
-        "minutes": row["minutes"],
-        "location": row["location"],
-        "buffer_before": row["buffer_before"],
-        "buffer_after": row["buffer_after"],
-        "min_notice_minutes": row["min_notice_minutes"],
-        "horizon_days": row["horizon_days"],
-        "slot_interval": row["slot_interval"] or row["minutes"],
-        "cancel_notice_minutes": row["cancel_notice_minutes"],
-        "form_ids": _json(row["form_ids"]),
-        "bookable_by": row["bookable_by"],
-        "archived": row["archived"],
-    }
+def type_view(row: dict[str, Any]) -> AppointmentTypeView:
+    return AppointmentTypeView(
+        id=str(row["id"]),
+        name=row["name"],
+        minutes=row["minutes"],
+        location=row["location"],
+        buffer_before=row["buffer_before"],
+        buffer_after=row["buffer_after"],
+        min_notice_minutes=row["min_notice_minutes"],
+        horizon_days=row["horizon_days"],
+        slot_interval=row["slot_interval"] or row["minutes"],
+        cancel_notice_minutes=row["cancel_notice_minutes"],
+        form_ids=_json(row["form_ids"]),
+        bookable_by=row["bookable_by"],
+        archived=row["archived"],
+    )
 
 
 def _check_type(data: TypeInput) -> dict[Any, Any]:
@@ -305,7 +323,7 @@ async def _check_forms(identity: Identity, form_ids: list[uuid.UUID]) -> str:
     return json.dumps([str(f) for f in ids])
 
 
-async def create_type(identity: Identity, data: TypeInput) -> dict[str, Any]:
+async def create_type(identity: Identity, data: TypeInput) -> AppointmentTypeView:
     _require_admin(identity)
     values = _check_type(data)
     values[AppointmentType.form_ids] = await _check_forms(identity, data.form_ids)
@@ -316,11 +334,11 @@ async def create_type(identity: Identity, data: TypeInput) -> dict[str, Any]:
 
 
 async def update_type(identity: Identity, type_id: str, changes: dict[str, Any]
-                      ) -> dict[str, Any]:
+                      ) -> AppointmentTypeView:
     """Change a type: fields not given keep their value; `archived` hides it from booking."""
     _require_admin(identity)
     row = await _type_row(identity.organization_id, type_id)
-    current = type_view(row)
+    current = msgspec.structs.asdict(type_view(row))
     merged = {**current, **{k: v for k, v in changes.items() if k != "archived"}}
     merged["form_ids"] = [uuid.UUID(str(f)) for f in merged["form_ids"]]
     if "slot_interval" not in changes and row["slot_interval"] is None:
@@ -354,7 +372,7 @@ async def _bookable_type(identity: Identity, type_id: str | uuid.UUID) -> dict[s
 
 
 async def list_types(identity: Identity, *, include_archived: bool = False
-                     ) -> list[dict[str, Any]]:
+                     ) -> list[AppointmentTypeView]:
     query = AppointmentType.select().where(
         AppointmentType.organization == identity.organization_id)
     rows = await query.order_by(AppointmentType.name)
@@ -378,15 +396,19 @@ async def _provider(organization_id: uuid.UUID, provider_id: str | uuid.UUID
     return row
 
 
-def availability_view(row: dict[str, Any] | None, provider_id: uuid.UUID) -> dict[str, Any]:
+def availability_view(row: dict[str, Any] | None, provider_id: uuid.UUID
+                      ) -> AvailabilityView:
     if row is None:
-        return {"provider_id": str(provider_id), "time_zone": None, "weekly": [],
-                "exceptions": []}
-    return {"provider_id": str(provider_id), "time_zone": row["time_zone"],
-            "weekly": _json(row["weekly"]), "exceptions": _json(row["exceptions"])}
+        return AvailabilityView(provider_id=str(provider_id), time_zone=None, weekly=[],
+                                exceptions=[])
+    # The JSON was written by set_availability: spans and exceptions in these shapes.
+    return AvailabilityView(
+        provider_id=str(provider_id), time_zone=row["time_zone"],
+        weekly=msgspec.convert(_json(row["weekly"]), list[WeeklySpan]),
+        exceptions=msgspec.convert(_json(row["exceptions"]), list[HoursException]))
 
 
-async def get_availability(identity: Identity, provider_id: str) -> dict[str, Any]:
+async def get_availability(identity: Identity, provider_id: str) -> AvailabilityView:
     provider = await _provider(identity.organization_id, provider_id)
     if not identity.is_staff:
         raise NotFound("No such provider.")
@@ -423,7 +445,7 @@ def _check_exceptions(items: list[ExceptionInput]) -> list[dict[str, Any]]:
 async def set_availability(
     identity: Identity, provider_id: str, *, time_zone: str, weekly: list[WeeklyInput],
     exceptions: list[ExceptionInput],
-) -> dict[str, Any]:
+) -> AvailabilityView:
     """A provider's weekly hours (replaced whole) in their time zone, and exceptions."""
     provider = await _provider(identity.organization_id, provider_id)
     if provider["id"] != identity.user_id and not identity.is_admin:
@@ -510,7 +532,7 @@ def _range(start: str | None, end: str | None) -> tuple[datetime, datetime]:
 
 
 async def _slots_for(provider: dict[str, Any], type_row: dict[str, Any], lo: datetime,
-                     hi: datetime, *, as_team: bool) -> list[dict[str, str]]:
+                     hi: datetime, *, as_team: bool) -> list[Slot]:
     availability = await Availability.select().where(
         Availability.provider == provider["id"]).first()
     schedule = _schedule(availability)
@@ -520,12 +542,12 @@ async def _slots_for(provider: dict[str, Any], type_row: dict[str, Any], lo: dat
     pad = rules.length + timedelta(minutes=rules.buffer_before + rules.buffer_after)
     busy = await _busy(provider["id"], lo - pad, hi + pad)
     length = rules.length.total_seconds()
-    return [{"start": _stamp(t), "end": _stamp(t + length)}
+    return [Slot(start=_stamp(t), end=_stamp(t + length))
             for t in slot_starts(schedule, rules, busy, now=clock.now(), start=lo, end=hi)]
 
 
 async def provider_slots(identity: Identity, provider_id: str, type_id: str,
-                         start: str | None, end: str | None) -> list[dict[str, str]]:
+                         start: str | None, end: str | None) -> list[Slot]:
     """Free slots of a provider for a type, in UTC, as the caller could book them."""
     provider = await _provider(identity.organization_id, provider_id)
     type_row = await _bookable_type(identity, type_id)
@@ -533,7 +555,7 @@ async def provider_slots(identity: Identity, provider_id: str, type_id: str,
     return await _slots_for(provider, type_row, lo, hi, as_team=identity.is_staff)
 
 
-async def bookable_providers(identity: Identity) -> list[dict[str, Any]]:
+async def bookable_providers(identity: Identity) -> list[BookableProvider]:
     """Providers of the caller's practice who have set their hours."""
     rows = await Availability.select(
         Availability.provider, Availability.time_zone,
@@ -541,37 +563,38 @@ async def bookable_providers(identity: Identity) -> list[dict[str, Any]]:
         Availability.provider.status.as_alias("status"),
         Availability.provider.role.as_alias("role"),
     ).where(Availability.organization == identity.organization_id)
-    return sorted(({"id": str(r["provider"]), "name": r["name"], "time_zone": r["time_zone"]}
+    return sorted((BookableProvider(id=str(r["provider"]), name=r["name"],
+                                    time_zone=r["time_zone"])
                    for r in rows if r["status"] != "removed" and r["role"] in PROVIDER_ROLES),
-                  key=lambda p: p["name"])
+                  key=lambda p: p.name)
 
 
 # --- appointments: reading ---------------------------------------------------------------------
 
 
 def appointment_view(row: dict[str, Any], names: dict[uuid.UUID, str],
-                     types: dict[uuid.UUID, dict[str, Any]]) -> dict[str, Any]:
+                     types: dict[uuid.UUID, dict[str, Any]]) -> AppointmentView:
     type_row = types.get(row["appointment_type"])
-    return {
-        "id": str(row["id"]),
-        "provider_id": str(row["provider"]),
-        "provider_name": names.get(row["provider"]),
-        "client_id": str(row["client"]),
-        "client_name": names.get(row["client"]),
-        "type_id": str(row["appointment_type"]),
-        "type_name": type_row["name"] if type_row else None,
-        "start": _iso(row["starts_at"]),
-        "end": _iso(row["ends_at"]),
-        "location": row["location"],
-        "video_url": row["video_url"],
-        "status": row["status"],
-        "cancel_reason": row["cancel_reason"],
-        "cancel_notice_minutes": type_row["cancel_notice_minutes"] if type_row else 0,
-        "created_at": _iso(row["created_at"]),
-    }
+    return AppointmentView(
+        id=str(row["id"]),
+        provider_id=str(row["provider"]),
+        provider_name=names.get(row["provider"]),
+        client_id=str(row["client"]),
+        client_name=names.get(row["client"]),
+        type_id=str(row["appointment_type"]),
+        type_name=type_row["name"] if type_row else None,
+        start=_iso(row["starts_at"]),
+        end=_iso(row["ends_at"]),
+        location=row["location"],
+        video_url=row["video_url"],
+        status=row["status"],
+        cancel_reason=row["cancel_reason"],
+        cancel_notice_minutes=type_row["cancel_notice_minutes"] if type_row else 0,
+        created_at=_iso(row["created_at"]),
+    )
 
 
-async def _views(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def _views(rows: list[dict[str, Any]]) -> list[AppointmentView]:
     if not rows:
         return []
     people = list({r["provider"] for r in rows} | {r["client"] for r in rows})
@@ -605,7 +628,7 @@ async def _appointment(identity: Identity, appointment_id: str) -> dict[str, Any
     return row
 
 
-async def get_appointment(identity: Identity, appointment_id: str) -> dict[str, Any]:
+async def get_appointment(identity: Identity, appointment_id: str) -> AppointmentView:
     return (await _views([await _appointment(identity, appointment_id)]))[0]
 
 
@@ -613,7 +636,7 @@ async def list_appointments(
     identity: Identity, *, start: str | None, end: str | None,
     provider_id: uuid.UUID | None = None, client_id: uuid.UUID | None = None,
     status: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[AppointmentView]:
     """A window of appointments the caller may see, by start time: their own as client or
     provider, and (team) those of clients they may see. `from`/`to` are strict RFC 3339."""
     lo = _in_reach(parse_rfc3339(start, "from"), "from") or clock.now() - timedelta(days=1)
@@ -836,7 +859,7 @@ async def _booking(identity: Identity, provider_id: str, type_id: str, start: da
 
 
 async def book(settings: Settings, identity: Identity, *, provider_id: str, type_id: str,
-               start: datetime, client_id: str | None = None) -> dict[str, Any]:
+               start: datetime, client_id: str | None = None) -> AppointmentView:
     """A client books their own slot; the team books for a client they may see."""
     if client_id is None:
         if identity.is_staff:
@@ -887,7 +910,7 @@ async def _care_access(identity: Identity, row: dict[str, Any]) -> ClientAccess:
 
 
 async def reschedule(settings: Settings, identity: Identity, appointment_id: str, *,
-                     start: datetime, reason: str | None = None) -> dict[str, Any]:
+                     start: datetime, reason: str | None = None) -> AppointmentView:
     row = await _appointment(identity, appointment_id)
     access = await _care_access(identity, row)
     type_row = await _type_row(row["organization"], row["appointment_type"])
@@ -938,7 +961,7 @@ def _reason(reason: str | None) -> str | None:
 
 
 async def cancel(settings: Settings, identity: Identity, appointment_id: str, *,
-                 reason: str | None = None) -> dict[str, Any]:
+                 reason: str | None = None) -> AppointmentView:
     row = await _appointment(identity, appointment_id)
     access = await _care_access(identity, row)
     type_row = await _type_row(row["organization"], row["appointment_type"])
@@ -985,7 +1008,7 @@ async def _public_type(organization_id: uuid.UUID, type_id: str | uuid.UUID
     return row
 
 
-async def public_page(code: str) -> dict[str, Any]:
+async def public_page(code: str) -> PublicPage:
     """What the public booking page offers: the practice, its public types, its providers."""
     practice = await _practice_by_code(code)
     org = practice["organization"]
@@ -994,14 +1017,15 @@ async def public_page(code: str) -> dict[str, Any]:
         AppointmentType.archived.eq(False)).order_by(AppointmentType.name)
     system = _system_identity(org, uuid.uuid4(), "")
     providers = await bookable_providers(system)
-    return {"organization": {"name": practice["organization_name"]},
-            "types": [{k: type_view(t)[k] for k in ("id", "name", "minutes", "location")}
-                      for t in types],
-            "providers": [{"id": p["id"], "name": p["name"]} for p in providers]}
+    return PublicPage(
+        organization=onboarding.Named(practice["organization_name"]),
+        types=[PublicType(id=str(t["id"]), name=t["name"], minutes=t["minutes"],
+                          location=t["location"]) for t in types],
+        providers=[PublicProvider(id=p.id, name=p.name) for p in providers])
 
 
 async def public_slots(code: str, provider_id: str, type_id: str, start: str | None,
-                       end: str | None) -> list[dict[str, str]]:
+                       end: str | None) -> list[Slot]:
     practice = await _practice_by_code(code)
     provider = await _provider(practice["organization"], provider_id)
     type_row = await _public_type(practice["organization"], type_id)
@@ -1027,7 +1051,7 @@ async def _prospective_group(practice: dict[str, Any]) -> uuid.UUID | None:
 async def public_book(
     settings: Settings, throttle: LoginThrottle, code: str, *, provider_id: str, type_id: str,
     start: datetime, name: str, email: str, time_zone: str | None, address: str,
-) -> dict[str, Any]:
+) -> PublicBooking:
     """Someone not yet a client books a discovery call: a prospective client (with an
     invitation) is added, the call booked, and a confirmation emailed."""
     practice = await _practice_by_code(code)
@@ -1063,10 +1087,12 @@ async def public_book(
             raise Conflict("This email already belongs to a client of this practice: sign in "
                            "to book.", code="email_taken") from exc
         raise
-    return {"appointment": {"id": str(row["id"]), "start": _iso(row["starts_at"]),
-                            "end": _iso(row["ends_at"]), "location": row["location"],
-                            "provider_name": provider["name"], "type_name": type_row["name"]},
-            "email": prepared.email}
+    return PublicBooking(
+        appointment=PublicAppointment(
+            id=str(row["id"]), start=_iso(row["starts_at"]), end=_iso(row["ends_at"]),
+            location=row["location"], provider_name=provider["name"],
+            type_name=type_row["name"]),
+        email=prepared.email)
 
 
 # --- calendar feeds ----------------------------------------------------------------------------
@@ -1076,7 +1102,7 @@ def feed_link(settings: Settings, token: str) -> str:
     return f"{settings.base_url}/api/v1/appointments.ics?token={token}"
 
 
-async def reset_feed(settings: Settings, identity: Identity) -> dict[str, Any]:
+async def reset_feed(settings: Settings, identity: Identity) -> CalendarFeedLink:
     """A new secret address for the caller's calendar feed; the old one stops working."""
     token = new_token()
     async with write_transaction():
@@ -1084,7 +1110,7 @@ async def reset_feed(settings: Settings, identity: Identity) -> dict[str, Any]:
         await CalendarFeed.insert(CalendarFeed(profile=identity.user_id,
                                                token_hash=hash_token(token),
                                                created_at=clock.now()))
-    return {"url": feed_link(settings, token)}
+    return CalendarFeedLink(feed_link(settings, token))
 
 
 async def feed_exists(identity: Identity) -> bool:
