@@ -9,12 +9,21 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 ALL = "all"
 STAFF = "staff"
+
+
+# One JSON object whose shape depends on the event's `kind`; said in the schema, since a `kind`
+# outside the object cannot tag a msgspec union (see EventRecord.data).
+EventData = Annotated[dict[str, Any], msgspec.Meta(description=(
+    "The event's details. Its shape depends on `kind`: docs/api.md §5 \"Kinds\" lists the "
+    "fields of each kind (and §12 \"Events\" those of care between visits, tasks, goals, "
+    "care plans and programs). Ids in it are strings. Absent on events without details; "
+    "later kinds bring new shapes, so read the fields you know and ignore the rest."))]
 
 
 class EventRecord(msgspec.Struct, omit_defaults=True, dict=True):
@@ -33,7 +42,7 @@ class EventRecord(msgspec.Struct, omit_defaults=True, dict=True):
     actor_id: uuid.UUID | None
     created_at: datetime
     body: str | msgspec.UnsetType | None = msgspec.UNSET
-    data: dict[str, Any] | None = None
+    data: EventData | None = None
     client_id: str | None = None
     audience: str = ALL
     edited_at: datetime | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, get, post
@@ -18,6 +18,12 @@ Kind = Literal["metric", "journal", "form", "task", "program"]
 
 class ReadIn(msgspec.Struct):
     item_id: uuid.UUID | None = None
+
+
+class FeedUnreadOut(msgspec.Struct):
+    """The caller's unread feed items left after the mark moved (counted up to 100)."""
+
+    unread: int
 
 
 class FeedController(Controller):
@@ -38,8 +44,8 @@ class FeedController(Controller):
             group_id=None if group_id is None else str(group_id), cursor=cursor, limit=limit)
 
     @post("/read", status_code=HTTP_200_OK)
-    async def read(self, data: ReadIn, identity: Identity) -> dict[str, Any]:
+    async def read(self, data: ReadIn, identity: Identity) -> FeedUnreadOut:
         """Mark the feed read up to an item (default: everything so far)."""
         left = await service.mark_read(
             identity, None if data.item_id is None else str(data.item_id))
-        return {"unread": left}
+        return FeedUnreadOut(left)

@@ -37,7 +37,9 @@ MAX_PAGE = 100
 MAX_PHOTOS = 10
 
 
-class Comment(msgspec.Struct):
+class JournalCommentView(msgspec.Struct):
+    """A comment on an entry, by the client or their team."""
+
     id: uuid.UUID
     author_id: uuid.UUID
     author_name: str
@@ -45,13 +47,17 @@ class Comment(msgspec.Struct):
     created_at: datetime
 
 
-class Reaction(msgspec.Struct):
+class JournalReactionView(msgspec.Struct):
+    """One emoji on an entry: how many reacted with it, and whether the caller did."""
+
     emoji: str
     count: int
     mine: bool
 
 
-class Entry(msgspec.Struct, omit_defaults=True):
+class JournalEntryView(msgspec.Struct, omit_defaults=True):
+    """An entry with its comments and reactions (docs/api.md §12 "Journals")."""
+
     id: uuid.UUID
     client_id: uuid.UUID
     kind: str
@@ -59,10 +65,11 @@ class Entry(msgspec.Struct, omit_defaults=True):
     file_ids: list[uuid.UUID]
     occurred_at: datetime
     created_at: datetime
-    comments: list[Comment]
-    reactions: list[Reaction]
-    starred: bool | None = None  # for the team: whether the caller starred it
-    files: list[FileView] = msgspec.field(default_factory=list)  # the photos
+    comments: list[JournalCommentView]
+    reactions: list[JournalReactionView]
+    # For the team only: whether the caller starred it (clients never see stars).
+    starred: bool | msgspec.UnsetType = msgspec.UNSET
+    files: list[FileView] = msgspec.field(default_factory=list)  # the photos; absent if none
 
 
 def _time(value: datetime | None, now: datetime) -> datetime:
@@ -81,7 +88,7 @@ def _time(value: datetime | None, now: datetime) -> datetime:
 
 async def write(identity: Identity, client_id: str, *, kind: str, text: str = "",
                 file_ids: list[uuid.UUID] | None = None, occurred_at: datetime | None = None
-                ) -> Entry:
+                ) -> JournalEntryView:
     """The client writes an entry: `journal.entry` in the care thread and a feed item."""
     found = await client_access(identity, client_id)
     if found.as_team:
@@ -98,9 +105,9 @@ async def write(identity: Identity, client_id: str, *, kind: str, text: str = ""
     if not text and not photo_ids:
         raise InvalidInput("An entry needs some text or a photo.", extra={"field": "text"})
     now = clock.now()
-    entry = Entry(id=uuid.uuid4(), client_id=found.client_id, kind=kind, text=text,
-                  file_ids=photo_ids, occurred_at=_time(occurred_at, now), created_at=now,
-                  comments=[], reactions=[])
+    entry = JournalEntryView(id=uuid.uuid4(), client_id=found.client_id, kind=kind, text=text,
+                             file_ids=photo_ids, occurred_at=_time(occurred_at, now),
+                             created_at=now, comments=[], reactions=[])
     async with write_transaction():
         # The photos are held by the entry's event: whoever may see the event may see them
         # (files.readable), and no one else.
@@ -150,10 +157,11 @@ async def _entry(identity: Identity, entry_id: str) -> tuple[dict[str, Any], Cli
     return row, found
 
 
-async def _views(identity: Identity, rows: list[dict[str, Any]], as_team: bool) -> list[Entry]:
+async def _views(identity: Identity, rows: list[dict[str, Any]], as_team: bool
+                 ) -> list[JournalEntryView]:
     ids = [r["id"] for r in rows]
-    comments: dict[uuid.UUID, list[Comment]] = {}
-    reactions: dict[uuid.UUID, dict[str, Reaction]] = {}
+    comments: dict[uuid.UUID, list[JournalCommentView]] = {}
+    reactions: dict[uuid.UUID, dict[str, JournalReactionView]] = {}
     starred: set[uuid.UUID] = set()
     if ids:
         for c in await JournalComment.select(
@@ -161,14 +169,15 @@ async def _views(identity: Identity, rows: list[dict[str, Any]], as_team: bool) 
                 JournalComment.author.name.as_alias("author_name"), JournalComment.text,
                 JournalComment.created_at).where(JournalComment.entry.is_in(ids)).order_by(
                 JournalComment.created_at):
-            comments.setdefault(c["entry"], []).append(Comment(
+            comments.setdefault(c["entry"], []).append(JournalCommentView(
                 id=c["id"], author_id=c["author"], author_name=c["author_name"],
                 text=c["text"], created_at=c["created_at"]))
         for r in await JournalReaction.select(
                 JournalReaction.entry, JournalReaction.emoji, JournalReaction.author).where(
                 JournalReaction.entry.is_in(ids)).order_by(JournalReaction.created_at):
             per = reactions.setdefault(r["entry"], {})
-            seen = per.setdefault(r["emoji"], Reaction(emoji=r["emoji"], count=0, mine=False))
+            seen = per.setdefault(r["emoji"], JournalReactionView(emoji=r["emoji"], count=0,
+                                                                  mine=False))
             seen.count += 1
             seen.mine = seen.mine or r["author"] == identity.user_id
         if as_team:
@@ -176,14 +185,14 @@ async def _views(identity: Identity, rows: list[dict[str, Any]], as_team: bool) 
                 JournalStar.entry.is_in(ids), JournalStar.profile == identity.user_id)}
     photos = {r["id"]: _file_ids(r["file_ids"]) for r in rows}
     views = await files.views_of([i for ids in photos.values() for i in ids])
-    return [Entry(
+    return [JournalEntryView(
         id=r["id"], client_id=r["client"], kind=r["kind"], text=r["text"],
         file_ids=[i for i in photos[r["id"]] if i in views],
         files=[views[i] for i in photos[r["id"]] if i in views],
         occurred_at=r["occurred_at"], created_at=r["created_at"],
         comments=comments.get(r["id"], []),
         reactions=list(reactions.get(r["id"], {}).values()),
-        starred=(r["id"] in starred) if as_team else None) for r in rows]
+        starred=(r["id"] in starred) if as_team else msgspec.UNSET) for r in rows]
 
 
 def _file_ids(value: Any) -> list[uuid.UUID]:
@@ -191,14 +200,14 @@ def _file_ids(value: Any) -> list[uuid.UUID]:
     return [uuid.UUID(str(i)) for i in raw or []]
 
 
-async def get(identity: Identity, entry_id: str) -> Entry:
+async def get(identity: Identity, entry_id: str) -> JournalEntryView:
     row, found = await _entry(identity, entry_id)
     return (await _views(identity, [row], found.as_team))[0]
 
 
 async def entries(identity: Identity, client_id: str, *, kind: str | None = None,
                   starred: bool | None = None, before: datetime | None = None,
-                  limit: int = 50) -> tuple[list[Entry], bool]:
+                  limit: int = 50) -> tuple[list[JournalEntryView], bool]:
     """A client's entries, newest first; `before` (an occurred_at) pages back."""
     found = await client_access(identity, client_id)
     query = JournalEntry.select().where(JournalEntry.client == found.client_id)
@@ -219,7 +228,7 @@ async def entries(identity: Identity, client_id: str, *, kind: str | None = None
     return await _views(identity, rows[:limit], found.as_team), len(rows) > limit
 
 
-async def starred(identity: Identity, limit: int = 100) -> list[Entry]:
+async def starred(identity: Identity, limit: int = 100) -> list[JournalEntryView]:
     """The entries the caller starred, of clients they still care for, newest star first."""
     if not identity.is_staff:
         raise NotFound("No such list.")
@@ -242,7 +251,7 @@ async def starred(identity: Identity, limit: int = 100) -> list[Entry]:
     return await _views(identity, visible, True)
 
 
-async def comment(identity: Identity, entry_id: str, text: str) -> Comment:
+async def comment(identity: Identity, entry_id: str, text: str) -> JournalCommentView:
     """The care team (or the client) comments: `journal.comment` in the care thread."""
     row, found = await _entry(identity, entry_id)
     text = text.strip()
@@ -252,8 +261,8 @@ async def comment(identity: Identity, entry_id: str, text: str) -> Comment:
         raise InvalidInput(f"A comment has at most {MAX_COMMENT} characters.",
                            extra={"field": "text"})
     now = clock.now()
-    made = Comment(id=uuid.uuid4(), author_id=identity.user_id, author_name=identity.name,
-                   text=text, created_at=now)
+    made = JournalCommentView(id=uuid.uuid4(), author_id=identity.user_id,
+                              author_name=identity.name, text=text, created_at=now)
     async with write_transaction():
         event = await threads.append_in_transaction(
             found.care_thread_id, "journal.comment", identity.user_id,
@@ -265,7 +274,7 @@ async def comment(identity: Identity, entry_id: str, text: str) -> Comment:
     return made
 
 
-async def react(identity: Identity, entry_id: str, emoji: str, on: bool) -> Entry:
+async def react(identity: Identity, entry_id: str, emoji: str, on: bool) -> JournalEntryView:
     """Add (or take back) the caller's reaction; the same emoji twice is one reaction."""
     row, found = await _entry(identity, entry_id)
     emoji = emoji.strip()
@@ -288,7 +297,7 @@ async def react(identity: Identity, entry_id: str, emoji: str, on: bool) -> Entr
     return (await _views(identity, [row], found.as_team))[0]
 
 
-async def star(identity: Identity, entry_id: str, on: bool) -> Entry:
+async def star(identity: Identity, entry_id: str, on: bool) -> JournalEntryView:
     """A team member's private mark on an entry to come back to."""
     row, found = await _entry(identity, entry_id)
     if not found.as_team:

@@ -13,7 +13,8 @@ from litestar.status_codes import HTTP_201_CREATED
 from server.identity import Identity
 from server.inputs import InstantQuery, parse_rfc3339
 from server.metrics import service
-from server.metrics.units import Coding
+from server.metrics.fhir import ObservationBundle
+from server.metrics.units import Coding, MetricType
 from server.runtime import Runtime
 
 Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
@@ -42,33 +43,63 @@ class SettingsIn(msgspec.Struct):
     eating_disorder_mode: bool
 
 
+class MetricTypesOut(msgspec.Struct):
+    types: list[MetricType]
+
+
+class MetricTypeOut(msgspec.Struct):
+    type: MetricType
+
+
+class MetricEntryOut(msgspec.Struct):
+    entry: service.MetricEntryView
+
+
+class MetricEntriesOut(msgspec.Struct):
+    """The newest `limit` entries, oldest first; `more` when older ones were left out."""
+
+    entries: list[service.MetricEntryView]
+    more: bool
+
+
+class MetricImportOut(msgspec.Struct):
+    """The entries stored, and how many Observations were skipped as imported before."""
+
+    entries: list[service.MetricEntryView]
+    skipped: int
+
+
+class MetricSettingsOut(msgspec.Struct):
+    settings: service.MetricSettingsView
+
+
 class MetricsController(Controller):
     path = "/api/v1"
     tags = ["metrics"]
 
     @get("/metric-types")
-    async def practice_types(self, identity: Identity) -> dict[str, Any]:
+    async def practice_types(self, identity: Identity) -> MetricTypesOut:
         """The catalogue and the practice's own types (the team)."""
-        return {"types": await service.list_types(identity)}
+        return MetricTypesOut(await service.list_types(identity))
 
     @post("/metric-types", status_code=HTTP_201_CREATED)
-    async def create_type(self, data: TypeIn, identity: Identity) -> dict[str, Any]:
+    async def create_type(self, data: TypeIn, identity: Identity) -> MetricTypeOut:
         """A practice's own metric type, with its UCUM unit and plausible range."""
-        return {"type": await service.create_type(
+        return MetricTypeOut(await service.create_type(
             identity, key=data.key, name=data.name, unit=data.unit, min=data.min,
-            max=data.max, code=data.code, decimals=data.decimals)}
+            max=data.max, code=data.code, decimals=data.decimals))
 
     @get("/clients/{client_id:str}/metric-types")
-    async def client_types(self, client_id: str, identity: Identity) -> dict[str, Any]:
+    async def client_types(self, client_id: str, identity: Identity) -> MetricTypesOut:
         """The types this client can log and see (without weight and BMI in ED mode)."""
-        return {"types": await service.list_types(identity, client_id)}
+        return MetricTypesOut(await service.list_types(identity, client_id))
 
     @post("/clients/{client_id:str}/metrics", status_code=HTTP_201_CREATED)
-    async def log(self, client_id: str, data: EntryIn, identity: Identity) -> dict[str, Any]:
+    async def log(self, client_id: str, data: EntryIn, identity: Identity) -> MetricEntryOut:
         """Log a measurement (the client or their team): `metric.logged` in the care thread."""
-        return {"entry": await service.log(
+        return MetricEntryOut(await service.log(
             identity, client_id, type=data.type, value=data.value, unit=data.unit,
-            measured_at=data.measured_at, note=data.note)}
+            measured_at=data.measured_at, note=data.note))
 
     @get("/clients/{client_id:str}/metrics")
     async def entries(
@@ -78,32 +109,33 @@ class MetricsController(Controller):
         unit: Annotated[str | None, Parameter(max_length=40)] = None,
         format: Literal["json", "fhir"] = "json",
         limit: Annotated[int, Parameter(ge=1, le=service.MAX_LIST)] = 1000,
-    ) -> dict[str, Any]:
-        """Entries oldest first (the newest `limit`), or a FHIR R4 Bundle of Observations."""
+    ) -> MetricEntriesOut | ObservationBundle:
+        """Entries oldest first (the newest `limit`), or with `format=fhir` a FHIR R4 Bundle
+        of Observations (one route, so the answer's schema is either)."""
         if format == "fhir":
             return await service.export_fhir(identity, client_id, runtime.settings.base_url,
                                              type=type)
         found, more = await service.entries(
             identity, client_id, type=type, since=parse_rfc3339(since, "since"),
             until=parse_rfc3339(until, "until"), unit=unit, limit=limit)
-        return {"entries": found, "more": more}
+        return MetricEntriesOut(entries=found, more=more)
 
     @post("/clients/{client_id:str}/metrics/fhir", status_code=HTTP_201_CREATED,
           request_max_body_size=2 * 1024 * 1024)
     async def import_fhir(self, client_id: str, data: dict[str, Any], identity: Identity,
-                          runtime: Runtime) -> dict[str, Any]:
+                          runtime: Runtime) -> MetricImportOut:
         """Import FHIR R4 Observations (one, or a Bundle): all stored or none."""
         stored, skipped = await service.import_fhir(identity, client_id, data,
                                                     runtime.settings.base_url)
-        return {"entries": stored, "skipped": skipped}
+        return MetricImportOut(entries=stored, skipped=skipped)
 
     @get("/clients/{client_id:str}/metric-settings")
-    async def get_settings(self, client_id: str, identity: Identity) -> dict[str, Any]:
-        return {"settings": await service.get_settings(identity, client_id)}
+    async def get_settings(self, client_id: str, identity: Identity) -> MetricSettingsOut:
+        return MetricSettingsOut(await service.get_settings(identity, client_id))
 
     @put("/clients/{client_id:str}/metric-settings")
     async def set_settings(self, client_id: str, data: SettingsIn, identity: Identity
-                           ) -> dict[str, Any]:
+                           ) -> MetricSettingsOut:
         """Eating-disorder mode on or off (the care team)."""
-        return {"settings": await service.set_settings(
-            identity, client_id, eating_disorder_mode=data.eating_disorder_mode)}
+        return MetricSettingsOut(await service.set_settings(
+            identity, client_id, eating_disorder_mode=data.eating_disorder_mode))

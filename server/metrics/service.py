@@ -23,7 +23,7 @@ from server.errors import Forbidden, InvalidInput, NotFound
 from server.feed import service as feed
 from server.goals import service as goals
 from server.identity import PROVIDER_ROLES, Identity
-from server.metrics import units, visibility
+from server.metrics import fhir, units, visibility
 from server.metrics.tables import MetricEntry, MetricSettings
 from server.metrics.tables import MetricType as CustomType
 from server.metrics.units import CATALOGUE, Coding, MetricType, RangeError, Reading, UnitError
@@ -39,23 +39,32 @@ KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 ACCEPTED_STATUS = {"registered", "preliminary", "final", "amended", "corrected"}
 
 
-class Entry(msgspec.Struct, omit_defaults=True):
+# What a caller typed: a number, or for a type with parts (blood pressure) a number per part.
+EnteredValue = float | dict[str, float]
+
+
+class MetricEntryView(msgspec.Struct, omit_defaults=True):
+    """An entry (docs/api.md §12): `value`/`unit` in the type's canonical unit, what was typed
+    in `entered_value`/`entered_unit`; `components` and `note` only when it has them."""
+
     id: uuid.UUID
     client_id: uuid.UUID
     type: str
     value: float
     unit: str
-    entered_value: Any
+    entered_value: EnteredValue
     entered_unit: str
     measured_at: datetime
-    source: str
-    logged_by: uuid.UUID | None
+    source: str  # app, fhir or computed (a BMI)
+    logged_by: uuid.UUID | None  # null for a computed entry
     created_at: datetime
     components: dict[str, float] | None = None
     note: str | None = None
 
 
-class Settings(msgspec.Struct):
+class MetricSettingsView(msgspec.Struct):
+    """A client's eating-disorder mode (`GET`/`PUT …/metric-settings`)."""
+
     client_id: uuid.UUID
     eating_disorder_mode: bool
 
@@ -150,14 +159,14 @@ _ed_mode = visibility.ed_mode
 _hidden = visibility.hidden_from_caller
 
 
-async def get_settings(identity: Identity, client_id: str) -> Settings:
+async def get_settings(identity: Identity, client_id: str) -> MetricSettingsView:
     found = await client_access(identity, client_id, team_only=True)
-    return Settings(client_id=found.client_id,
-                    eating_disorder_mode=await _ed_mode(found.client_id))
+    return MetricSettingsView(client_id=found.client_id,
+                              eating_disorder_mode=await _ed_mode(found.client_id))
 
 
 async def set_settings(identity: Identity, client_id: str, *, eating_disorder_mode: bool
-                       ) -> Settings:
+                       ) -> MetricSettingsView:
     """Turn eating-disorder mode on or off (the care team). Past weight and BMI events become
     staff-only (or visible again) in the same transaction as the switch."""
     found = await client_access(identity, client_id, team_only=True)
@@ -194,7 +203,7 @@ async def set_settings(identity: Identity, client_id: str, *, eating_disorder_mo
                 data={"client_id": str(found.client_id),
                       "eating_disorder_mode": eating_disorder_mode},
                 audience=threads.STAFF)
-    return Settings(client_id=found.client_id, eating_disorder_mode=eating_disorder_mode)
+    return MetricSettingsView(client_id=found.client_id, eating_disorder_mode=eating_disorder_mode)
 
 
 # --- entries ---------------------------------------------------------------------------------
@@ -205,7 +214,7 @@ class NewEntry(msgspec.Struct):
 
     metric: MetricType
     reading: Reading
-    entered_value: Any
+    entered_value: EnteredValue
     entered_unit: str
     measured_at: datetime
     note: str | None = None
@@ -241,7 +250,7 @@ def _checked(metric: MetricType, value: Any, unit: str, field_prefix: str = "") 
 
 
 async def log(identity: Identity, client_id: str, *, type: str, value: Any, unit: str,
-              measured_at: datetime | None = None, note: str | None = None) -> Entry:
+              measured_at: datetime | None = None, note: str | None = None) -> MetricEntryView:
     """Log one measurement (the client, or their team): 201 and `metric.logged`."""
     found = await client_access(identity, client_id)
     metric = await _type(identity.organization_id, type, await _hidden(found))
@@ -254,11 +263,11 @@ async def log(identity: Identity, client_id: str, *, type: str, value: Any, unit
 
 
 async def _store(identity: Identity, found: ClientAccess, news: list[NewEntry]
-                 ) -> list[Entry]:
+                 ) -> list[MetricEntryView]:
     """Store entries with their events and feed rows, in one transaction; each counts towards
     the client's goals on its metric, and a weight or a height computes the BMI when the other
     is known. Returns the entries asked for (not the computed ones)."""
-    entries: list[Entry] = []
+    entries: list[MetricEntryView] = []
     async with write_transaction():
         await threads.lock_thread(found.care_thread_id)
         # Read under the thread's lock, so a switch of the mode cannot slip in between.
@@ -279,12 +288,12 @@ COMPUTED = "computed"
 
 
 async def _insert(found: ClientAccess, new: NewEntry, actor: uuid.UUID | None, ed_mode: bool,
-                  *, derived_from: list[uuid.UUID] | None = None) -> Entry:
+                  *, derived_from: list[uuid.UUID] | None = None) -> MetricEntryView:
     """One entry: its row, its `metric.logged` event (staff-only for weight and BMI in
     eating-disorder mode), its feed row (not for a computed one: nobody logged it) and its
     progress towards goals."""
     now = clock.now()
-    entry = Entry(
+    entry = MetricEntryView(
         id=uuid.uuid4(), client_id=found.client_id, type=new.metric.key,
         value=new.reading.value, unit=new.metric.unit, entered_value=new.entered_value,
         entered_unit=new.entered_unit, measured_at=new.measured_at, source=new.source,
@@ -311,7 +320,7 @@ async def _insert(found: ClientAccess, new: NewEntry, actor: uuid.UUID | None, e
     return entry
 
 
-async def _compute_bmi(found: ClientAccess, logged: Entry, ed_mode: bool) -> None:
+async def _compute_bmi(found: ClientAccess, logged: MetricEntryView, ed_mode: bool) -> None:
     """A weight (or a height) just logged, and the client's latest height (or weight): the BMI
     at that moment, a `computed` entry. Nothing when the other is unknown or the result is
     not plausible (a typo in a height should not invent an alarming BMI)."""
@@ -338,14 +347,14 @@ async def _compute_bmi(found: ClientAccess, logged: Entry, ed_mode: bool) -> Non
     await _insert(found, new, None, ed_mode, derived_from=[logged.id, row["id"]])
 
 
-def _entry(row: dict[str, Any]) -> Entry:
+def _entry(row: dict[str, Any]) -> MetricEntryView:
     components = row["components"]
     if isinstance(components, str):
         components = json.loads(components)
     entered = row["entered_value"]
     if isinstance(entered, str):
         entered = json.loads(entered)
-    return Entry(
+    return MetricEntryView(
         id=row["id"], client_id=row["client"], type=row["type_key"], value=row["value"],
         unit=row["unit"], entered_value=entered, entered_unit=row["entered_unit"],
         measured_at=row["measured_at"], source=row["source"], logged_by=row["logged_by"],
@@ -354,7 +363,7 @@ def _entry(row: dict[str, Any]) -> Entry:
 
 async def entries(identity: Identity, client_id: str, *, type: str | None = None,
                   since: datetime | None = None, until: datetime | None = None,
-                  unit: str | None = None, limit: int = 1000) -> tuple[list[Entry], bool]:
+                  unit: str | None = None, limit: int = 1000) -> tuple[list[MetricEntryView], bool]:
     """A client's entries, oldest first (for charts); the client in ED mode never gets weight
     or BMI. With `unit`, values are expressed in it (one type only)."""
     found = await client_access(identity, client_id)
@@ -396,59 +405,56 @@ def local_system(base_url: str) -> str:
     return f"{base_url}/fhir/CodeSystem/metric-type"
 
 
-def _coding(metric: MetricType, base_url: str) -> dict[str, Any]:
-    codings = []
-    if metric.code is not None:
-        codings.append(msgspec.to_builtins(metric.code))
-    codings.append({"system": local_system(base_url), "code": metric.key,
-                    "display": metric.name})
-    return {"coding": codings, "text": metric.name}
+def _coding(metric: MetricType, base_url: str) -> fhir.ObservationConcept:
+    codings = [] if metric.code is None else [metric.code]
+    codings.append(Coding(system=local_system(base_url), code=metric.key, display=metric.name))
+    return fhir.ObservationConcept(coding=codings, text=metric.name)
 
 
-def _quantity(value: float, unit: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "system": units.UCUM, "code": unit}
+def _quantity(value: float, unit: str) -> fhir.ObservationQuantity:
+    return fhir.ObservationQuantity(value=value, unit=unit, system=units.UCUM, code=unit)
 
 
-def observation(entry: Entry, metric: MetricType, base_url: str) -> dict[str, Any]:
-    obs: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": str(entry.id),
-        "status": "final",
-        "category": [{"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-            "code": metric.category}]}],
-        "code": _coding(metric, base_url),
-        "subject": {"reference": f"Patient/{entry.client_id}"},
-        "effectiveDateTime": entry.measured_at.isoformat(),
-        "issued": entry.created_at.isoformat(),
-    }
+def observation(entry: MetricEntryView, metric: MetricType, base_url: str
+                ) -> fhir.Observation:
+    obs = fhir.Observation(
+        id=str(entry.id),
+        status="final",
+        category=[fhir.ObservationConcept(coding=[Coding(
+            system="http://terminology.hl7.org/CodeSystem/observation-category",
+            code=metric.category)])],
+        code=_coding(metric, base_url),
+        subject=fhir.ObservationReference(reference=f"Patient/{entry.client_id}"),
+        effective_date_time=entry.measured_at.isoformat(),
+        issued=entry.created_at.isoformat(),
+    )
     if metric.components and entry.components:
-        obs["component"] = [
-            {"code": {"coding": [msgspec.to_builtins(c.code)], "text": c.name},
-             "valueQuantity": _quantity(entry.components[c.key], metric.unit)}
+        obs.component = [
+            fhir.ObservationComponent(
+                code=fhir.ObservationConcept(coding=[c.code], text=c.name),
+                value_quantity=_quantity(entry.components[c.key], metric.unit))
             for c in metric.components if c.key in entry.components]
     else:
-        obs["valueQuantity"] = _quantity(entry.value, metric.unit)
+        obs.value_quantity = _quantity(entry.value, metric.unit)
     if entry.note:
-        obs["note"] = [{"text": entry.note}]
+        obs.note = [fhir.ObservationNote(text=entry.note)]
     return obs
 
 
 async def export_fhir(identity: Identity, client_id: str, base_url: str, *,
-                      type: str | None = None) -> dict[str, Any]:
+                      type: str | None = None) -> fhir.ObservationBundle:
     """A FHIR R4 Bundle (collection) of Observations; what the caller may not see left out."""
     found_entries, _ = await entries(identity, client_id, type=type, limit=MAX_LIST)
     types = {t.key: t for t in await practice_types(identity.organization_id)}
     resources = [observation(e, types[e.type], base_url) for e in found_entries
                  if e.type in types]
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": clock.now().isoformat(),
-        "total": len(resources),
-        "entry": [{"fullUrl": f"{base_url}/fhir/Observation/{r['id']}", "resource": r}
-                  for r in resources],
-    }
+    return fhir.ObservationBundle(
+        type="collection",
+        timestamp=clock.now().isoformat(),
+        total=len(resources),
+        entry=[fhir.ObservationEntry(full_url=f"{base_url}/fhir/Observation/{r.id}", resource=r)
+               for r in resources],
+    )
 
 
 def _observations(resource: Any) -> list[dict[str, Any]]:
@@ -519,7 +525,7 @@ def _external_id(obs: dict[str, Any]) -> str | None:
 
 
 async def import_fhir(identity: Identity, client_id: str, resource: Any, base_url: str
-                      ) -> tuple[list[Entry], int]:
+                      ) -> tuple[list[MetricEntryView], int]:
     """Observations (alone or in a Bundle) as entries: all checked first, all stored or none.
     One already imported (same identifier, or id) is skipped. Returns (stored, skipped)."""
     found = await client_access(identity, client_id)
