@@ -318,8 +318,8 @@ async def _check_forms(identity: Identity, form_ids: list[uuid.UUID]) -> str:
         raise InvalidInput("At most 10 forms per type.", extra={"field": "form_ids"})
     for fid in ids:
         form = await forms.get_form(identity, str(fid))  # NotFound for another practice's
-        if form["archived"]:
-            raise Conflict(f"The form {form['title']!r} is archived.", code="form_archived")
+        if form.archived:
+            raise Conflict(f"The form {form.title!r} is archived.", code="form_archived")
     return json.dumps([str(f) for f in ids])
 
 

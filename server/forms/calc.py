@@ -17,6 +17,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 import anyio
+import msgspec
 from antlr4 import CommonTokenStream, InputStream
 from antlr4.error.ErrorListener import ErrorListener
 from fhirpathpy import apply_parsed_path
@@ -164,7 +165,7 @@ def calculate(items: list[dict[str, Any]], variables: list[dict[str, Any]],
     for item in calculated_items:
         current.pop(item["id"], None)  # an item never sees its own previous value
         resource = {"resourceType": "QuestionnaireResponse", "status": "in-progress",
-                    "item": fhir.response_items(items, current)}
+                    "item": msgspec.to_builtins(fhir.response_items(items, current))}
         context: dict[str, Any] = {"resource": resource}
         for variable in [*variables, *_item_variables(items)]:
             context[variable["name"]] = _run(variable["expression"], resource, context,

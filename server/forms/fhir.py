@@ -12,7 +12,10 @@ by name with `fhir_unsupported` rather than half-imported.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
 
 from server.errors import InvalidInput
 from server.forms.schema import check_definition, check_variables, flat
@@ -284,42 +287,175 @@ def _value_set_concepts(value_set: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # --- export --------------------------------------------------------------------------------
+# The resources as Structs, as far as the exporter writes them (the OpenAPI schema names their
+# fields); optional elements are UNSET, which msgspec never writes. Numbers are annotated
+# `float` and built, never converted: a whole score stays `0`, not `0.0` (server/forms/views.py).
 
 
-def _variable_extensions(variables: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"url": VARIABLE, "valueExpression": {"name": v["name"], "language": FHIRPATH,
-                                                   "expression": v["expression"]}}
-            for v in variables]
+class FhirCoding(msgspec.Struct):
+    system: str | UnsetType = UNSET
+    code: str | UnsetType = UNSET
+    display: str | UnsetType = UNSET
+
+
+class FhirCodeableConcept(msgspec.Struct):
+    coding: list[FhirCoding]
+
+
+class FhirExpression(msgspec.Struct):
+    language: str
+    expression: str
+    name: str | UnsetType = UNSET  # a `variable`'s
+
+
+class FhirExtension(msgspec.Struct):
+    """One extension: its `url` names it, one `value[x]` holds its value."""
+
+    url: str
+    valueBoolean: bool | UnsetType = UNSET
+    valueInteger: int | UnsetType = UNSET
+    valueDecimal: float | UnsetType = UNSET
+    valueCoding: FhirCoding | UnsetType = UNSET
+    valueCodeableConcept: FhirCodeableConcept | UnsetType = UNSET
+    valueExpression: FhirExpression | UnsetType = UNSET
+
+
+class FhirAnswerOption(msgspec.Struct):
+    valueCoding: FhirCoding
+    extension: list[FhirExtension] | UnsetType = UNSET  # the option's `ordinalValue`
+
+
+class FhirEnableWhen(msgspec.Struct):
+    """A condition with one `answer[x]`, by the type of the question it names."""
+
+    question: str
+    operator: str
+    answerBoolean: bool | UnsetType = UNSET
+    answerDecimal: float | UnsetType = UNSET
+    answerInteger: int | UnsetType = UNSET
+    answerDate: str | UnsetType = UNSET
+    answerDateTime: str | UnsetType = UNSET
+    answerTime: str | UnsetType = UNSET
+    answerString: str | UnsetType = UNSET
+    answerCoding: FhirCoding | UnsetType = UNSET
+
+
+class FhirItem(msgspec.Struct, kw_only=True):
+    """A Questionnaire item; a `group` holds its own `item`s."""
+
+    linkId: str
+    type: str  # string, text, decimal, integer, date, dateTime, time, choice, open-choice...
+    text: str | UnsetType = UNSET
+    required: bool | UnsetType = UNSET
+    code: list[dict[str, str]] | UnsetType = UNSET  # Codings; the total score's as stored
+    maxLength: int | UnsetType = UNSET
+    repeats: bool | UnsetType = UNSET
+    answerOption: list[FhirAnswerOption] | UnsetType = UNSET
+    readOnly: bool | UnsetType = UNSET
+    extension: list[FhirExtension] | UnsetType = UNSET
+    enableWhen: list[FhirEnableWhen] | UnsetType = UNSET
+    enableBehavior: str | UnsetType = UNSET
+    item: list[FhirItem] | UnsetType = UNSET
+
+
+class FhirQuestionnaire(msgspec.Struct, kw_only=True):
+    """docs/api.md §11 FHIR: one version of a form as an R4 Questionnaire."""
+
+    resourceType: Literal["Questionnaire"]
+    id: str
+    url: str
+    version: str
+    title: str
+    status: Literal["active", "retired"]
+    item: list[FhirItem]
+    description: str | UnsetType = UNSET
+    extension: list[FhirExtension] | UnsetType = UNSET  # the version's `variable`s
+    code: list[dict[str, str]] | UnsetType = UNSET  # the form's code, as stored
+
+
+class FhirAttachment(msgspec.Struct):
+    url: str
+    title: str | UnsetType = UNSET
+    contentType: str | UnsetType = UNSET
+    size: int | UnsetType = UNSET
+
+
+class FhirAnswer(msgspec.Struct):
+    """One answer of a QuestionnaireResponse item: one `value[x]`."""
+
+    valueBoolean: bool | UnsetType = UNSET
+    valueInteger: int | UnsetType = UNSET
+    valueDecimal: float | UnsetType = UNSET
+    valueDate: str | UnsetType = UNSET
+    valueDateTime: str | UnsetType = UNSET
+    valueTime: str | UnsetType = UNSET
+    valueString: str | UnsetType = UNSET
+    valueCoding: FhirCoding | UnsetType = UNSET
+    valueAttachment: FhirAttachment | UnsetType = UNSET
+
+
+class FhirResponseItem(msgspec.Struct):
+    """An answered question (`answer`), or a group holding some (`item`)."""
+
+    linkId: str
+    text: str | UnsetType = UNSET
+    answer: list[FhirAnswer] | UnsetType = UNSET
+    item: list[FhirResponseItem] | UnsetType = UNSET
+
+
+class FhirReference(msgspec.Struct):
+    reference: str
+
+
+class FhirQuestionnaireResponse(msgspec.Struct, kw_only=True):
+    """docs/api.md §11 FHIR: a completed request's answers as an R4 QuestionnaireResponse."""
+
+    resourceType: Literal["QuestionnaireResponse"]
+    id: str
+    questionnaire: str
+    status: Literal["completed", "in-progress"]
+    subject: FhirReference
+    authored: str | None
+    item: list[FhirResponseItem]
+
+
+def _variable_extensions(variables: list[dict[str, Any]]) -> list[FhirExtension]:
+    return [FhirExtension(url=VARIABLE, valueExpression=FhirExpression(
+        name=v["name"], language=FHIRPATH, expression=v["expression"])) for v in variables]
+
+
+def questionnaire(form: dict[str, Any], version: dict[str, Any], base_url: str
+                  ) -> FhirQuestionnaire:
+    """Our form version as a FHIR R4 Questionnaire (groups nested, every linkId kept)."""
+    definition = version["definition"]
+    by_id = {item["id"]: item for item in flat(definition)}
+    resource = FhirQuestionnaire(
+        resourceType="Questionnaire", id=str(form["id"]),
+        url=f"{base_url}/fhir/Questionnaire/{form['id']}",
+        version=str(version["version"]),
+        title=form["title"],
+        status="retired" if form.get("archived") else "active",
+        item=[_export_item(item, by_id) for item in definition],
+    )
+    if form.get("description"):
+        resource.description = form["description"]
+    if version.get("variables"):
+        resource.extension = _variable_extensions(version["variables"])
+    if form.get("code"):
+        resource.code = [form["code"]]
+    score_code = form.get("score_code")
+    if score_code and not any((i.get("code") or {}).get("code") == score_code.get("code")
+                              for i in by_id.values()):
+        resource.item.append(FhirItem(
+            linkId="total-score", type="integer", readOnly=True,
+            text=score_code.get("display") or "Total score", code=[score_code]))
+    return resource
 
 
 def export_questionnaire(form: dict[str, Any], version: dict[str, Any], base_url: str
                          ) -> dict[str, Any]:
-    """Our form version as a FHIR R4 Questionnaire (groups nested, every linkId kept)."""
-    definition = version["definition"]
-    by_id = {item["id"]: item for item in flat(definition)}
-    resource: dict[str, Any] = {
-        "resourceType": "Questionnaire",
-        "id": str(form["id"]),
-        "url": f"{base_url}/fhir/Questionnaire/{form['id']}",
-        "version": str(version["version"]),
-        "title": form["title"],
-        "status": "retired" if form.get("archived") else "active",
-        "item": [_export_item(item, by_id) for item in definition],
-    }
-    if form.get("description"):
-        resource["description"] = form["description"]
-    if version.get("variables"):
-        resource["extension"] = _variable_extensions(version["variables"])
-    if form.get("code"):
-        resource["code"] = [form["code"]]
-    score_code = form.get("score_code")
-    if score_code and not any((i.get("code") or {}).get("code") == score_code.get("code")
-                              for i in by_id.values()):
-        resource["item"].append({
-            "linkId": "total-score", "type": "integer", "readOnly": True,
-            "text": score_code.get("display") or "Total score",
-            "code": [score_code],
-        })
+    """`questionnaire` as plain JSON (what FHIR tools and our own import read)."""
+    resource: dict[str, Any] = msgspec.to_builtins(questionnaire(form, version, base_url))
     return resource
 
 
@@ -330,120 +466,122 @@ _KINDS = {"short_text": "string", "long_text": "text", "number": "decimal", "dat
           "attachment": "attachment"}
 
 
-def _export_item(item: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _export_item(item: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> FhirItem:
     kind = item["type"]
-    element: dict[str, Any] = {"linkId": item["id"], "type": _KINDS[kind]}
+    element = FhirItem(linkId=item["id"], type=_KINDS[kind])
     if item["text"]:
-        element["text"] = item["text"]
+        element.text = item["text"]
     if kind == "number" and item.get("integer"):
-        element["type"] = "integer"
-    extensions: list[dict[str, Any]] = []
+        element.type = "integer"
+    extensions: list[FhirExtension] = []
     if kind not in ("heading", "group"):
-        element["required"] = item["required"]
+        element.required = item["required"]
     if item.get("code"):
-        element["code"] = [item["code"]]
+        element.code = [item["code"]]
     if kind in ("short_text", "long_text"):
-        element["maxLength"] = item["max_length"]
+        element.maxLength = item["max_length"]
     if kind == "multiple_choice" or item.get("repeats"):
-        element["repeats"] = True
+        element.repeats = True
     if kind in ("single_choice", "multiple_choice", "open_choice"):
-        element["answerOption"] = []
-        for option in item["options"]:
-            coding = {"code": option["value"], "display": option["label"]}
-            if option.get("system"):
-                coding["system"] = option["system"]
-            entry: dict[str, Any] = {"valueCoding": coding}
-            if "score" in option:
-                entry["extension"] = [{"url": ORDINAL, "valueDecimal": option["score"]}]
-            element["answerOption"].append(entry)
+        element.answerOption = [
+            FhirAnswerOption(valueCoding=_coding(option), extension=(
+                [FhirExtension(url=ORDINAL, valueDecimal=option["score"])]
+                if "score" in option else UNSET))
+            for option in item["options"]]
     if kind == "scale":
-        extensions += [{"url": MIN_VALUE, "valueInteger": int(item["min"])},
-                       {"url": MAX_VALUE, "valueInteger": int(item["max"])}]
+        extensions += [FhirExtension(url=MIN_VALUE, valueInteger=int(item["min"])),
+                       FhirExtension(url=MAX_VALUE, valueInteger=int(item["max"]))]
     if kind == "number" and not item.get("integer"):
-        extensions += [{"url": url, "valueDecimal": item[bound]}
+        extensions += [FhirExtension(url=url, valueDecimal=item[bound])
                        for bound, url in (("min", MIN_VALUE), ("max", MAX_VALUE))
                        if item.get(bound) is not None]
     if item.get("unit"):
-        extensions.append({"url": UNIT, "valueCoding": {"system": UCUM, **item["unit"]}})
+        unit = {"system": UCUM, **item["unit"]}
+        extensions.append(FhirExtension(url=UNIT, valueCoding=FhirCoding(
+            system=unit["system"], code=unit["code"], display=unit.get("display", UNSET))))
     if kind == "consent":
-        extensions.append({"url": CONSENT, "valueBoolean": True})
+        extensions.append(FhirExtension(url=CONSENT, valueBoolean=True))
     if item.get("hidden"):
-        extensions.append({"url": HIDDEN, "valueBoolean": True})
+        extensions.append(FhirExtension(url=HIDDEN, valueBoolean=True))
     if item.get("item_control"):
-        extensions.append({"url": ITEM_CONTROL, "valueCodeableConcept": {"coding": [
-            {"system": ITEM_CONTROL_SYSTEM, "code": item["item_control"]}]}})
+        extensions.append(FhirExtension(url=ITEM_CONTROL, valueCodeableConcept=(
+            FhirCodeableConcept([FhirCoding(system=ITEM_CONTROL_SYSTEM,
+                                            code=item["item_control"])]))))
     if item.get("variables"):
         extensions += _variable_extensions(item["variables"])
     if item.get("calculated"):
-        element["readOnly"] = True
-        extensions.append({"url": CALCULATED, "valueExpression": {
-            "language": FHIRPATH, "expression": item["calculated"]["expression"]}})
+        element.readOnly = True
+        extensions.append(FhirExtension(url=CALCULATED, valueExpression=FhirExpression(
+            language=FHIRPATH, expression=item["calculated"]["expression"])))
     if extensions:
-        element["extension"] = extensions
+        element.extension = extensions
     if item.get("show_when"):
         condition = item["show_when"]
         answer = condition["equals"]
-        key = "answerBoolean" if isinstance(answer, bool) else (
-            "answerDecimal" if isinstance(answer, int | float) else "answerCoding")
-        value: Any = {"code": answer} if key == "answerCoding" else answer
-        element["enableWhen"] = [{"question": condition["question"], "operator": "=",
-                                  key: value}]
+        shown = FhirEnableWhen(question=condition["question"], operator="=")
+        if isinstance(answer, bool):
+            shown.answerBoolean = answer
+        elif isinstance(answer, int | float):
+            shown.answerDecimal = answer
+        else:
+            shown.answerCoding = FhirCoding(code=answer)
+        element.enableWhen = [shown]
     if item.get("enable_when"):
-        element["enableWhen"] = [_export_condition(c, by_id.get(c["question"]))
-                                 for c in item["enable_when"]]
-        element["enableBehavior"] = item.get("enable_behavior", "all")
+        element.enableWhen = [_export_condition(c, by_id.get(c["question"]))
+                              for c in item["enable_when"]]
+        element.enableBehavior = item.get("enable_behavior", "all")
     if kind == "group":
-        element["item"] = [_export_item(child, by_id) for child in item["items"]]
+        element.item = [_export_item(child, by_id) for child in item["items"]]
     return element
 
 
-def _export_condition(condition: dict[str, Any], on: dict[str, Any] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"question": condition["question"], "operator": condition["operator"]}
+def _export_condition(condition: dict[str, Any], on: dict[str, Any] | None) -> FhirEnableWhen:
+    out = FhirEnableWhen(question=condition["question"], operator=condition["operator"])
     answer = condition["answer"]
     kind = on["type"] if on else None
     if condition["operator"] == "exists" or isinstance(answer, bool):
-        out["answerBoolean"] = answer
+        out.answerBoolean = answer
     elif kind in ("single_choice", "multiple_choice", "open_choice") and on is not None:
-        coding = {"code": answer}
         option = next((o for o in on["options"] if o["value"] == answer), None)
-        if option and option.get("system"):
-            coding["system"] = option["system"]
-        out["answerCoding"] = coding
+        out.answerCoding = FhirCoding(
+            code=answer, system=option["system"] if option and option.get("system") else UNSET)
     elif isinstance(answer, int | float):
         whole = kind == "scale" or bool(on and on.get("integer"))
-        out["answerInteger" if whole and float(answer).is_integer() else "answerDecimal"] = (
-            int(answer) if whole and float(answer).is_integer() else answer)
+        if whole and float(answer).is_integer():
+            out.answerInteger = int(answer)
+        else:
+            out.answerDecimal = answer
     elif kind == "date":
-        out["answerDate"] = answer
+        out.answerDate = answer
     elif kind == "datetime":
-        out["answerDateTime"] = answer
+        out.answerDateTime = answer
     elif kind == "time":
-        out["answerTime"] = answer
+        out.answerTime = answer
     else:
-        out["answerString"] = answer
+        out.answerString = answer
     return out
 
 
 def response_items(items: list[dict[str, Any]], answers: dict[str, Any], base_url: str = ""
-                   ) -> list[dict[str, Any]]:
+                   ) -> list[FhirResponseItem]:
     """Answers as QuestionnaireResponse items, nested like the form's groups."""
-    out: list[dict[str, Any]] = []
+    out: list[FhirResponseItem] = []
     for item in items:
         if item["type"] == "group":
             children = response_items(item["items"], answers, base_url)
             if children:
-                entry: dict[str, Any] = {"linkId": item["id"], "item": children}
-                if item["text"]:
-                    entry["text"] = item["text"]
-                out.append(entry)
+                out.append(FhirResponseItem(linkId=item["id"], item=children,
+                                            text=item["text"] or UNSET))
         elif item["id"] in answers and item["type"] != "heading":
-            out.append({"linkId": item["id"], "text": item["text"],
-                        "answer": _export_answers(item, answers[item["id"]], base_url)})
+            out.append(FhirResponseItem(
+                linkId=item["id"], text=item["text"],
+                answer=_export_answers(item, answers[item["id"]], base_url)))
     return out
 
 
-def export_response(form: dict[str, Any], version: dict[str, Any], request: dict[str, Any],
-                    base_url: str, *, with_score: bool = True) -> dict[str, Any]:
+def questionnaire_response(form: dict[str, Any], version: dict[str, Any],
+                           request: dict[str, Any], base_url: str, *, with_score: bool = True
+                           ) -> FhirQuestionnaireResponse:
     """A completed request's answers as a FHIR R4 QuestionnaireResponse."""
     answers = request["answers"] or {}
     definition = version["definition"]
@@ -452,62 +590,71 @@ def export_response(form: dict[str, Any], version: dict[str, Any], request: dict
     held = score_code and any((i.get("code") or {}).get("code") == score_code.get("code")
                               for i in flat(definition))
     if with_score and request.get("score") is not None and score_code and not held:
-        items.append({"linkId": "total-score", "answer": [
-            {"valueDecimal": request["score"]} if isinstance(request["score"], float)
-            else {"valueInteger": request["score"]}]})
+        score = request["score"]
+        items.append(FhirResponseItem(linkId="total-score", answer=[
+            FhirAnswer(valueDecimal=score) if isinstance(score, float)
+            else FhirAnswer(valueInteger=score)]))
     authored = request.get("completed_at")
-    return {
-        "resourceType": "QuestionnaireResponse",
-        "id": str(request["id"]),
-        "questionnaire": f"{base_url}/fhir/Questionnaire/{form['id']}|{version['version']}",
-        "status": "completed" if request["status"] == "completed" else "in-progress",
-        "subject": {"reference": f"Patient/{request['client']}"},
-        "authored": authored.isoformat() if isinstance(authored, datetime) else authored,
-        "item": items,
-    }
+    return FhirQuestionnaireResponse(
+        resourceType="QuestionnaireResponse", id=str(request["id"]),
+        questionnaire=f"{base_url}/fhir/Questionnaire/{form['id']}|{version['version']}",
+        status="completed" if request["status"] == "completed" else "in-progress",
+        subject=FhirReference(f"Patient/{request['client']}"),
+        authored=authored.isoformat() if isinstance(authored, datetime) else authored,
+        item=items,
+    )
 
 
-def _coding(option: dict[str, Any]) -> dict[str, Any]:
-    coding = {"code": option["value"], "display": option["label"]}
-    if option.get("system"):
-        coding["system"] = option["system"]
-    return coding
+def export_response(form: dict[str, Any], version: dict[str, Any], request: dict[str, Any],
+                    base_url: str, *, with_score: bool = True) -> dict[str, Any]:
+    """`questionnaire_response` as plain JSON."""
+    resource: dict[str, Any] = msgspec.to_builtins(questionnaire_response(
+        form, version, request, base_url, with_score=with_score))
+    return resource
+
+
+def _coding(option: dict[str, Any]) -> FhirCoding:
+    return FhirCoding(code=option["value"], display=option["label"],
+                      system=option["system"] if option.get("system") else UNSET)
 
 
 def _export_answers(item: dict[str, Any], value: Any, base_url: str = ""
-                    ) -> list[dict[str, Any]]:
+                    ) -> list[FhirAnswer]:
     kind = item["type"]
     if kind in ("single_choice", "multiple_choice", "open_choice"):
         options = {o["value"]: o for o in item["options"]}
         out = []
         for chosen in value if isinstance(value, list) else [value]:
             if isinstance(chosen, dict):
-                out.append({"valueString": chosen.get("other", "")})
+                out.append(FhirAnswer(valueString=chosen.get("other", "")))
             elif chosen in options:
-                out.append({"valueCoding": _coding(options[chosen])})
+                out.append(FhirAnswer(valueCoding=_coding(options[chosen])))
         return out
     if kind == "yes_no":
-        return [{"valueBoolean": value}]
+        return [FhirAnswer(valueBoolean=value)]
     if kind == "scale":
-        return [{"valueInteger": int(value)}]
+        return [FhirAnswer(valueInteger=int(value))]
     if kind == "number":
         if item.get("integer") and float(value).is_integer():
-            return [{"valueInteger": int(value)}]
-        return [{"valueDecimal": value}]
+            return [FhirAnswer(valueInteger=int(value))]
+        return [FhirAnswer(valueDecimal=value)]
     if kind == "date":
-        return [{"valueDate": value}]
+        return [FhirAnswer(valueDate=value)]
     if kind == "datetime":
-        return [{"valueDateTime": value}]
+        return [FhirAnswer(valueDateTime=value)]
     if kind == "time":
-        return [{"valueTime": value}]
+        return [FhirAnswer(valueTime=value)]
     if kind == "attachment":
-        attachment: dict[str, Any] = {"url": f"{base_url}/api/v1/files/{value.get('id')}"}
-        for ours, theirs in (("name", "title"), ("content_type", "contentType"),
-                             ("size", "size")):
-            if value.get(ours) is not None:
-                attachment[theirs] = value[ours]
-        return [{"valueAttachment": attachment}]
+        return [FhirAnswer(valueAttachment=FhirAttachment(
+            url=f"{base_url}/api/v1/files/{value.get('id')}",
+            title=_present(value.get("name")), contentType=_present(value.get("content_type")),
+            size=_present(value.get("size"))))]
     if kind == "consent":
         when = f" at {value['at']}" if value.get("at") else ""
-        return [{"valueString": f"Agreed by {value['name']}{when}"}]
-    return [{"valueString": value}]
+        return [FhirAnswer(valueString=f"Agreed by {value['name']}{when}")]
+    return [FhirAnswer(valueString=value)]
+
+
+def _present(value: Any) -> Any:
+    """None as absent (UNSET)."""
+    return UNSET if value is None else value

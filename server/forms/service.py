@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import msgspec
+from typing import Any, Final
 
 from server import clock
 from server.accounts.tables import Account, Profile
@@ -21,7 +19,7 @@ from server.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from server.events import EventRecord
 from server.feed import service as feed
 from server.files import service as files
-from server.forms import calc, fhir
+from server.forms import calc, fhir, views
 from server.forms.schema import (
     FieldError,
     attachments,
@@ -44,7 +42,9 @@ from server.onboarding.tables import CareTeamMember, Client, ClientGroup
 from server.settings import Settings
 from server.threads import service as threads
 
-OPEN, COMPLETED, CANCELLED = "open", "completed", "cancelled"
+OPEN: Final = "open"
+COMPLETED: Final = "completed"
+CANCELLED: Final = "cancelled"
 # For the clients list's "incomplete intake" filter (onboarding): the clients with an open
 # intake request, as a subquery, so the table stays this domain's to read and write.
 OPEN_INTAKE_CLIENTS_SQL = ("SELECT client FROM form_request WHERE status = 'open' "
@@ -63,21 +63,21 @@ def _parse(raw: str | uuid.UUID, what: str) -> uuid.UUID:
 # --- forms -------------------------------------------------------------------------------------
 
 
-def form_view(form: dict[str, Any], version: dict[str, Any] | None = None) -> dict[str, Any]:
-    view = {
-        "id": str(form["id"]),
-        "title": form["title"],
-        "description": form["description"],
-        "code": _json(form["code"]),
-        "score_code": _json(form["score_code"]),
-        "version": form["current_version"],
-        "archived": form["archived"],
-        "created_at": form["created_at"],
-    }
+def form_view(form: dict[str, Any], version: dict[str, Any] | None = None) -> views.FormView:
+    view = views.FormView(
+        id=str(form["id"]),
+        title=form["title"],
+        description=form["description"],
+        code=_json(form["code"]),
+        score_code=_json(form["score_code"]),
+        version=form["current_version"],
+        archived=form["archived"],
+        created_at=form["created_at"],
+    )
     if version is not None:
-        view["version"] = version["version"]
-        view["items"] = _json(version["definition"])
-        view["variables"] = _json(version.get("variables")) or []
+        view.version = version["version"]
+        view.items = views.form_items(_json(version["definition"]))
+        view.variables = views.variables(_json(version.get("variables")) or [])
     return view
 
 
@@ -116,7 +116,7 @@ async def create_form(
     identity: Identity, *, title: str, items: Any, description: str = "",
     code: dict[str, Any] | None = None, score_code: dict[str, Any] | None = None,
     variables: Any = None,
-) -> dict[str, Any]:
+) -> views.FormView:
     _require_builder(identity)
     title = " ".join(title.split())
     if not title:
@@ -141,7 +141,7 @@ async def update_form(
     identity: Identity, form_id: str, *, title: str | None = None,
     description: str | None = None, items: Any = None, archived: bool | None = None,
     variables: Any = None,
-) -> dict[str, Any]:
+) -> views.FormView:
     """New questions make a new version; requests already made keep theirs. `variables`
     belong to the version: sent with `items` (absent: none)."""
     _require_builder(identity)
@@ -174,19 +174,19 @@ async def update_form(
 
 
 async def get_form(identity: Identity, form_id: str, version: int | None = None
-                   ) -> dict[str, Any]:
+                   ) -> views.FormView:
     form = await _form(identity, form_id)
     return form_view(form, await _version(form["id"], version or form["current_version"]))
 
 
-async def list_forms(identity: Identity) -> list[dict[str, Any]]:
+async def list_forms(identity: Identity) -> list[views.FormView]:
     _require_builder(identity)
     rows = await Form.select().where(Form.organization == identity.organization_id).order_by(
         Form.title)
     return [form_view(r) for r in rows]
 
 
-async def import_fhir(identity: Identity, resource: Any) -> dict[str, Any]:
+async def import_fhir(identity: Identity, resource: Any) -> views.FormView:
     _require_builder(identity)
     imported = fhir.import_questionnaire(resource)
     return await create_form(identity, title=imported["title"], items=imported["items"],
@@ -196,10 +196,10 @@ async def import_fhir(identity: Identity, resource: Any) -> dict[str, Any]:
 
 
 async def export_fhir(settings: Settings, identity: Identity, form_id: str,
-                      version: int | None = None) -> dict[str, Any]:
+                      version: int | None = None) -> fhir.FhirQuestionnaire:
     form = await _form(identity, form_id)
     form = {**form, "code": _json(form["code"]), "score_code": _json(form["score_code"])}
-    return fhir.export_questionnaire(
+    return fhir.questionnaire(
         form, await _version(form["id"], version or form["current_version"]), settings.base_url)
 
 
@@ -208,40 +208,40 @@ async def export_fhir(settings: Settings, identity: Identity, form_id: str,
 
 def request_view(row: dict[str, Any], *, reader: str | None = None,
                  form: dict[str, Any] | None = None, version: dict[str, Any] | None = None,
-                 now: datetime | None = None) -> dict[str, Any]:
+                 now: datetime | None = None) -> views.FormRequestView:
     """`reader`: None (tracking, no answers), "client" (their answers), "team" (and the score).
     """
     current = now or clock.now()
-    view: dict[str, Any] = {
-        "id": str(row["id"]),
-        "form_id": str(row["form"]),
-        "client_id": str(row["client"]),
-        "status": row["status"],
-        "due_at": row["due_at"],
-        "overdue": row["status"] == OPEN and row["due_at"] is not None
+    view = views.FormRequestView(
+        id=str(row["id"]),
+        form_id=str(row["form"]),
+        client_id=str(row["client"]),
+        status=row["status"],
+        due_at=row["due_at"],
+        overdue=row["status"] == OPEN and row["due_at"] is not None
         and row["due_at"] < current,
-        "from_intake_flow": row["intake_flow"] is not None,
-        "reminders_sent": row["reminder_step"],
-        "created_at": row["created_at"],
-        "completed_at": row["completed_at"],
-        "cancelled_at": row["cancelled_at"],
-    }
+        from_intake_flow=row["intake_flow"] is not None,
+        reminders_sent=row["reminder_step"],
+        created_at=row["created_at"],
+        completed_at=row["completed_at"],
+        cancelled_at=row["cancelled_at"],
+    )
     if form is not None:
-        view["form_title"] = form["title"]
-        view["form_description"] = form["description"]
+        view.form_title = form["title"]
+        view.form_description = form["description"]
     if version is not None:
-        view["version"] = version["version"]
-        view["items"] = version["definition"]
+        view.version = version["version"]
+        view.items = views.form_items(version["definition"])
     if reader == "client":
-        view["draft"] = _json(row["draft"])  # work in progress is the client's own
+        view.draft = views.answers(_json(row["draft"]))  # work in progress is the client's own
     if reader is not None:
-        view["answers"] = _json(row["answers"])
+        view.answers = views.answers(_json(row["answers"]))
     if reader == "team":
-        view["score"] = _score_value(row["score"])
+        view.score = _score_value(row["score"])
     return view
 
 
-def _score_value(value: Any) -> Any:
+def _score_value(value: Any) -> float | None:
     if value is None:
         return None
     return int(value) if float(value).is_integer() else value
@@ -280,7 +280,7 @@ async def request_forms(
     settings: Settings, identity: Identity, *, form_ids: list[uuid.UUID],
     client_ids: list[uuid.UUID], group_id: uuid.UUID | None = None,
     due_at: datetime | None = None, notify: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[views.FormRequestView]:
     """Ask clients (or every client of a group) to fill forms: a `form.requested` card each."""
     if not identity.is_staff:
         raise Forbidden("Only the practice's team can request forms.")
@@ -417,7 +417,7 @@ async def _notify(settings: Settings, client: dict[str, Any], form: dict[str, An
 async def list_requests(
     identity: Identity, *, client_id: uuid.UUID | None = None, status: str | None = None,
     overdue: bool | None = None, form_id: uuid.UUID | None = None, limit: int = 200,
-) -> list[dict[str, Any]]:
+) -> list[views.FormRequestView]:
     """Tracking: the practice's requests for the team; a client's own for a client."""
     query = FormRequest.select(*FormRequest.all_columns(),
                                FormRequest.form.title.as_alias("form_title"),
@@ -435,11 +435,15 @@ async def list_requests(
     if overdue:
         query = query.where(FormRequest.status == OPEN, FormRequest.due_at < current)
     rows = await query.order_by(FormRequest.created_at, ascending=False).limit(limit)
-    return [{**request_view(r, now=current), "form_title": r["form_title"],
-             "client_name": r["client_name"]} for r in rows]
+    found = []
+    for row in rows:
+        view = request_view(row, now=current)
+        view.form_title, view.client_name = row["form_title"], row["client_name"]
+        found.append(view)
+    return found
 
 
-async def get_request(identity: Identity, request_id: str) -> dict[str, Any]:
+async def get_request(identity: Identity, request_id: str) -> views.FormRequestView:
     """The request with its questions; answers for the client and the care team (audited)."""
     row, relation = await _request(identity, request_id)
     form = await Form.select().where(Form.id == row["form"]).first()
@@ -533,7 +537,8 @@ async def _answers(identity: Identity, row: dict[str, Any], answers: Any, *, com
     return items, kept, errors
 
 
-async def save_draft(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
+async def save_draft(identity: Identity, request_id: str, answers: Any
+                     ) -> views.DraftSaved:
     """The client's answers so far; types are checked, completeness is not. The answer also
     carries the calculated items' values."""
     row = await _open_for_client(identity, request_id)
@@ -545,27 +550,21 @@ async def save_draft(identity: Identity, request_id: str, answers: Any) -> dict[
             FormRequest.id == row["id"], FormRequest.status == OPEN)
         await files.hold_for_form_in_transaction(
             identity, list(attachments(items, kept).values()), row["id"])
-    return {"id": str(row["id"]), "draft": kept,
-            "calculated": calc.calculated_values(items, kept)}
+    return views.DraftSaved(id=str(row["id"]), draft=views.answers(kept) or {},
+                            calculated=calc.calculated_values(items, kept))
 
 
-class Calculated(msgspec.Struct):
-    """The live values of a request's calculated items (by linkId)."""
-
-    id: str
-    calculated: dict[str, Any]
-
-
-async def calculate(identity: Identity, request_id: str, answers: Any) -> Calculated:
+async def calculate(identity: Identity, request_id: str, answers: Any) -> views.Calculated:
     """What the calculated items would hold with these answers (nothing is saved): for a
     live view while the client types. Answers that are not valid yet are left out."""
     row = await _open_for_client(identity, request_id)
     items, variables = await _definition(row)
     kept, _ = await calc.complete_answers_off_loop(items, variables, answers, complete=False)
-    return Calculated(id=str(row["id"]), calculated=calc.calculated_values(items, kept))
+    return views.Calculated(id=str(row["id"]),
+                            calculated=calc.calculated_values(items, kept))
 
 
-async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str, Any]:
+async def submit(identity: Identity, request_id: str, answers: Any) -> views.StatusChanged:
     """Complete the form: every shown required question answered, every answer valid; the
     calculated items' values are the server's."""
     row = await _open_for_client(identity, request_id)
@@ -602,7 +601,7 @@ async def submit(identity: Identity, request_id: str, answers: Any) -> dict[str,
                 thread_id, "form.scored", None,
                 data={"request_id": str(row["id"]), "form_title": form["title"],
                       "score": total}, audience=threads.STAFF)
-    return {"id": str(row["id"]), "status": COMPLETED}
+    return views.StatusChanged(id=str(row["id"]), status=COMPLETED)
 
 
 async def _care_thread(client_id: uuid.UUID) -> uuid.UUID:
@@ -611,7 +610,7 @@ async def _care_thread(client_id: uuid.UUID) -> uuid.UUID:
     return client["care_thread"]
 
 
-async def cancel(identity: Identity, request_id: str) -> dict[str, Any]:
+async def cancel(identity: Identity, request_id: str) -> views.StatusChanged:
     row, relation = await _request(identity, request_id)
     if relation != "team":
         raise Forbidden("Only the client's care team can cancel a request.")
@@ -628,10 +627,11 @@ async def cancel(identity: Identity, request_id: str) -> dict[str, Any]:
         await threads.append_in_transaction(
             await _care_thread(row["client"]), "form.cancelled", identity.user_id,
             data={"request_id": str(row["id"]), "form_title": form["title"]})
-    return {"id": str(row["id"]), "status": CANCELLED}
+    return views.StatusChanged(id=str(row["id"]), status=CANCELLED)
 
 
-async def remind(settings: Settings, identity: Identity, request_id: str) -> dict[str, Any]:
+async def remind(settings: Settings, identity: Identity, request_id: str
+                 ) -> views.Reminded:
     """The manual "remind" action: an email and a `form.reminded` card."""
     row, relation = await _request(identity, request_id)
     if relation != "team":
@@ -640,7 +640,7 @@ async def remind(settings: Settings, identity: Identity, request_id: str) -> dic
         raise Conflict("This form request is no longer open.", code="request_closed")
     async with write_transaction():
         await send_reminder_in_transaction(settings, row, identity.user_id, manual=True)
-    return {"id": str(row["id"]), "reminded": True}
+    return views.Reminded(id=str(row["id"]), reminded=True)
 
 
 async def send_reminder_in_transaction(
@@ -661,7 +661,7 @@ async def send_reminder_in_transaction(
 
 
 async def export_response(settings: Settings, identity: Identity, request_id: str,
-                          fmt: str) -> dict[str, Any]:
+                          fmt: str) -> views.FormRequestView | fhir.FhirQuestionnaireResponse:
     """A completed response as our JSON or FHIR; audited like a view."""
     row, relation = await _request(identity, request_id)
     if relation != "team" and row["client"] != identity.user_id:
@@ -678,13 +678,13 @@ async def export_response(settings: Settings, identity: Identity, request_id: st
     row = {**row, "answers": _json(row["answers"]), "score": _score_value(row["score"])}
     if fmt == "fhir":
         form = {**form, "code": _json(form["code"]), "score_code": _json(form["score_code"])}
-        return fhir.export_response(form, version, row, settings.base_url,
-                                    with_score=relation == "team")
+        return fhir.questionnaire_response(form, version, row, settings.base_url,
+                                           with_score=relation == "team")
     return request_view(row, reader=relation, form=form, version=version)
 
 
 async def audit_log(identity: Identity, *, client_id: uuid.UUID | None = None,
-                    limit: int = 200) -> list[dict[str, Any]]:
+                    limit: int = 200) -> list[views.AuditEntryView]:
     if not identity.is_admin:
         raise Forbidden("Only owners and admins read the audit log.")
     query = AuditEntry.select(*AuditEntry.all_columns(),
@@ -693,19 +693,20 @@ async def audit_log(identity: Identity, *, client_id: uuid.UUID | None = None,
     if client_id is not None:
         query = query.where(AuditEntry.client == client_id)
     rows = await query.order_by(AuditEntry.created_at, ascending=False).limit(limit)
-    return [{"id": str(r["id"]), "action": r["action"],
-             "actor_id": str(r["actor"]) if r["actor"] else None, "actor_name": r["actor_name"],
-             "form_request_id": str(r["form_request"]) if r["form_request"] else None,
-             "document_id": str(r["document_id"]) if r["document_id"] else None,
-             "client_id": str(r["client"]) if r["client"] else None,
-             "created_at": r["created_at"]} for r in rows]
+    return [views.AuditEntryView(
+        id=str(r["id"]), action=r["action"],
+        actor_id=str(r["actor"]) if r["actor"] else None, actor_name=r["actor_name"],
+        form_request_id=str(r["form_request"]) if r["form_request"] else None,
+        document_id=str(r["document_id"]) if r["document_id"] else None,
+        client_id=str(r["client"]) if r["client"] else None,
+        created_at=r["created_at"]) for r in rows]
 
 
 # --- intake flows ------------------------------------------------------------------------------
 
 
 async def set_intake_flow(identity: Identity, group_id: uuid.UUID | None,
-                          form_ids: list[uuid.UUID]) -> dict[str, Any]:
+                          form_ids: list[uuid.UUID]) -> views.IntakeFlowView:
     """The forms a client joining this group (None: any new client without one) is asked for."""
     if not identity.is_admin:
         raise Forbidden("Only owners and admins set intake flows.")
@@ -721,8 +722,8 @@ async def set_intake_flow(identity: Identity, group_id: uuid.UUID | None,
         if not is_unique_violation(exc):
             raise
         await _save_flow(identity, group_id, ordered)  # another request made it first
-    return {"group_id": str(group_id) if group_id else None,
-            "form_ids": [str(f) for f in ordered]}
+    return views.IntakeFlowView(group_id=str(group_id) if group_id else None,
+                                form_ids=[str(f) for f in ordered])
 
 
 async def _save_flow(identity: Identity, group_id: uuid.UUID | None,
@@ -742,12 +743,13 @@ async def _save_flow(identity: Identity, group_id: uuid.UUID | None,
                                                client_group=group_id, form_ids=value))
 
 
-async def list_intake_flows(identity: Identity) -> list[dict[str, Any]]:
+async def list_intake_flows(identity: Identity) -> list[views.IntakeFlowView]:
     if not identity.is_admin:
         raise Forbidden("Only owners and admins set intake flows.")
     rows = await IntakeFlow.select().where(IntakeFlow.organization == identity.organization_id)
-    return [{"group_id": str(r["client_group"]) if r["client_group"] else None,
-             "form_ids": list(_json(r["form_ids"]))} for r in rows]
+    return [views.IntakeFlowView(
+        group_id=str(r["client_group"]) if r["client_group"] else None,
+        form_ids=list(_json(r["form_ids"]))) for r in rows]
 
 
 async def _flow(organization_id: uuid.UUID, group_id: uuid.UUID | None
