@@ -286,3 +286,13 @@ def test_flat_forms_of_before_keep_their_shape() -> None:
     assert [i["id"] for i in flat(stored)] == ["meds", "which"]
     kept, errors = check_answers(stored, {"meds": False, "which": "x"}, complete=True)
     assert kept == {"meds": False} and errors == []
+
+
+@pytest.mark.parametrize("equals", [[True], {"v": 1}])
+def test_a_show_when_equal_to_a_list_or_an_object_is_refused(equals: Any) -> None:
+    """The form's schema says `equals` is a scalar; a form must not answer outside it."""
+    items = [{"id": "meds", "type": "yes_no", "text": "Medication?"},
+             {"id": "which", "type": "short_text", "text": "Which?",
+              "show_when": {"question": "meds", "equals": equals}}]
+    with pytest.raises(InvalidInput, match="equals"):
+        check_definition(items)

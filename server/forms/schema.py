@@ -297,6 +297,8 @@ def _check_condition(condition: Any, earlier: dict[str, dict[str, Any]], where: 
         raise InvalidInput(f"{where}.show_when must name an earlier question.")
     if "equals" not in condition:
         raise InvalidInput(f"{where}.show_when needs `equals`.")
+    if isinstance(condition["equals"], (list, dict)):  # what the form's schema promises
+        raise InvalidInput(f"{where}.show_when `equals` is a string, number, boolean or null.")
     return {"question": condition["question"], "equals": condition["equals"]}
 
 
