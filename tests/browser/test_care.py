@@ -29,6 +29,7 @@ def test_client_logs_on_a_phone_and_the_provider_sees_it_live_and_comments(
     sign_up(owner, practice="Sunrise Wellness")
     email = unique_email("client")
     add_client(owner, "Robin Hart", email)
+    add_client(owner, "Sam Lee", unique_email("sam"))
     nav(owner, "Feed")
     expect(owner.get_by_text("Nothing from your clients yet.")).to_be_visible()
 
@@ -76,6 +77,14 @@ def test_client_logs_on_a_phone_and_the_provider_sees_it_live_and_comments(
     shot(owner, "feed-desktop")
     owner.get_by_role("button", name="Mark all read").click()
     expect(owner.locator(".feed-item.unread")).to_have_count(0)
+
+    # The feed narrows to one client: Sam has done nothing yet, Robin everything above.
+    owner.get_by_label("Client", exact=True).select_option(label="Sam Lee")
+    expect(owner.get_by_text("Nothing here for this choice.")).to_be_visible()
+    expect(owner.locator(".feed-item")).to_have_count(0)
+    owner.get_by_label("Client", exact=True).select_option(label="Robin Hart")
+    expect(item).to_contain_text("Food: Oatmeal with berries, then a long walk")
+    shot(owner, "feed-one-client-desktop")
 
     # Robin sees the comment under the entry without reloading.
     entry = robin.locator(".journal-entry").first

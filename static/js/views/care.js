@@ -431,26 +431,35 @@ export function FeedView() {
   const [items, setItems] = useState(null);
   const [cursor, setCursor] = useState(null);
   const [unread, setUnread] = useState(0);
-  const [kind, setKind] = useState('');
+  const [filter, setFilter] = useState({ kind: '', client: '', group: '' });
+  const [clients, setClients] = useState([]);
+  const [groups, setGroups] = useState([]);
   const [error, setError] = useState('');
-  const kindRef = useRef(kind);
-  kindRef.current = kind;
+  const filterRef = useRef(filter);
+  filterRef.current = filter;
 
+  /** The feed's query for the chosen kind, client and group (the API narrows by each). */
+  function query(extra) {
+    const f = filterRef.current;
+    const params = new URLSearchParams({ limit: '30', ...extra });
+    if (f.kind) params.set('kind', f.kind);
+    if (f.client) params.set('client_id', f.client);
+    if (f.group) params.set('group_id', f.group);
+    return '/feed?' + params.toString();
+  }
   async function load() {
     try {
-      const k = kindRef.current;
-      const page = await get('/feed?limit=30' + (k ? '&kind=' + k : ''));
+      const page = await get(query({}));
       setItems(page.items);
       setCursor(page.next_cursor);
       setUnread(page.unread || 0);
+      setError('');
     } catch (err) {
       setError(err.detail);
     }
   }
   async function more() {
-    const k = kindRef.current;
-    const page = await get('/feed?limit=30&cursor=' + encodeURIComponent(cursor)
-      + (k ? '&kind=' + k : ''));
+    const page = await get(query({ cursor }));
     setItems([...items, ...page.items]);
     setCursor(page.next_cursor);
   }
@@ -458,19 +467,35 @@ export function FeedView() {
     await post('/feed/read', {});
     load();
   }
-  useEffect(() => { load(); }, [kind]);
+  useEffect(() => {
+    get('/clients?limit=500').then((r) => setClients(r.clients)).catch(() => setClients([]));
+    get('/groups').then((r) => setGroups(r.groups)).catch(() => setGroups([]));
+  }, []);
+  useEffect(() => { load(); }, [filter]);
   useLiveReload(load);
+  const choose = (key) => (e) => setFilter({ ...filter, [key]: e.currentTarget.value });
 
   return html`
     <section class="page narrow feed" aria-labelledby="feed-heading">
       <div class="page-head">
         <h1 id="feed-heading">Feed ${unread > 0 && html`<span class="badge"
           aria-label=${unread + ' new'}>${unread}</span>`}</h1>
-        <div class="actions">
+        <div class="actions feed-filters">
           <label for="feed-kind" class="visually-hidden">Show</label>
-          <select id="feed-kind" value=${kind} onChange=${(e) => setKind(e.currentTarget.value)}>
+          <select id="feed-kind" value=${filter.kind} onChange=${choose('kind')}>
             ${FEED_KINDS.map(([k, label]) => html`<option key=${k} value=${k}>${label}</option>`)}
           </select>
+          <label for="feed-client" class="visually-hidden">Client</label>
+          <select id="feed-client" value=${filter.client} onChange=${choose('client')}>
+            <option value="">All clients</option>
+            ${clients.map((c) => html`<option key=${c.id} value=${c.id}>${c.name}</option>`)}
+          </select>
+          ${groups.length > 0 && html`
+            <label for="feed-group" class="visually-hidden">Group</label>
+            <select id="feed-group" value=${filter.group} onChange=${choose('group')}>
+              <option value="">All groups</option>
+              ${groups.map((g) => html`<option key=${g.id} value=${g.id}>${g.name}</option>`)}
+            </select>`}
           <button type="button" class="small" disabled=${!unread} onClick=${markRead}>
             Mark all read</button>
         </div>
@@ -478,7 +503,8 @@ export function FeedView() {
       ${error && html`<p class="error" role="alert">${error}</p>`}
       <${OverdueTasks} />
       ${items === null && !error && html`<p class="muted" role="status">Loading…</p>`}
-      ${items && items.length === 0 && html`<p class="muted">Nothing from your clients yet.</p>`}
+      ${items && items.length === 0 && html`<p class="muted">${filter.kind || filter.client
+        || filter.group ? 'Nothing here for this choice.' : 'Nothing from your clients yet.'}</p>`}
       <ul class="feed-list" aria-live="polite">
         ${(items || []).map((item) => html`<${FeedItem} key=${item.id} item=${item} />`)}
       </ul>
