@@ -90,6 +90,10 @@ def test_client_logs_on_a_phone_and_the_provider_sees_it_live_and_comments(
     entry = robin.locator(".journal-entry").first
     expect(entry.locator(".comments")).to_contain_text("Lovely start to the day!")
     fits(robin)
+    # On a phone the top bar keeps the practice's name readable beside the bell.
+    expect(robin.get_by_role("link", name="Notifications")).to_be_visible()
+    name_box = robin.locator(".org-name").bounding_box()
+    assert name_box is not None and name_box["width"] >= 70, name_box
     shot(robin, "health-phone")
 
     # The provider opens Robin's health page: charts of both, and eating-disorder mode.

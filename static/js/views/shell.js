@@ -96,8 +96,12 @@ export function Shell({ route, children }) {
           <a href="#/documents" aria-current=${here('documents')}>Documents</a>`}
       </nav>
       <div class="topbar-end">
-        <a href="#/notifications" class="quiet-link" aria-current=${here('notifications')}>
-          Notifications</a>
+        <a href="#/notifications" class="quiet-link notif-link" aria-label="Notifications"
+          aria-current=${here('notifications')}><svg class="bell" aria-hidden="true" viewBox="0 0 24 24" width="20" height="20"
+            fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"
+            stroke-linejoin="round"><path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9" />
+            <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0" /></svg
+          ><span class="notif-text">Notifications</span></a>
         <a href="#/profile" class="me me-link" aria-current=${here('profile')}
           aria-label=${`${s.me.name}: your profile and photo`} title="Your profile and photo">
           <${Avatar} name=${s.me.name} id=${s.me.id} src=${s.me.avatar_url || null} size="sm" />
