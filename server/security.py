@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import multiprocessing
@@ -45,14 +44,11 @@ _worker_hasher: PasswordHasher | None = None
 def _start_hashing_worker(time_cost: int, memory_kib: int, parallelism: int, niceness: int
                           ) -> None:
     """Initializer of each hashing process: lower priority first (argon2's lane threads,
-    created later by this thread, inherit it), then the hasher. With a niceness, Linux's idle
-    scheduling class too: nice +10 still took a share of the core from a busy worker (pong p99
-    11.8 ms during 50 logins, pg_redis), the idle class only what no worker wants."""
+    created later by this thread, inherit it), then the hasher. Not Linux's idle class: under
+    a sustained load it would starve logins for minutes, and back to back it gained nothing
+    over nice +10 (bench/RESULTS.md)."""
     global _worker_hasher
     os.nice(niceness)
-    if niceness > 0 and hasattr(os, "SCHED_IDLE"):
-        with contextlib.suppress(OSError):
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _worker_hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib,
                                     parallelism=parallelism)

@@ -42,7 +42,9 @@ class Connection:
         self._synchronous = synchronous
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"sqlite-{name}")
         self._conn: sqlite3.Connection | None = None
+        # Touched only in the connection's thread (a BEGIN is queued there, in order).
         self._pending_begin: str | None = None
+        self._begin_failed = False
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(**self._kwargs, check_same_thread=False)
@@ -52,19 +54,36 @@ class Connection:
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         return conn
 
+    def _defer_begin(self, begin: str) -> None:
+        self._pending_begin, self._begin_failed = begin, False
+
     def _connection(self) -> sqlite3.Connection:
-        """In the connection's thread: the connection, with a deferred BEGIN run first."""
+        """In the connection's thread: the connection, with a deferred BEGIN run first. Once
+        a BEGIN failed, every statement of that transaction fails too, until it ends: none may
+        run on its own, outside the transaction."""
         if self._conn is None:
             self._conn = self._open()
         if self._pending_begin is not None:
             begin, self._pending_begin = self._pending_begin, None
-            self._conn.execute(begin)
+            try:
+                self._conn.execute(begin)
+            except sqlite3.Error:
+                self._begin_failed = True
+                raise
+        elif self._begin_failed:
+            raise sqlite3.OperationalError("the transaction could not begin")
         return self._conn
 
     def _run(self, sql: str, args: list[Any] | tuple[Any, ...]) -> list[dict[str, Any]]:
-        if sql in ("COMMIT", "ROLLBACK") and self._pending_begin is not None:
-            self._pending_begin = None  # nothing ran: nothing to end
-            return []
+        if sql in ("COMMIT", "ROLLBACK"):
+            if self._pending_begin is not None:
+                self._pending_begin = None  # nothing ran: nothing to end
+                return []
+            if self._begin_failed:
+                self._begin_failed = False
+                if sql == "COMMIT":
+                    raise sqlite3.OperationalError("the transaction could not begin")
+                return []
         conn = self._connection()
         if sql == "ROLLBACK" and not conn.in_transaction:
             return []  # the BEGIN itself failed
@@ -85,9 +104,11 @@ class Connection:
 
     async def execute(self, sql: str) -> list[dict[str, Any]]:
         """What Piccolo's transaction calls for BEGIN, COMMIT and ROLLBACK. A BEGIN waits for
-        the transaction's first statement (the writer lock already keeps others out)."""
+        the transaction's first statement (the writer lock already keeps others out); it is
+        queued on the connection's thread, without waiting, so it takes effect after anything
+        already queued there."""
         if sql.startswith("BEGIN"):
-            self._pending_begin = sql
+            self._executor.submit(self._defer_begin, sql)
             return []
         return await self.run(sql)
 

@@ -7,6 +7,7 @@ Fast: an engine on a temporary file, no server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -72,7 +73,14 @@ def test_a_begin_that_fails_is_reported_and_the_writer_stays_usable(tmp_path: Pa
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
                 await txn.connection.run("INSERT INTO note (body) VALUES (?)", ["lost"])
-        other.execute("ROLLBACK")
+        # A body that swallows the failure cannot write outside the transaction: the rest of
+        # its statements fail too, and so does its COMMIT.
+        with pytest.raises(sqlite3.OperationalError):
+            async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
+                with contextlib.suppress(sqlite3.OperationalError):
+                    await txn.connection.run("INSERT INTO note (body) VALUES (?)", ["lost"])
+                other.execute("ROLLBACK")  # the lock is free again: a stray write could land
+                await txn.connection.run("INSERT INTO note (body) VALUES (?)", ["stray"])
         async with engine.transaction() as txn:
             await txn.connection.run("INSERT INTO note (body) VALUES (?)", ["kept"])
 
