@@ -309,6 +309,16 @@ class ResilientRedisBackend(RedisChannelsPubSubBackend):
             self._RedisChannelsPubSubBackend__pub_sub = fresh
             with contextlib.suppress(Exception):
                 await old.aclose()
+            # Sockets that opened or closed while this reconnected asked the old connection:
+            # bring the fresh one to what is wanted now.
+            now = set(self._wanted())
+            held = {c.decode() if isinstance(c, bytes) else c for c in fresh.channels}
+            with contextlib.suppress(Exception):
+                if now - held:
+                    await fresh.subscribe(*(now - held))
+                if held - now:
+                    await fresh.unsubscribe(*(held - now))
+            channels = list(now)
             if channels:
                 self._has_subscribed.set()
             log.info("bus reconnected; %d channels resubscribed", len(channels))
