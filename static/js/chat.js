@@ -333,12 +333,15 @@ export function applyEvent(ev) {
   }
   const fresh = ev.seq > (thread.last_seq || 0);
   if (fresh) thread.last_seq = ev.seq;
-  const last = thread.last_message;
-  if (CHANGES.has(ev.kind) && last && ev.data && last.id === ev.data.event_id) {
-    // The preview follows an edit or deletion of the newest message.
-    thread.last_message = ev.kind === 'message.edited'
-      ? { ...last, body: ev.data.body, edited_at: ev.created_at }
-      : { ...last, body: null, deleted_at: ev.created_at, data: null };
+  // The preview follows an edit or deletion of the newest message, held as the thread's last
+  // message and, when no card came after it, as its last event too.
+  for (const key of ['last_message', 'last_event']) {
+    const last = thread[key];
+    if (CHANGES.has(ev.kind) && last && ev.data && last.id === ev.data.event_id) {
+      thread[key] = ev.kind === 'message.edited'
+        ? { ...last, body: ev.data.body, edited_at: ev.created_at }
+        : { ...last, body: null, deleted_at: ev.created_at, data: null };
+    }
   }
   if (ev.kind === 'message' && (!thread.last_message || ev.seq > thread.last_message.seq)) {
     thread.last_message = ev;

@@ -297,6 +297,8 @@ def test_edit_and_delete_from_a_message_menu_are_seen_live(pages, mailbox, shot)
     expect(theirs.locator("p.body")).to_have_text("I had the broccoli and the carrots")
     expect(theirs.locator(".edited")).to_have_text("(edited)")
     expect(owner.get_by_text("brocoli")).to_have_count(0)
+    # The chat list's preview of that thread follows the edit too.
+    expect(owner.locator(".ti-preview", has_text="I had the broccoli")).to_have_count(1)
 
     # A client cannot change what the team wrote: no menu on the owner's messages.
     send(owner, "Wrong chat, sorry")
