@@ -46,7 +46,31 @@ export function isComputed(item) {
 /** What the builder cannot edit (it would lose it): groups, enable_when, item variables.
  * (Calculated and hidden items of a flat form are kept as they are, and can be moved.) */
 export function needsFhir(items) {
-  return flatItems(items).some((i) => i.type === 'group' || i.enable_when || i.variables);
+  const all = flatItems(items);
+  const types = new Map(all.map((i) => [i.id, i.type]));
+  // One enableWhen on a question the builder can compare with is one of its own conditions.
+  const ownCondition = (i) => i.enable_when.length === 1
+    && CONDITION_TYPES.has(types.get(i.enable_when[0].question))
+    && (i.enable_when[0].operator !== 'exists' || i.enable_when[0].answer === true)
+    && operatorsFor(types.get(i.enable_when[0].question))
+      .some(([op]) => op === i.enable_when[0].operator);
+  return all.some((i) => i.type === 'group' || i.variables
+    || (i.enable_when && !ownCondition(i)));
+}
+
+/** The comparisons the builder offers for a condition on a question of this type. */
+export function operatorsFor(type) {
+  const answered = ['exists', 'is answered'];
+  if (type === 'yes_no') return [['=', 'is'], answered];
+  if (type === 'number' || type === 'scale') {
+    return [['=', 'is'], ['!=', 'is not'], ['>', 'is above'], ['>=', 'is at least'],
+      ['<', 'is below'], ['<=', 'is at most'], answered];
+  }
+  if (type === 'date') {
+    return [['=', 'is'], ['!=', 'is not'], ['>', 'is after'], ['>=', 'is on or after'],
+      ['<', 'is before'], ['<=', 'is on or before'], answered];
+  }
+  return [['=', 'is'], ['!=', 'is not'], answered];
 }
 
 /** Types whose answer can drive a "show when" condition (not a heading, not a consent). */

@@ -741,3 +741,56 @@ def test_the_emailed_link_opens_the_form_with_its_description_before_and_after_l
     dora.get_by_label("About Visit prep").fill("Ready")
     dora.get_by_role("button", name="Submit").click()
     expect(dora.get_by_role("heading", name="Thank you!")).to_be_visible()
+
+
+def test_a_condition_compares_a_number_and_stays_editable_after_saving(
+        pages, app_server, shot):
+    """"Show when the cigarettes a day are above 10": an enableWhen with `>` made in the
+    builder, tried in the preview, saved, and still editable when the form is opened again."""
+    owner = pages.new()
+    sign_up(owner)
+    nav(owner, "Forms")
+    owner.get_by_role("link", name="New form").click()
+    owner.get_by_label("Title").fill("Smoking check-in")
+    build_question(owner, "Number", "How many cigarettes a day?", required=True)
+    help_ = build_question(owner, "Long text", "What would help you cut down?")
+    help_.get_by_label("Only show when an earlier question has a given answer").check()
+    help_.get_by_label("Show when", exact=True).select_option(
+        label="1. How many cigarettes a day?")
+    help_.get_by_label("Comparison").select_option(label="is above")
+    help_.get_by_label("Compared with").fill("10")
+    shot(owner, "form-builder-comparison-desktop")
+
+    owner.get_by_role("button", name="Preview").click()
+    preview = owner.locator(".preview")
+    preview.get_by_label("How many cigarettes a day?").fill("5")
+    expect(preview.get_by_label("What would help you cut down?")).to_have_count(0)
+    preview.get_by_label("How many cigarettes a day?").fill("20")
+    expect(preview.get_by_label("What would help you cut down?")).to_be_visible()
+    owner.get_by_role("button", name="Back to editing").click()
+
+    owner.get_by_role("button", name="Create form").click()
+    expect(owner.get_by_role("heading", name="Edit form")).to_be_visible()
+    with api(owner, app_server.url) as http:
+        form_id = http.get("/forms").json()["forms"][0]["id"]
+        form = http.get(f"/forms/{form_id}").json()["form"]
+    first, second = form["items"]
+    assert second["enable_when"] == [{"question": first["id"], "operator": ">", "answer": 10}]
+    assert "show_when" not in second
+
+    # Opened again: the condition is the builder's own, not a locked import.
+    owner.reload()
+    questions = owner.get_by_role("list", name="Questions").get_by_role("group").filter(
+        has=owner.get_by_label("Type"))
+    expect(questions).to_have_count(2)
+    again = questions.nth(1)
+    expect(again.get_by_label("Comparison")).to_have_value(">")
+    expect(again.get_by_label("Compared with")).to_have_value("10")
+    again.get_by_label("Comparison").select_option(label="is answered")
+    expect(again.get_by_label("Compared with")).to_have_count(0)
+    owner.get_by_role("button", name="Save form").click()
+    expect(owner.get_by_role("main").get_by_role("status")).to_contain_text("Saved as version 2")
+    with api(owner, app_server.url) as http:
+        form = http.get(f"/forms/{form_id}").json()["form"]
+    assert form["items"][1]["enable_when"] == [
+        {"question": first["id"], "operator": "exists", "answer": True}]

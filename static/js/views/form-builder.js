@@ -3,7 +3,7 @@
 import { ApiError, get, patch, post } from '../api.js';
 import {
   CHOICE_TYPES, CONDITION_TYPES, ITEM_TYPES, OPTION_TYPES, TYPE_LABELS, flatItems,
-  isComputed, itemErrorText, needsFhir, visibleIds,
+  isComputed, itemErrorText, needsFhir, operatorsFor, visibleIds,
 } from '../formlogic.js';
 import { html, useEffect, useRef, useState } from '../lib.js';
 import { navigate } from '../router.js';
@@ -173,16 +173,20 @@ function fromForm(form) {
     return item;
   });
   for (const item of items) {
-    const when = item.source.show_when;
+    const only = item.source.enable_when && item.source.enable_when.length === 1
+      ? item.source.enable_when[0] : null;
+    const when = item.source.show_when
+      || (only && { question: only.question, op: only.operator, equals: only.answer });
     delete item.source;
     if (!when || !byId.has(when.question)) continue;
     const on = byId.get(when.question);
-    let equals = when.equals;
-    if (CHOICE_TYPES.has(on.type)) {
+    const op = when.op || '=';
+    let equals = op === 'exists' ? '' : when.equals;
+    if (CHOICE_TYPES.has(on.type) && op !== 'exists') {
       const option = on.options.find((o) => o.value === when.equals);
       equals = option ? option.key : '';
     }
-    item.cond = { on: on.key, equals };
+    item.cond = { on: on.key, op, equals };
   }
   return {
     title: form.title, description: form.description || '', items,
@@ -264,8 +268,16 @@ function toItems(items) {
         } else {
           equals = String(equals === undefined || equals === null ? '' : equals) || undefined;
         }
-        if (equals === undefined) problems.push(`${where}: choose the answer that shows it.`);
-        else it.show_when = { question: on.id, equals };
+        const op = item.cond.op || '=';
+        if (op === 'exists') {
+          it.enable_when = [{ question: on.id, operator: 'exists', answer: true }];
+        } else if (equals === undefined) {
+          problems.push(`${where}: choose the answer that shows it.`);
+        } else if (op === '=') {
+          it.show_when = { question: on.id, equals };
+        } else {
+          it.enable_when = [{ question: on.id, operator: op, answer: equals }];
+        }
       }
     }
     return it;
@@ -328,12 +340,15 @@ function ConditionEditor({ item, index, items, update }) {
     let equals = '';
     if (target && target.type === 'yes_no') equals = true;
     if (target && CHOICE_TYPES.has(target.type) && target.options[0]) equals = target.options[0].key;
-    update({ cond: { on: key, equals } });
+    update({ cond: { on: key, op: '=', equals } });
   };
+  const op = (item.cond && item.cond.op) || '=';
+  const operators = on ? operatorsFor(on.type) : [];
   let valueControl = null;
-  if (on) {
+  if (on && op !== 'exists') {
     const set = (equals) => update({ cond: { ...item.cond, equals } });
-    const label = html`<label for=${`${id}-equals`}>Has the answer</label>`;
+    const label = html`<label for=${`${id}-equals`}>${op === '='
+      ? 'Has the answer' : 'Compared with'}</label>`;
     if (on.type === 'yes_no') {
       const current = item.cond.equals === true ? 'yes' : item.cond.equals === false ? 'no' : '';
       valueControl = html`<div class="field">${label}
@@ -388,6 +403,14 @@ function ConditionEditor({ item, index, items, update }) {
                 ${items.indexOf(x) + 1}. ${x.text.trim() || TYPE_LABELS[x.type]}</option>`)}
             </select>
           </div>
+          ${on && html`<div class="field">
+            <label for=${`${id}-op`}>Comparison</label>
+            <select id=${`${id}-op`} value=${op}
+              onChange=${(e) => update({ cond: { ...item.cond, op: e.currentTarget.value } })}>
+              ${operators.map(([value, text]) => html`<option key=${value} value=${value}>
+                ${text}</option>`)}
+            </select>
+          </div>`}
           ${valueControl}
         </div>`}
     </div>`;
