@@ -31,6 +31,9 @@ class UnitOfWork:
         # Current members (profile -> role) of threads this transaction read or changed,
         # so recipients are computed once per thread from what the transaction saw.
         self.thread_members: dict[uuid.UUID, dict[uuid.UUID, str]] = {}
+        # What a domain read about a thread early, in the same hop as the append (SQLite), so
+        # its observer need not ask again: (domain, thread) -> rows.
+        self.early_reads: dict[tuple[str, uuid.UUID], list[dict[str, Any]]] = {}
         self._prepares: dict[str, Prepare] = {}
         self._payloads: list[tuple[bytes, list[uuid.UUID]]] = []
         self._wake_mail = False

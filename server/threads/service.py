@@ -221,6 +221,11 @@ def recipients_of(event: EventRecord, members: dict[uuid.UUID, str]) -> list[uui
 # same transaction (durable with the events) or register an `after_commit` effect.
 EventObserver = Callable[[uow.UnitOfWork, list[EventRecord]], Awaitable[None]]
 event_observers: list[EventObserver] = []
+# On SQLite, an observer may also read what it needs about a thread in the same hop to the
+# writer's thread as a message's append (each hop holds the writer for a loop turn): it gets
+# the connection, the unit of work and the thread, and keeps its rows in `work.early_reads`.
+EarlyRead = Callable[[sqlite3.Connection, uow.UnitOfWork, uuid.UUID], None]
+early_readers: list[EarlyRead] = []
 
 
 async def _publish_on_commit(work: uow.UnitOfWork) -> None:
@@ -357,6 +362,8 @@ async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None
             members_for.thread_members[event.thread_id] = {
                 row_uuid(r["profile"]): r["role"]
                 for r in db.execute(_SQLITE_MEMBERS, [event.thread_id]).fetchall()}
+            for read in early_readers:
+                read(db, members_for, event.thread_id)
         return seq
 
     return await conn.call(bump_and_insert)  # one hop to the writer's thread

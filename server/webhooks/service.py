@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import sqlite3
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -264,14 +265,30 @@ _HOOKS_OF_THREADS = (
 )
 
 
+_HOOKS_OF_ONE_THREAD_SQLITE = _HOOKS_OF_THREADS.format("{}").replace("{}", "?")
+
+
+def read_hooks_early(db: sqlite3.Connection, work: uow.UnitOfWork, thread_id: uuid.UUID
+                     ) -> None:
+    """On SQLite, in the same hop as a message's append: the thread's webhooks, kept for
+    `on_events` (the transaction holds the writer, so they cannot change before it ends)."""
+    work.early_reads[("webhooks", thread_id)] = db.execute(
+        _HOOKS_OF_ONE_THREAD_SQLITE, [True, thread_id]).fetchall()
+
+
 async def on_events(work: uow.UnitOfWork, events: list[EventRecord]) -> None:
     """Before commit: one delivery row per (matching webhook, event). One query (webhooks
-    joined to the events' threads) finds them; a practice without any costs just that query."""
+    joined to the events' threads) finds them, unless they were read early; a practice
+    without any costs just that query."""
     if not events:
         return
     thread_ids = list({e.thread_id for e in events})
-    placeholders = ", ".join("{}" for _ in thread_ids)
-    hooks = await Webhook.raw(_HOOKS_OF_THREADS.format(placeholders), True, *thread_ids)
+    early = [work.early_reads.get(("webhooks", t)) for t in thread_ids]
+    if all(rows is not None for rows in early):
+        hooks = [hook for rows in early if rows for hook in rows]
+    else:
+        placeholders = ", ".join("{}" for _ in thread_ids)
+        hooks = await Webhook.raw(_HOOKS_OF_THREADS.format(placeholders), True, *thread_ids)
     if not hooks:
         return
     now = clock.now()
