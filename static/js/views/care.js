@@ -447,19 +447,26 @@ export function FeedView() {
     if (f.group) params.set('group_id', f.group);
     return '/feed?' + params.toString();
   }
+  // Answers can come back out of order when the filters change quickly: only the latest
+  // request's answer is shown.
+  const latest = useRef(0);
   async function load() {
+    const mine = ++latest.current;
     try {
       const page = await get(query({}));
+      if (mine !== latest.current) return;
       setItems(page.items);
       setCursor(page.next_cursor);
       setUnread(page.unread || 0);
       setError('');
     } catch (err) {
-      setError(err.detail);
+      if (mine === latest.current) setError(err.detail);
     }
   }
   async function more() {
+    const mine = latest.current;
     const page = await get(query({ cursor }));
+    if (mine !== latest.current) return;
     setItems([...items, ...page.items]);
     setCursor(page.next_cursor);
   }
