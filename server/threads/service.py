@@ -144,18 +144,7 @@ async def visible_windows(
     user_id: uuid.UUID, thread_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[int, int | None]]]:
     """Every membership window of a user in these threads, oldest first."""
-    ids = list(thread_ids)
-    if not ids:
-        return {}
-    rows = await Member.select(Member.thread, Member.joined_seq, Member.left_seq).where(
-        Member.profile == user_id, Member.thread.is_in(ids),
-        # Defence in depth: only threads of the profile's own practice.
-        Member.thread.organization.is_in(
-            Profile.select(Profile.organization).where(Profile.id == user_id)),
-    ).order_by(Member.joined_seq)
-    windows: dict[uuid.UUID, list[tuple[int, int | None]]] = {}
-    for row in rows:
-        windows.setdefault(row["thread"], []).append((row["joined_seq"], row["left_seq"]))
+    windows, _ = await _windows_and_heads(user_id, list(thread_ids))
     return windows
 
 
