@@ -36,13 +36,20 @@ def make_engine(settings: Settings) -> Engine[Any]:
     return PostgresEngine(config={"dsn": settings.database_url}, extensions=())
 
 
-def engine() -> Engine[Any]:
-    """The engine piccolo_conf chose, shared by every table."""
-    from piccolo.engine.finder import engine_finder
+_engine: Engine[Any] | None = None
 
-    found = engine_finder()
-    assert found is not None, "piccolo_conf must define DB"
-    return found
+
+def engine() -> Engine[Any]:
+    """The engine piccolo_conf chose, shared by every table. Found once per process, as each
+    Piccolo table does (looking it up was 3.5 % of the event loop's time per message)."""
+    global _engine
+    if _engine is None:
+        from piccolo.engine.finder import engine_finder
+
+        found = engine_finder()
+        assert found is not None, "piccolo_conf must define DB"
+        _engine = found
+    return _engine
 
 
 @contextlib.asynccontextmanager

@@ -110,3 +110,81 @@ async def test_a_subscriber_read_as_a_stream_ends_when_unsubscribed() -> None:
     await asyncio.wait_for(reading, 1)
     assert got == [b"one"]  # what was still queued is dropped, as before
     assert subscriber.put_nowait(b"late") is False
+
+
+class _Transport(asyncio.Transport):
+    """Records what the protocol asks of its socket."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses = 0
+        self.resumes = 0
+        self.written = bytearray()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 50000),
+                "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        self.pauses += 1
+
+    def resume_reading(self) -> None:
+        self.resumes += 1
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_socket_keeps_reading_until_eight_messages_wait_then_stops_until_they_are_taken(
+) -> None:
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+    from websockets.client import ClientProtocol
+    from websockets.uri import parse_uri
+
+    from server.ws.protocol import INBOX_HIGH_WATER, LeanWebSocketsProtocol
+
+    taking = asyncio.Event()
+    taken: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        await taking.wait()
+        while len(taken) < 20:
+            taken.append((await receive())["text"])
+
+    config = Config(app=app, ws="none", lifespan="off", log_level="warning")
+    config.load()
+    server = LeanWebSocketsProtocol(config=config, server_state=ServerState(), app_state={})
+    transport = _Transport()
+    server.connection_made(transport)
+    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws"))
+    client.send_request(client.connect())
+    server.data_received(b"".join(client.data_to_send()))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    client.receive_data(bytes(transport.written))
+    assert client.state.name == "OPEN"
+
+    for i in range(INBOX_HIGH_WATER - 1):  # the app is busy: messages wait, reading goes on
+        client.send_text(f"m{i}".encode())
+        server.data_received(b"".join(client.data_to_send()))
+    assert (transport.pauses, server.queue.qsize()) == (0, INBOX_HIGH_WATER - 1)
+    for i in range(INBOX_HIGH_WATER - 1, 20):  # the eighth stops reading (once)
+        client.send_text(f"m{i}".encode())
+        server.data_received(b"".join(client.data_to_send()))
+    assert transport.pauses == 1 and transport.resumes == 0
+
+    taking.set()
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert taken == [f"m{i}" for i in range(20)]
+    assert transport.resumes == 1 and not server.read_paused
+    server.connection_lost(None)
