@@ -160,7 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     webhook_sender = WebhookSender(settings)
     pusher = Pusher(settings)
     threads_service.event_observers[:] = [webhooks.on_events, pusher.on_events]
-    threads_service.early_readers[:] = [webhooks.read_hooks_early]
+    threads_service.early_readers[:] = [webhooks.HOOKS_READ_EARLY]
     scheduled.install(jobs[0].wake)
     broadcasts.install(jobs[1].wake)
     appointment_reminders = AppointmentReminderJob(settings)

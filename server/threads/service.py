@@ -6,11 +6,12 @@ another practice, or one the caller is not a member of, is simply not found.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
@@ -210,10 +211,25 @@ def recipients_of(event: EventRecord, members: dict[uuid.UUID, str]) -> list[uui
 # same transaction (durable with the events) or register an `after_commit` effect.
 EventObserver = Callable[[uow.UnitOfWork, list[EventRecord]], Awaitable[None]]
 event_observers: list[EventObserver] = []
-# On SQLite, an observer may also read what it needs about a thread in the same hop to the
-# writer's thread as a message's append (each hop holds the writer for a loop turn): it gets
-# the connection, the unit of work and the thread, and keeps its rows in `work.early_reads`.
-EarlyRead = Callable[[sqlite3.Connection, uow.UnitOfWork, uuid.UUID], None]
+
+
+class EarlyRead(NamedTuple):
+    """What an observer reads about a thread, done with a message's append instead of after
+    it: on SQLite in the same hop to the writer's thread (each hop holds the writer for a loop
+    turn), on PostgreSQL in the same statement (each statement is a round trip). The rows land
+    in `work.early_reads[(key, thread)]`.
+
+    `sqlite` runs on the writer's connection, given the thread; `postgres` is a scalar
+    subquery of the thread (`$1`) giving a JSON array of the same rows, or NULL for none.
+    On PostgreSQL it sees the statement's snapshot (taken before the thread's lock): right for
+    settings such as webhooks, wrong for membership, which the append function reads after.
+    """
+
+    key: str
+    sqlite: Callable[[sqlite3.Connection, uuid.UUID], list[dict[str, Any]]]
+    postgres: str
+
+
 early_readers: list[EarlyRead] = []
 
 
@@ -313,6 +329,19 @@ _SQLITE_INSERT = ("INSERT INTO thread_event (id, thread, seq, kind, actor, body,
 _PG_MEMBERS = ("SELECT m.profile AS profile, p.role AS role FROM thread_member m "
                "JOIN profile p ON p.id = m.profile WHERE m.thread = $1 AND m.left_seq IS NULL")
 _SQLITE_MEMBERS = _PG_MEMBERS.replace("$1", "?")
+# A message on PostgreSQL: one round trip between BEGIN and COMMIT. The append function
+# (migration m0080) bumps, inserts, then reads the members in a statement of its own, so after
+# waiting for the thread's lock it sees a removal committed meanwhile; the early readers'
+# subqueries ride along in the same statement.
+_PG_APPEND_MESSAGE = """
+SELECT a.new_seq, a.member_ids, a.member_roles{reads}
+FROM carethread_append_message($1, $2, $3, $4, $5, $6, $7::json, $8, $9, $10) a
+"""
+
+
+def _pg_append_message_sql() -> str:
+    return _PG_APPEND_MESSAGE.format(reads="".join(
+        f", ({read.postgres}) AS early_{i}" for i, read in enumerate(early_readers)))
 
 
 def _transaction_connection() -> tuple[bool, Any] | None:
@@ -332,10 +361,21 @@ async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None
     data = None if event.data is None else _json_text(event.data)
     body = None if event.body is msgspec.UNSET else event.body
     if postgres:
-        seq: int | None = await conn.fetchval(
-            _PG_APPEND, event.thread_id, organization_id, event.id, event.kind,
-            event.actor_id, body, data, event.client_id, event.audience,
-            event.created_at)
+        args = (event.thread_id, organization_id, event.id, event.kind, event.actor_id, body,
+                data, event.client_id, event.audience, event.created_at)
+        if members_for is None:
+            seq: int | None = await conn.fetchval(_PG_APPEND, *args)
+            return seq
+        row = await conn.fetchrow(_pg_append_message_sql(), *args)
+        seq = row["new_seq"]
+        if seq is None:
+            return None
+        members_for.thread_members[event.thread_id] = dict(zip(
+            row["member_ids"] or (), row["member_roles"] or (), strict=True))
+        for i, read in enumerate(early_readers):
+            found = row[f"early_{i}"]
+            members_for.early_reads[(read.key, event.thread_id)] = (
+                json.loads(found) if found else [])
         return seq
 
     def bump_and_insert(db: sqlite3.Connection) -> int | None:
@@ -352,7 +392,8 @@ async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None
                 row_uuid(r["profile"]): r["role"]
                 for r in db.execute(_SQLITE_MEMBERS, [event.thread_id]).fetchall()}
             for read in early_readers:
-                read(db, members_for, event.thread_id)
+                members_for.early_reads[(read.key, event.thread_id)] = read.sqlite(
+                    db, event.thread_id)
         return seq
 
     return await conn.call(bump_and_insert)  # one hop to the writer's thread
@@ -882,8 +923,6 @@ async def delete_message(identity: Identity, thread_id: str, event_id: str) -> E
 def _data_of(row: dict[str, Any]) -> dict[str, Any]:
     data = row["data"]
     if isinstance(data, str):
-        import json
-
         data = json.loads(data)
     return dict(data or {})
 

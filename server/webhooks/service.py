@@ -32,6 +32,7 @@ from server.events import EventRecord, encoded
 from server.identity import Identity
 from server.outbound import check_url, forbidden_address
 from server.settings import Settings
+from server.threads.service import EarlyRead
 from server.webhooks.tables import Webhook, WebhookDelivery
 
 __all__ = ["check_url", "forbidden_address"]
@@ -266,14 +267,22 @@ _HOOKS_OF_THREADS = (
 
 
 _HOOKS_OF_ONE_THREAD_SQLITE = _HOOKS_OF_THREADS.format("{}").replace("{}", "?")
+_HOOKS_OF_ONE_THREAD_PG = (
+    "SELECT json_agg(json_build_object('id', w.id, 'organization', w.organization, "
+    "'events', w.events, 'trusted', w.trusted, 'thread', t.id)) FROM webhook w "
+    "JOIN thread t ON t.organization = w.organization WHERE w.active AND t.id = $1"
+)
 
 
-def read_hooks_early(db: sqlite3.Connection, work: uow.UnitOfWork, thread_id: uuid.UUID
-                     ) -> None:
-    """On SQLite, in the same hop as a message's append: the thread's webhooks, kept for
-    `on_events` (the transaction holds the writer, so they cannot change before it ends)."""
-    work.early_reads[("webhooks", thread_id)] = db.execute(
-        _HOOKS_OF_ONE_THREAD_SQLITE, [True, thread_id]).fetchall()
+def _hooks_of_one_thread(db: sqlite3.Connection, thread_id: uuid.UUID
+                         ) -> list[dict[str, Any]]:
+    return db.execute(_HOOKS_OF_ONE_THREAD_SQLITE, [True, thread_id]).fetchall()
+
+
+# Read with a message's append, kept for `on_events`: on SQLite the transaction holds the
+# writer, so they cannot change before it ends; on PostgreSQL a webhook added while the
+# message commits is a race either way, as it was when this was a query of its own.
+HOOKS_READ_EARLY = EarlyRead("webhooks", _hooks_of_one_thread, _HOOKS_OF_ONE_THREAD_PG)
 
 
 async def on_events(work: uow.UnitOfWork, events: list[EventRecord]) -> None:
@@ -303,7 +312,8 @@ async def on_events(work: uow.UnitOfWork, events: list[EventRecord]) -> None:
             if not matches(kinds, event.kind):
                 continue
             rows.append(WebhookDelivery(
-                webhook=hook["id"], event_id=event.id, thread=event.thread_id, seq=event.seq,
+                webhook=row_uuid(hook["id"]), event_id=event.id, thread=event.thread_id,
+                seq=event.seq,
                 kind=event.kind, payload=payload(hook["organization"], event).decode(),
                 status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
             ))
