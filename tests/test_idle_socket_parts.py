@@ -188,3 +188,46 @@ async def test_a_socket_keeps_reading_until_eight_messages_wait_then_stops_until
     assert taken == [f"m{i}" for i in range(20)]
     assert transport.resumes == 1 and not server.read_paused
     server.connection_lost(None)
+
+
+async def test_frames_written_directly_reach_the_client_and_wait_their_turn_when_it_reads_slowly(
+) -> None:
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+    from websockets.client import ClientProtocol
+    from websockets.frames import Opcode
+    from websockets.uri import parse_uri
+
+    from server.ws.protocol import DIRECT_TEXT, LeanWebSocketsProtocol
+
+    accepted = asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        accepted.set()
+        await receive()
+
+    config = Config(app=app, ws="none", lifespan="off", log_level="warning")
+    config.load()
+    server = LeanWebSocketsProtocol(config=config, server_state=ServerState(), app_state={})
+    transport = _Transport()
+    server.connection_made(transport)
+    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws"))
+    client.send_request(client.connect())
+    assert not server.send_text_now(b"{}")  # no handshake yet
+    server.data_received(b"".join(client.data_to_send()))
+    await accepted.wait()
+    assert server.scope["extensions"][DIRECT_TEXT] is server
+
+    assert server.send_text_now('{"body":"héllo"}'.encode())
+    server.pause_writing()  # the client reads slowly: the ASGI send must wait instead
+    assert not server.send_text_now(b'{"body":"later"}')
+    server.resume_writing()
+    client.receive_data(bytes(transport.written))
+    frames = [e for e in client.events_received() if getattr(e, "opcode", None) == Opcode.TEXT]
+    assert [f.data.decode() for f in frames] == ['{"body":"héllo"}']
+
+    server.connection_lost(None)
+    assert not server.send_text_now(b"{}")
+    assert DIRECT_TEXT not in server.scope["extensions"]

@@ -17,6 +17,12 @@ until the app takes it (two epoll_ctl calls and selector bookkeeping per message
 loop at 800 msg/s); here reading stops only once `INBOX_HIGH_WATER` messages wait, so memory
 per socket stays bounded and a busy socket still pushes back on its sender.
 
+And one shortcut: the app may write a text frame of bytes it already encoded straight to the
+socket (`send_text_now`, offered in the scope's extensions) instead of through the ASGI send,
+whose layers and bytes -> str -> bytes copy were a quarter of delivering an event; when the frame
+cannot go at once (a slow reader, a close under way) it is refused, and the app uses the ASGI
+send, which waits or raises as uvicorn's does.
+
 Otherwise behaviour is uvicorn's: same frames, same close handshake. The stock
 protocol stays selectable (`uvicorn --ws websockets-sansio`, `python -m bench.sockmem --ws`).
 """
@@ -25,9 +31,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
 from websockets.http11 import Request
 
 
@@ -125,6 +132,14 @@ class _Flag:
 
 # Received messages a socket may hold before it stops reading (uvicorn: 1).
 INBOX_HIGH_WATER = 8
+# The scope extension under which the protocol offers `send_text_now` to the app.
+DIRECT_TEXT = "carethread.direct_text"
+
+
+class DirectText(Protocol):
+    """What `server/ws/connection.py` asks of the socket's protocol."""
+
+    def send_text_now(self, data: bytes) -> bool: ...
 
 
 class LeanWebSocketsProtocol(WebSocketsSansIOProtocol):
@@ -148,6 +163,32 @@ class LeanWebSocketsProtocol(WebSocketsSansIOProtocol):
         super().handle_connect(event)
         # The scope holds its own (bytes) copy of the headers now.
         event.headers.clear()
+        extensions = getattr(self, "scope", {}).get("extensions")
+        if extensions is not None:
+            extensions[DIRECT_TEXT] = self
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        # The scope outlives the socket in the app's frames: no cycle back to the protocol.
+        extensions = getattr(self, "scope", {}).get("extensions")
+        if extensions is not None:
+            extensions.pop(DIRECT_TEXT, None)
+
+    def send_text_now(self, data: bytes) -> bool:
+        """Write a text frame of UTF-8 `data` now, as uvicorn's `websocket.send` does, without
+        an ASGI message and the str round trip. False when it cannot go at once (the peer reads
+        slowly, the handshake or the close is under way, the socket is gone): the caller then
+        uses the ASGI send, which waits or raises as it should."""
+        if (not self.writable.is_set() or self.disconnected or not self.handshake_complete
+                or self.close_sent or self.initial_response is not None
+                or self.transport.is_closing()):
+            return False
+        try:
+            self.conn.send_text(data)
+        except InvalidState:
+            return False
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        return True
 
     async def send(self, message: Any) -> None:
         accepting = not self.handshake_complete and message["type"] == "websocket.accept"
