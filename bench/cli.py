@@ -111,7 +111,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name in ("rate", "seconds", "warmup", "knee_start", "knee_seconds"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=float)
     parser.add_argument("--knee", action="store_true", default=None,
-                        help="raise the rate until delivery p99 > 100 ms")
+                        help="raise the rate (x1.4 a step) until delivery p99 > --knee-p99")
+    parser.add_argument("--knee-p99", type=float, default=100.0, metavar="MS",
+                        help="the knee's delivery p99 limit (default 100; issue 10 asks 50)")
+    parser.add_argument("--knee-refine", type=int, default=0, metavar="N",
+                        help="then halve the gap between the last rate held and the first "
+                        "that failed N times (the x1.4 steps are coarse)")
     parser.add_argument("--profile", action="store_true", default=None,
                         help="py-spy the server at the knee (needs --knee)")
     parser.add_argument("--gen-procs", type=int, help="load generator processes (default: the "
@@ -389,7 +394,9 @@ class Run:
             if self.wants("knee"):
                 log(f"  {name}: finding the knee from {s.knee_start:.0f} msg/s")
                 out["knee"] = await scenarios.find_knee(run, s.knee_start, s.knee_seconds,
-                                                        min(s.warmup, 2), log=log)
+                                                        min(s.warmup, 2), log=log,
+                                                        p99_limit=self.args.knee_p99,
+                                                        refine=self.args.knee_refine)
                 if self.sizes.profile and profiling.py_spy() is not None:
                     rate = out["knee"]["highest_rate_held"] or s.knee_start
                     out["profile"] = await self.profile(run, target, rate, name)

@@ -160,8 +160,9 @@ def held(step: dict[str, Any], p99_limit: float) -> bool:
 
 async def find_knee(run: Messaging, start_rate: float, seconds: float, warmup: float,
                     p99_limit: float = 100, factor: float = 1.4, max_rate: float = 50_000,
-                    log: Any = print) -> dict[str, Any]:
-    """Raise the offered rate until p99 delivery passes the limit; the highest rate that held."""
+                    log: Any = print, refine: int = 0) -> dict[str, Any]:
+    """Raise the offered rate until p99 delivery passes the limit; the highest rate that held.
+    With `refine`, then bisect that many times between it and the first rate that failed."""
     steps = []
     rate = start_rate
     best = None
@@ -187,6 +188,24 @@ async def find_knee(run: Messaging, start_rate: float, seconds: float, warmup: f
             continue
         best = rate
         rate = round(rate * factor, -1)
+    failed = min((s["offered_rate"] for s in steps
+                  if not s["held"] and best is not None and s["offered_rate"] > best),
+                 default=None)
+    for _ in range(refine):
+        if best is None or failed is None or failed - best < 20:
+            break
+        await quiesce(run.target)
+        rate = round((best + failed) / 2, -1)
+        step = await run.step(rate, seconds, warmup)
+        step["held"] = ok = held(step, p99_limit)
+        steps.append(step)
+        log(f"    knee (refine): R={rate:.0f}/s p50={step['delivery_ms']['p50']} "
+            f"p99={step['delivery_ms']['p99']} lost={step['lost']} "
+            f"late={step['unacked_at_deadline']} {'held' if ok else 'FAILED'}")
+        if ok:
+            best = rate
+        else:
+            failed = rate
     return {"p99_limit_ms": p99_limit, "highest_rate_held": best,
             "steps": [{k: v for k, v in s.items()} for s in steps]}
 
