@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
+import pytest
 
 from tests.conftest import Backend
 from tests.helpers import all_events, new_bot, new_practice, new_thread, say
@@ -77,3 +78,50 @@ async def test_a_member_removed_while_their_message_waits_for_the_thread_is_refu
 
     bodies = [e.get("body") for e in await all_events(http, owner, thread)]
     assert "before" in bodies and "after the removal" not in bodies
+
+
+_SEND = ("SELECT a.new_seq, a.member_ids, carethread_alone($8::text[]) FROM "
+         "carethread_append_message($1, $2, $3, 'message', $4, $5, NULL, $6, 'all', now(), $7) a")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_on_postgres_a_message_statement_commits_alone_only_for_a_member_with_nothing_else_to_write(  # noqa: E501
+    http: httpx.AsyncClient, backend: Backend
+) -> None:
+    """The statement a plain message is sent with (m0080), called as the server calls it."""
+    import asyncpg
+
+    owner = await new_practice(http)
+    bot = await new_bot(http, owner)
+    thread = await new_thread(http, owner, bot)
+    pg = await asyncpg.connect(backend.env["DATABASE_URL"])
+    try:
+        async def send(actor: str, *, member_only: bool = True, reads: list[str | None]
+                       ) -> asyncpg.Record | None:
+            return await pg.fetchrow(
+                _SEND, uuid.UUID(thread), uuid.UUID(owner_org),
+                uuid.uuid4(), uuid.UUID(actor), "hello", uuid.uuid4().hex, member_only, reads)
+
+        owner_org = str(await pg.fetchval("SELECT organization FROM thread WHERE id = $1",
+                                          uuid.UUID(thread)))
+        seq_before = await pg.fetchval("SELECT last_seq FROM thread WHERE id = $1",
+                                       uuid.UUID(thread))
+        events_before = await pg.fetchval("SELECT count(*) FROM thread_event")
+
+        with pytest.raises(asyncpg.PostgresError) as stranger:
+            await send(str(uuid.uuid4()), reads=[None])
+        assert stranger.value.sqlstate == "CT404"
+        with pytest.raises(asyncpg.PostgresError) as webhook:
+            await send(bot.id, reads=['[{"id": "a webhook"}]'])
+        assert webhook.value.sqlstate == "CT409"
+        assert await pg.fetchval("SELECT last_seq FROM thread WHERE id = $1",
+                                 uuid.UUID(thread)) == seq_before
+        assert await pg.fetchval("SELECT count(*) FROM thread_event") == events_before
+
+        row = await send(bot.id, reads=[None])
+        assert row is not None and row["new_seq"] == seq_before + 1
+        assert {str(m) for m in row["member_ids"]} == {owner.id, bot.id}
+    finally:
+        await pg.close()
+    bodies = [e.get("body") for e in await all_events(http, owner, thread)]
+    assert bodies.count("hello") == 1

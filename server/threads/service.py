@@ -330,18 +330,32 @@ _PG_MEMBERS = ("SELECT m.profile AS profile, p.role AS role FROM thread_member m
                "JOIN profile p ON p.id = m.profile WHERE m.thread = $1 AND m.left_seq IS NULL")
 _SQLITE_MEMBERS = _PG_MEMBERS.replace("$1", "?")
 # A message on PostgreSQL: one round trip between BEGIN and COMMIT. The append function
-# (migration m0080) bumps, inserts, then reads the members in a statement of its own, so after
-# waiting for the thread's lock it sees a removal committed meanwhile; the early readers'
+# (migration m0080) bumps, reads the members in a statement of its own (so after waiting for
+# the thread's lock it sees a removal committed meanwhile), then inserts; the early readers'
 # subqueries ride along in the same statement.
 _PG_APPEND_MESSAGE = """
 SELECT a.new_seq, a.member_ids, a.member_roles{reads}
-FROM carethread_append_message($1, $2, $3, $4, $5, $6, $7::json, $8, $9, $10) a
+FROM carethread_append_message($1, $2, $3, $4, $5, $6, $7::json, $8, $9, $10, false) a
 """
+# ... and as one statement committed on its own: the function refuses an author who is not a
+# member (CT404), and `carethread_alone` refuses (CT409) when an early read found something
+# to write with the message, rolling the whole statement back.
+_PG_SEND_ALONE = """
+SELECT a.new_seq, a.member_ids, a.member_roles, carethread_alone(ARRAY[{reads}]::text[])
+FROM carethread_append_message($1, $2, $3, $4, $5, $6, $7::json, $8, $9, $10, true) a
+"""
+_PG_NOT_A_MEMBER = "CT404"
+_PG_NOT_ALONE = "CT409"
 
 
 def _pg_append_message_sql() -> str:
     return _PG_APPEND_MESSAGE.format(reads="".join(
         f", ({read.postgres}) AS early_{i}" for i, read in enumerate(early_readers)))
+
+
+def _pg_send_alone_sql() -> str:
+    return _PG_SEND_ALONE.format(reads=", ".join(
+        f"({read.postgres})::text" for read in early_readers))
 
 
 def _transaction_connection() -> tuple[bool, Any] | None:
@@ -353,16 +367,21 @@ def _transaction_connection() -> tuple[bool, Any] | None:
     return isinstance(db, PostgresEngine), current.connection
 
 
+def _append_args(event: EventRecord, organization_id: uuid.UUID | None) -> tuple[Any, ...]:
+    """(thread, organization, id, kind, actor, body, data, client_id, audience, created_at)"""
+    data = None if event.data is None else _json_text(event.data)
+    body = None if event.body is msgspec.UNSET else event.body
+    return (event.thread_id, organization_id, event.id, event.kind, event.actor_id, body, data,
+            event.client_id, event.audience, event.created_at)
+
+
 async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None,
                            members_for: uow.UnitOfWork | None = None) -> int | None:
     found = _transaction_connection()
     assert found is not None, "append_in_transaction needs write_transaction()"
     postgres, conn = found
-    data = None if event.data is None else _json_text(event.data)
-    body = None if event.body is msgspec.UNSET else event.body
+    args = _append_args(event, organization_id)
     if postgres:
-        args = (event.thread_id, organization_id, event.id, event.kind, event.actor_id, body,
-                data, event.client_id, event.audience, event.created_at)
         if members_for is None:
             seq: int | None = await conn.fetchval(_PG_APPEND, *args)
             return seq
@@ -373,9 +392,9 @@ async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None
         members_for.thread_members[event.thread_id] = dict(zip(
             row["member_ids"] or (), row["member_roles"] or (), strict=True))
         for i, read in enumerate(early_readers):
-            found = row[f"early_{i}"]
+            rows = row[f"early_{i}"]
             members_for.early_reads[(read.key, event.thread_id)] = (
-                json.loads(found) if found else [])
+                json.loads(rows) if rows else [])
         return seq
 
     def bump_and_insert(db: sqlite3.Connection) -> int | None:
@@ -384,9 +403,8 @@ async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None
         if row is None:
             return None
         seq: int = row["last_seq"]
-        db.execute(_SQLITE_INSERT, [
-            event.id, event.thread_id, seq, event.kind, event.actor_id, body, data,
-            event.client_id, event.audience, event.created_at])
+        thread_id, _, *rest = args
+        db.execute(_SQLITE_INSERT, [rest[0], thread_id, seq, *rest[1:]])
         if members_for is not None:
             members_for.thread_members[event.thread_id] = {
                 row_uuid(r["profile"]): r["role"]
@@ -757,6 +775,10 @@ async def post_message(
     _check_body(body, max_length, may_be_empty=bool(files))
     # No look-up first: the unique index finds a retry, and most sends are not retries.
     try:
+        if reply_to is None and not files:
+            sent = await _send_alone(identity, tid, body, client_id)
+            if sent is not None:
+                return sent, True
         async with write_transaction() as work:
             event_id = uuid.uuid4()
             data: dict[str, Any] | None = None
@@ -792,6 +814,53 @@ async def post_message(
             raise
         return existing, False
     return view, True
+
+
+async def _send_alone(identity: Identity, thread_id: uuid.UUID, body: str, client_id: str
+                      ) -> EventRecord | None:
+    """PostgreSQL, a message with no quote and no files: one statement committed on its own,
+    without the BEGIN and COMMIT round trips (15 % of a worker's time at 1,000 msg/s). None
+    when it cannot go this way (SQLite; an early read found something to write with it, such
+    as a webhook's delivery): the caller sends it in a transaction.
+
+    The unit of work runs as after a transaction: its observers see the members and the early
+    reads (all empty, so none writes anything), and the effects run after the commit."""
+    db = engine()
+    if not isinstance(db, PostgresEngine) or db.pool is None:
+        return None
+    import asyncpg
+
+    event = EventRecord(
+        id=uuid.uuid4(), thread_id=thread_id, seq=0, kind=MESSAGE, actor_id=identity.user_id,
+        created_at=now(), body=body_of(body), data=None, client_id=client_id, audience=ALL)
+    try:
+        async with db.pool.acquire() as conn:
+            row = await conn.fetchrow(_pg_send_alone_sql(),
+                                      *_append_args(event, identity.organization_id))
+    except asyncpg.PostgresError as exc:
+        state = getattr(exc, "sqlstate", None)
+        if state == _PG_NOT_A_MEMBER:
+            raise NotFound("No such thread.") from None
+        if state == _PG_NOT_ALONE:
+            return None
+        raise
+    if row["new_seq"] is None:
+        raise NotFound("No such thread.")
+    event.seq = row["new_seq"]
+    work = uow.UnitOfWork()
+    work.thread_members[thread_id] = dict(zip(
+        row["member_ids"] or (), row["member_roles"] or (), strict=True))
+    for read in early_readers:
+        work.early_reads[(read.key, thread_id)] = []
+    work.events.append(event)
+    work.before_commit("threads.publish", _publish_on_commit)
+    token = uow.enter(work)
+    try:
+        await work.prepare()
+    finally:
+        uow.leave(token)
+    await work.run_effects()
+    return event
 
 
 async def send_as_member_in_transaction(
