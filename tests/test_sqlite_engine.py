@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from piccolo.engine.sqlite import TransactionType
@@ -100,3 +101,108 @@ def test_the_writer_uses_the_configured_synchronous(tmp_path: Path) -> None:
 
         assert asyncio.run(read(engine)) == value
         engine.close()
+
+
+def _spy_statements(engine: PooledSQLiteEngine) -> list[str]:
+    """What the writer's thread runs as transaction control (COMMIT, ROLLBACK)."""
+    seen: list[str] = []
+    run = engine.writer._run
+
+    def spy(sql: str, args: Any) -> Any:
+        if sql in ("COMMIT", "ROLLBACK"):
+            seen.append(sql)
+        return run(sql, args)
+
+    engine.writer._run = spy  # type: ignore[method-assign]
+    return seen
+
+
+def _visible(tmp_path: Path, body: str) -> bool:
+    """Committed, as another connection (another process) sees it."""
+    return body in _bodies(tmp_path)
+
+
+def test_transactions_waiting_for_the_writer_share_one_commit_and_each_returns_after_it(
+        tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    control = _spy_statements(engine)
+
+    async def story() -> None:
+        first_in = asyncio.Event()
+        let_first_go = asyncio.Event()
+        returned: list[tuple[str, bool]] = []
+
+        async def write(body: str, hold: bool = False) -> None:
+            async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
+                await txn.connection.run("INSERT INTO note (body) VALUES (?)", [body])
+                if hold:
+                    first_in.set()
+                    await let_first_go.wait()
+            returned.append((body, _visible(tmp_path, body)))
+
+        first = asyncio.create_task(write("first", hold=True))
+        await first_in.wait()
+        others = [asyncio.create_task(write(f"m{i}")) for i in range(5)]
+        await asyncio.sleep(0.05)  # all five wait for the writer
+        let_first_go.set()
+        await asyncio.gather(first, *others)
+        assert {body for body, _ in returned} == {"first", "m0", "m1", "m2", "m3", "m4"}
+        assert all(durable for _, durable in returned)  # none returned before its COMMIT
+        assert control == ["COMMIT"]  # six transactions, one COMMIT
+
+        await write("alone")  # nobody waiting: it commits at once
+        assert control == ["COMMIT", "COMMIT"]
+
+    asyncio.run(story())
+    engine.close()
+
+
+def test_one_failing_transaction_of_a_group_leaves_the_others_and_a_failed_commit_fails_all(
+        tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        conn.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER NOT NULL "
+                     "REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)")
+
+    async def group(*bodies: tuple[str, str]) -> list[BaseException | None]:
+        """Runs the writes as one group: the first holds the writer until the rest wait."""
+        first_in = asyncio.Event()
+        let_first_go = asyncio.Event()
+
+        async def write(index: int, kind: str, body: str) -> None:
+            async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
+                if kind == "note":
+                    await txn.connection.run("INSERT INTO note (body) VALUES (?)", [body])
+                elif kind == "orphan":  # checked only at COMMIT
+                    await txn.connection.run("INSERT INTO child (parent) VALUES (42)")
+                else:
+                    await txn.connection.run("INSERT INTO note (body) VALUES (?)", [body])
+                    raise RuntimeError("the action failed after writing")
+                if index == 0:
+                    first_in.set()
+                    await let_first_go.wait()
+
+        tasks = [asyncio.create_task(write(0, *bodies[0]))]
+        await first_in.wait()
+        tasks += [asyncio.create_task(write(i, *b)) for i, b in enumerate(bodies[1:], 1)]
+        await asyncio.sleep(0.05)
+        let_first_go.set()
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+    async def story() -> None:
+        results = await group(("note", "kept 1"), ("fails", "undone"), ("note", "kept 2"))
+        assert results[0] is None and results[2] is None
+        assert isinstance(results[1], RuntimeError)
+        assert _bodies(tmp_path) == ["kept 1", "kept 2"]
+
+        results = await group(("note", "lost 1"), ("orphan", ""), ("note", "lost 2"))
+        assert all(isinstance(r, sqlite3.IntegrityError) for r in results), results
+        assert _bodies(tmp_path) == ["kept 1", "kept 2"]
+
+        async with engine.transaction() as txn:  # the writer goes on
+            await txn.connection.run("INSERT INTO note (body) VALUES (?)", ["after"])
+        assert _bodies(tmp_path) == ["kept 1", "kept 2", "after"]
+
+    asyncio.run(story())
+    engine.close()
