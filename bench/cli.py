@@ -156,9 +156,10 @@ def git_state(root: Path) -> dict[str, Any]:
     def run(*cmd: str) -> str:
         try:
             return subprocess.run(["git", "-C", str(root), *cmd], capture_output=True,
-                                  text=True, timeout=10).stdout.strip()
+                                  text=True, timeout=10).stdout.rstrip()
         except (OSError, subprocess.SubprocessError):
             return ""
+    # rstrip, not strip: a porcelain line starts with its status columns (" M server/...").
     dirty = [line[3:] for line in run("status", "--porcelain", "--", "server", "migrations",
                                       "pyproject.toml").splitlines() if line.strip()]
     return {"commit": run("rev-parse", "HEAD"), "server_dirty": bool(dirty),
