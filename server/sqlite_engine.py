@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -105,9 +106,9 @@ class Connection:
                 return []
             self._pending.clear()
             if self._begin_failed:
+                # Nothing was written: the member whose BEGIN failed, or one that swallowed
+                # the failure, was refused when its savepoint ended.
                 self._begin_failed = False
-                if sql == "COMMIT":
-                    raise sqlite3.OperationalError("the transaction could not begin")
                 return []
             if self.lost:
                 self.lost = False
@@ -153,6 +154,16 @@ class Connection:
             if self._in_group and not conn.in_transaction:
                 self.lost = True
 
+    def _commit_group(self) -> None:
+        """A group's COMMIT, and its ROLLBACK if that fails, in one job on this thread: no
+        statement of the next group can come between them."""
+        try:
+            self._run("COMMIT", ())
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._run("ROLLBACK", ())
+            raise
+
     async def end_unit(self, keep: bool) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._end_unit, keep)
@@ -187,6 +198,20 @@ class Connection:
 
         self._executor.submit(shut).result()
         self._executor.shutdown(wait=True)
+
+
+def _resolve(group: _Group, done: asyncio.Future[Any] | None) -> None:
+    """The group's COMMIT ran (`done`), or never will (None)."""
+    if group.committed.done():
+        return
+    if done is None or done.cancelled():
+        group.committed.set_exception(sqlite3.OperationalError("the commit did not run"))
+    elif (exc := done.exception()) is not None:
+        group.committed.set_exception(exc)
+    else:
+        group.committed.set_result(None)
+        return
+    group.committed.exception()  # retrieved: members that failed on their own don't wait
 
 
 class _Group:
@@ -240,7 +265,7 @@ class PooledTransaction(SQLiteTransaction):
         finally:
             self.engine.current_transaction.reset(self.context)
             kept = exception is None and failure is None
-            committing = await self._pool.leave_group(group)
+            committing = self._pool.leave_group(group)
         if kept:
             await asyncio.shield(committing)  # raises if the group's COMMIT failed
         if failure is not None:
@@ -309,43 +334,53 @@ class PooledSQLiteEngine(SQLiteEngine):
         group.size += 1
         return group
 
-    async def leave_group(self, group: _Group) -> asyncio.Future[None]:
+    def leave_group(self, group: _Group) -> asyncio.Future[None]:
         """With the writer held, after this transaction's savepoint ended: leave the group
         open for the transactions waiting for the writer, or commit it; release the writer.
         The future is done once the group's COMMIT is (or failed)."""
-        if (self._waiting and group.size < MAX_GROUP and not self.writer.failed
-                and not group.committed.done()):
-            if group.closer is None:  # it commits the group if nobody after it does
-                group.closer = asyncio.get_running_loop().create_task(self._close(group))
+        try:
+            if (self._waiting and group.size < MAX_GROUP and not self.writer.failed
+                    and not group.committed.done()):
+                if group.closer is None:  # it commits the group if nobody after it does
+                    group.closer = asyncio.get_running_loop().create_task(self._close(group))
+            else:
+                self._commit(group)
+        finally:
             self.writer_lock.release()
-            return group.committed
-        await self._commit(group)
         return group.committed
 
-    async def _commit(self, group: _Group) -> None:
-        """With the writer held: COMMIT the group (ROLLBACK if it failed); release the writer."""
+    def _commit(self, group: _Group) -> None:
+        """With the writer held: queue the group's COMMIT on the writer's thread (ROLLBACK
+        there if it fails) and resolve the group once it ran. Nothing awaits it, so no task's
+        cancellation can misreport it; and the writer may be released at once, as whatever the
+        next holder queues runs after it."""
         self._group = None
+        done = asyncio.get_running_loop().run_in_executor(
+            self.writer._executor, self.writer._commit_group)
+        done.add_done_callback(functools.partial(_resolve, group))
+
+    async def _close(self, group: _Group) -> None:
         try:
-            await self.writer.run("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(Exception):
-                await self.writer.run("ROLLBACK")
-            if not group.committed.done():
-                group.committed.set_exception(
-                    exc if isinstance(exc, Exception) else sqlite3.OperationalError(
-                        "the commit was interrupted"))
-                group.committed.exception()  # retrieved: transactions that failed don't wait
-        else:
-            if not group.committed.done():
-                group.committed.set_result(None)
+            await self.acquire_writer()
+        except asyncio.CancelledError:  # the loop is stopping: nobody will commit the group
+            _resolve(group, None)
+            raise
+        try:
+            if self._group is group:
+                self._commit(group)
         finally:
             self.writer_lock.release()
 
-    async def _close(self, group: _Group) -> None:
+    async def _run_outside_transaction(self, query: str, args: list[Any]
+                                       ) -> list[dict[str, Any]]:
+        """PRAGMA and VACUUM, which SQLite ignores or refuses inside a transaction: after the
+        open group's COMMIT (queued first on the writer's thread)."""
         await self.acquire_writer()
-        if self._group is group:
-            await self._commit(group)
-        else:
+        try:
+            if self._group is not None:
+                self._commit(self._group)
+            return await self.writer.run(query, args)
+        finally:
             self.writer_lock.release()
 
     @contextlib.asynccontextmanager
@@ -375,9 +410,12 @@ class PooledSQLiteEngine(SQLiteEngine):
         self, query: str, args: list[Any] | None = None, query_type: str = "generic",
         table: Any = None,
     ) -> list[dict[str, Any]]:
-        if query.lstrip()[:6].upper() == "SELECT":
+        verb = query.lstrip()[:6].upper()
+        if verb == "SELECT":
             async with self._reader() as conn:
                 return await conn.run(query, args or [])
+        if verb in ("PRAGMA", "VACUUM"):
+            return await self._run_outside_transaction(query, args or [])
         # A write on its own is a transaction of its own: durable when this returns.
         rows: list[dict[str, Any]] = []
         async with PooledTransaction(self, TransactionType.deferred, False):

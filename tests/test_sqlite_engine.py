@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,62 @@ def test_one_failing_transaction_of_a_group_leaves_the_others_and_a_failed_commi
 
     asyncio.run(story())
     engine.close()
+
+
+def test_a_transaction_cancelled_while_it_commits_its_group_fails_none_of_the_others(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.sqlite_engine
+
+    monkeypatch.setattr(server.sqlite_engine, "MAX_GROUP", 2)  # the second one commits it
+    engine = _engine(tmp_path)
+    run = engine.writer._run
+
+    def slow_disk(sql: str, args: Any) -> Any:
+        if sql == "COMMIT":
+            time.sleep(0.3)
+        return run(sql, args)
+
+    engine.writer._run = slow_disk  # type: ignore[method-assign]
+
+    async def story() -> None:
+        first_in, let_first_go = asyncio.Event(), asyncio.Event()
+
+        async def write(body: str, hold: bool = False) -> None:
+            async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
+                await txn.connection.run("INSERT INTO note (body) VALUES (?)", [body])
+                if hold:
+                    first_in.set()
+                    await let_first_go.wait()
+
+        first = asyncio.create_task(write("first", hold=True))
+        await first_in.wait()
+        last = asyncio.create_task(write("last"))
+        await asyncio.sleep(0.05)
+        let_first_go.set()
+        await asyncio.sleep(0.1)  # `last` waits for the group's COMMIT, on a slow disk
+        last.cancel()
+        await asyncio.sleep(0)
+        last.cancel()  # twice: nothing of the commit may depend on the task that asked for it
+        assert await asyncio.wait_for(first, 3) is None
+        with pytest.raises(asyncio.CancelledError):
+            await last
+        assert _bodies(tmp_path) == ["first", "last"]  # both committed, as `first` was told
+
+    asyncio.run(story())
+    engine.close()
+
+
+def test_a_pragma_or_vacuum_on_its_own_runs_outside_any_transaction(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+
+    async def story() -> None:
+        await engine._run_in_new_connection("INSERT INTO note (body) VALUES ('kept')")
+        await engine._run_in_new_connection("PRAGMA foreign_keys = 0")  # a no-op in one
+        rows = await engine._run_in_new_connection("PRAGMA foreign_keys")
+        assert rows == [{"foreign_keys": 0}]
+        await engine._run_in_new_connection("PRAGMA foreign_keys = 1")
+        await engine._run_in_new_connection("VACUUM")  # refused in one
+
+    asyncio.run(story())
+    engine.close()
+    assert _bodies(tmp_path) == ["kept"]
