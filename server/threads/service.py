@@ -7,6 +7,7 @@ another practice, or one the caller is not a member of, is simply not found.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -44,6 +45,7 @@ SYNC_BATCH = 50
 WINDOWS_BATCH = 500
 
 
+log = logging.getLogger("carethread.threads")
 _json_encode = msgspec.json.Encoder().encode
 
 
@@ -209,6 +211,10 @@ def recipients_of(event: EventRecord, members: dict[uuid.UUID, str]) -> list[uui
 # commit, inside the transaction, with the events appended in it and the unit of work (whose
 # `thread_members` then holds each thread's current members): a hook may write rows in the
 # same transaction (durable with the events) or register an `after_commit` effect.
+# One exception: on PostgreSQL a plain message goes as one statement committed on its own
+# (`_send_alone`) when every `EarlyRead` came back empty, and the observers run after that
+# commit. So an observer that may write for a message must have an early read that is never
+# empty when it would (webhooks: the thread's hooks), and must not fail the send.
 EventObserver = Callable[[uow.UnitOfWork, list[EventRecord]], Awaitable[None]]
 event_observers: list[EventObserver] = []
 
@@ -857,6 +863,9 @@ async def _send_alone(identity: Identity, thread_id: uuid.UUID, body: str, clien
     token = uow.enter(work)
     try:
         await work.prepare()
+    except Exception:
+        # Committed already: a failing observer must not turn the send into an error.
+        log.exception("preparing the effects of a committed message failed")
     finally:
         uow.leave(token)
     await work.run_effects()
