@@ -268,6 +268,11 @@ class PooledTransaction(SQLiteTransaction):
             committing = self._pool.leave_group(group)
         if kept:
             await asyncio.shield(committing)  # raises if the group's COMMIT failed
+        else:
+            # Undone, but it returns after the group too: what its caller reads next (the
+            # message a unique index refused as a repeat) is then there.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(committing)
         if failure is not None:
             raise failure
         return exception is None

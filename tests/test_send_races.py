@@ -14,6 +14,8 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -125,3 +127,76 @@ async def test_on_postgres_a_message_statement_commits_alone_only_for_a_member_w
         await pg.close()
     bodies = [e.get("body") for e in await all_events(http, owner, thread)]
     assert bodies.count("hello") == 1
+
+
+async def test_many_messages_sent_at_once_are_each_stored_once_in_order_or_refused_alone(
+    http: httpx.AsyncClient, backend: Backend
+) -> None:
+    """Sends that queue together go as one group (PostgreSQL: one statement; SQLite: one
+    COMMIT): each is stored once, with the thread's next seq, and a refused one (a thread the
+    author is not in, a repeated client_id) changes nothing of the others."""
+    owner = await new_practice(http)
+    bot = await new_bot(http, owner)
+    threads = [await new_thread(http, owner, bot, title=f"T{i}") for i in range(3)]
+    not_bots = await new_thread(http, owner, title="Owner only")
+    repeated = uuid.uuid4().hex
+
+    async def post(person: Any, thread: str, body: str, client_id: str | None = None
+                   ) -> httpx.Response:
+        return await http.post(f"/threads/{thread}/messages",
+                               json={"body": body, "client_id": client_id or uuid.uuid4().hex},
+                               headers=person.headers)
+
+    sends = [post(bot if i % 2 else owner, threads[i % 3], f"m{i}") for i in range(30)]
+    sends += [post(bot, not_bots, "not mine"), post(bot, threads[0], "once", repeated),
+              post(bot, threads[0], "once", repeated)]
+    answers = await asyncio.gather(*sends)
+    assert [a.status_code for a in answers[:30]] == [201] * 30
+    assert answers[30].status_code == 404
+    assert {answers[31].status_code, answers[32].status_code} <= {200, 201}
+    assert answers[31].json()["event"]["id"] == answers[32].json()["event"]["id"]
+
+    for i, thread in enumerate(threads):
+        events = await all_events(http, owner, thread)
+        seqs = [e["seq"] for e in events]
+        assert seqs == list(range(1, len(seqs) + 1))
+        bodies = [e.get("body") for e in events if e["kind"] == "message"]
+        expected = {f"m{j}" for j in range(30) if j % 3 == i} | ({"once"} if i == 0 else set())
+        assert sorted(bodies) == sorted(expected)  # each once
+    assert "not mine" not in [e.get("body") for e in await all_events(http, owner, not_bots)]
+
+
+_GROUP = ("SELECT item, new_seq, refused FROM carethread_append_messages("
+          "$1, $2, $3, $4, $5, $6, $7, $8) ORDER BY item")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_on_postgres_a_group_statement_refuses_each_message_alone(
+    http: httpx.AsyncClient, backend: Backend
+) -> None:
+    """The statement a worker's queued messages go in together (m0081)."""
+    import asyncpg
+
+    owner = await new_practice(http)
+    bot = await new_bot(http, owner)
+    thread = uuid.UUID(await new_thread(http, owner, bot))
+    stranger = uuid.uuid4()
+    pg = await asyncpg.connect(backend.env["DATABASE_URL"])
+    try:
+        org = await pg.fetchval("SELECT organization FROM thread WHERE id = $1", thread)
+        seq = await pg.fetchval("SELECT last_seq FROM thread WHERE id = $1", thread)
+        client_ids = ["a", "b", "a", "c", "d"]
+        actors = [uuid.UUID(bot.id), stranger, uuid.UUID(bot.id), uuid.UUID(owner.id),
+                  uuid.UUID(owner.id)]
+        rows = await pg.fetch(
+            _GROUP, [thread] * 5, [org] * 5, [uuid.uuid4() for _ in range(5)], actors,
+            [f"body {c}" for c in client_ids], client_ids,
+            [datetime.now(UTC)] * 5, [True, True, True, True, False])
+        assert [(r["new_seq"], r["refused"]) for r in rows] == [
+            (seq + 1, None), (None, "not_found"), (None, "duplicate"), (seq + 2, None),
+            (None, "transaction")]
+        assert await pg.fetchval("SELECT last_seq FROM thread WHERE id = $1", thread) == seq + 2
+    finally:
+        await pg.close()
+    bodies = [e.get("body") for e in await all_events(http, owner, thread.hex)]
+    assert bodies.count("body a") == 1 and "body c" in bodies and "body d" not in bodies

@@ -1,0 +1,121 @@
+"""PostgreSQL: a worker's plain messages go to the database one statement each, and those that
+queue while `IN_FLIGHT` statements are already on the wire go together in one statement
+(m0081): under load, one round trip and one commit for a group of messages instead of one each,
+the way SQLite's writer commits a group (server/sqlite_engine.py).
+
+A group is ordered by thread, so two workers' groups lock threads in the same order. If a
+group's statement fails as a whole (a deadlock with another transaction, a lost connection),
+each of its messages is sent again on its own, so a message fails only for its own reasons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from server.events import EventRecord
+
+IN_FLIGHT = 2  # statements on the wire before messages wait to go as a group
+MAX_GROUP = 32  # messages in one statement (each is a subtransaction: PostgreSQL caches 64)
+NOT_FOUND = "not_found"  # no such thread in the practice, or the author is not a member
+DUPLICATE = "duplicate"  # the author sent this client_id to the thread already
+TRANSACTION = "transaction"  # something must be written with it: send it in a transaction
+
+
+class Sent(NamedTuple):
+    """What became of one message: stored (seq and the members then), or refused."""
+
+    seq: int | None
+    member_ids: list[uuid.UUID]
+    member_roles: list[str]
+    refused: str | None
+
+
+class Message(NamedTuple):
+    event: EventRecord
+    organization_id: uuid.UUID
+
+
+_GROUP = """
+SELECT r.item, r.new_seq, r.member_ids, r.member_roles, r.refused
+FROM carethread_append_messages($1, $2, $3, $4, $5, $6, $7, ARRAY(
+    SELECT {alone} FROM unnest($1::uuid[]) WITH ORDINALITY AS q(thread_id, n) ORDER BY n
+)) AS r
+ORDER BY r.item
+"""
+
+
+def group_sql(early_reads: list[str]) -> str:
+    """The group's statement; `early_reads` are the scalar subqueries of a thread (`$1`) that
+    must all be NULL for a message to go without a transaction."""
+    alone = " AND ".join(f"({sql.replace('$1', 'q.thread_id')}) IS NULL"
+                         for sql in early_reads) or "true"
+    return _GROUP.format(alone=alone)
+
+
+class SendGroups:
+    """One per process and event loop. `send_one` sends a message on its own (the statement of
+    m0080); `group_sql()` gives the statement of several."""
+
+    def __init__(self, send_one: Callable[[Message], Any],
+                 run_group: Callable[[list[Message]], Any]) -> None:
+        self._send_one = send_one
+        self._run_group = run_group
+        self._in_flight = 0
+        self._waiting: list[tuple[Message, asyncio.Future[Sent]]] = []
+
+    async def send(self, message: Message) -> Sent:
+        if self._in_flight >= IN_FLIGHT:
+            future: asyncio.Future[Sent] = asyncio.get_running_loop().create_future()
+            self._waiting.append((message, future))
+            return await future
+        self._in_flight += 1
+        try:
+            sent: Sent = await self._send_one(message)
+            return sent
+        finally:
+            self._in_flight -= 1
+            self._next()
+
+    def _next(self) -> None:
+        """A statement came back: the messages waiting go, as one group."""
+        self._waiting = [item for item in self._waiting if not item[1].done()]  # gave up
+        if not self._waiting or self._in_flight >= IN_FLIGHT:
+            return
+        group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+        self._in_flight += 1
+        asyncio.get_running_loop().create_task(self._send_group(group))
+
+    async def _send_group(self, group: list[tuple[Message, asyncio.Future[Sent]]]) -> None:
+        try:
+            if len(group) == 1:
+                await self._send_each(group)
+                return
+            group.sort(key=lambda item: item[0].event.thread_id.bytes)  # stable: order kept
+            try:
+                results: list[Sent] = await self._run_group([m for m, _ in group])
+            except Exception:
+                await self._send_each(group)
+                return
+            for (_, future), sent in zip(group, results, strict=True):
+                if not future.done():
+                    future.set_result(sent)
+        finally:
+            for _, future in group:  # cancelled while sending: the waiters must not hang
+                if not future.done():
+                    future.cancel()
+            self._in_flight -= 1
+            self._next()
+
+    async def _send_each(self, group: list[tuple[Message, asyncio.Future[Sent]]]) -> None:
+        for message, future in group:
+            try:
+                sent = await self._send_one(message)
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(sent)
