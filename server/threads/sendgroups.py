@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from server.events import EventRecord
 
-IN_FLIGHT = 2  # statements on the wire before messages wait to go as a group
+IN_FLIGHT = 4  # statements on the wire before messages wait to go as a group
 MAX_GROUP = 32  # messages in one statement (each is a subtransaction: PostgreSQL caches 64)
 NOT_FOUND = "not_found"  # no such thread in the practice, or the author is not a member
 DUPLICATE = "duplicate"  # the author sent this client_id to the thread already
