@@ -141,14 +141,28 @@ class _Transport(asyncio.Transport):
         pass
 
 
-async def test_a_socket_keeps_reading_until_eight_messages_wait_then_stops_until_they_are_taken(
-) -> None:
+def _lean_socket(app: Any) -> tuple[Any, _Transport, Any]:
+    """Our uvicorn protocol on a recording transport, and a websockets client to talk to it."""
     from uvicorn.config import Config
     from uvicorn.server import ServerState
     from websockets.client import ClientProtocol
     from websockets.uri import parse_uri
 
-    from server.ws.protocol import INBOX_HIGH_WATER, LeanWebSocketsProtocol
+    from server.ws.protocol import LeanWebSocketsProtocol
+
+    config = Config(app=app, ws="none", lifespan="off", log_level="warning")
+    config.load()
+    server = LeanWebSocketsProtocol(config=config, server_state=ServerState(), app_state={})
+    transport = _Transport()
+    server.connection_made(transport)
+    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws"))
+    client.send_request(client.connect())
+    return server, transport, client
+
+
+async def test_a_socket_keeps_reading_until_eight_messages_wait_then_stops_until_they_are_taken(
+) -> None:
+    from server.ws.protocol import INBOX_HIGH_WATER
 
     taking = asyncio.Event()
     taken: list[str] = []
@@ -160,13 +174,7 @@ async def test_a_socket_keeps_reading_until_eight_messages_wait_then_stops_until
         while len(taken) < 20:
             taken.append((await receive())["text"])
 
-    config = Config(app=app, ws="none", lifespan="off", log_level="warning")
-    config.load()
-    server = LeanWebSocketsProtocol(config=config, server_state=ServerState(), app_state={})
-    transport = _Transport()
-    server.connection_made(transport)
-    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws"))
-    client.send_request(client.connect())
+    server, transport, client = _lean_socket(app)
     server.data_received(b"".join(client.data_to_send()))
     for _ in range(20):
         await asyncio.sleep(0)
@@ -192,13 +200,9 @@ async def test_a_socket_keeps_reading_until_eight_messages_wait_then_stops_until
 
 async def test_frames_written_directly_reach_the_client_and_wait_their_turn_when_it_reads_slowly(
 ) -> None:
-    from uvicorn.config import Config
-    from uvicorn.server import ServerState
-    from websockets.client import ClientProtocol
     from websockets.frames import Opcode
-    from websockets.uri import parse_uri
 
-    from server.ws.protocol import DIRECT_TEXT, LeanWebSocketsProtocol
+    from server.ws.protocol import DIRECT_TEXT
 
     accepted = asyncio.Event()
 
@@ -208,13 +212,7 @@ async def test_frames_written_directly_reach_the_client_and_wait_their_turn_when
         accepted.set()
         await receive()
 
-    config = Config(app=app, ws="none", lifespan="off", log_level="warning")
-    config.load()
-    server = LeanWebSocketsProtocol(config=config, server_state=ServerState(), app_state={})
-    transport = _Transport()
-    server.connection_made(transport)
-    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws"))
-    client.send_request(client.connect())
+    server, transport, client = _lean_socket(app)
     assert not server.send_text_now(b"{}")  # no handshake yet
     server.data_received(b"".join(client.data_to_send()))
     await accepted.wait()

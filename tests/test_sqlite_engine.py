@@ -123,29 +123,41 @@ def _visible(tmp_path: Path, body: str) -> bool:
     return body in _bodies(tmp_path)
 
 
+class _Writes:
+    """Transactions that each insert a note; the one marked `hold` keeps the writer until
+    `let_go` is set, so that the others queue behind it and form a group."""
+
+    def __init__(self, engine: PooledSQLiteEngine) -> None:
+        self.engine = engine
+        self.holding = asyncio.Event()
+        self.let_go = asyncio.Event()
+
+    async def write(self, body: str, hold: bool = False) -> None:
+        async with self.engine.transaction(transaction_type=TransactionType.immediate) as txn:
+            await txn.connection.run("INSERT INTO note (body) VALUES (?)", [body])
+            if hold:
+                self.holding.set()
+                await self.let_go.wait()
+
+
 def test_transactions_waiting_for_the_writer_share_one_commit_and_each_returns_after_it(
         tmp_path: Path) -> None:
     engine = _engine(tmp_path)
     control = _spy_statements(engine)
 
     async def story() -> None:
-        first_in = asyncio.Event()
-        let_first_go = asyncio.Event()
+        writes = _Writes(engine)
         returned: list[tuple[str, bool]] = []
 
         async def write(body: str, hold: bool = False) -> None:
-            async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
-                await txn.connection.run("INSERT INTO note (body) VALUES (?)", [body])
-                if hold:
-                    first_in.set()
-                    await let_first_go.wait()
+            await writes.write(body, hold)
             returned.append((body, _visible(tmp_path, body)))
 
         first = asyncio.create_task(write("first", hold=True))
-        await first_in.wait()
+        await writes.holding.wait()
         others = [asyncio.create_task(write(f"m{i}")) for i in range(5)]
         await asyncio.sleep(0.05)  # all five wait for the writer
-        let_first_go.set()
+        writes.let_go.set()
         await asyncio.gather(first, *others)
         assert {body for body, _ in returned} == {"first", "m0", "m1", "m2", "m3", "m4"}
         assert all(durable for _, durable in returned)  # none returned before its COMMIT
@@ -225,20 +237,12 @@ def test_a_transaction_cancelled_while_it_commits_its_group_fails_none_of_the_ot
     engine.writer._run = slow_disk  # type: ignore[method-assign]
 
     async def story() -> None:
-        first_in, let_first_go = asyncio.Event(), asyncio.Event()
-
-        async def write(body: str, hold: bool = False) -> None:
-            async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
-                await txn.connection.run("INSERT INTO note (body) VALUES (?)", [body])
-                if hold:
-                    first_in.set()
-                    await let_first_go.wait()
-
-        first = asyncio.create_task(write("first", hold=True))
-        await first_in.wait()
-        last = asyncio.create_task(write("last"))
+        writes = _Writes(engine)
+        first = asyncio.create_task(writes.write("first", hold=True))
+        await writes.holding.wait()
+        last = asyncio.create_task(writes.write("last"))
         await asyncio.sleep(0.05)
-        let_first_go.set()
+        writes.let_go.set()
         await asyncio.sleep(0.1)  # `last` waits for the group's COMMIT, on a slow disk
         last.cancel()
         await asyncio.sleep(0)
