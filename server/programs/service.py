@@ -337,14 +337,16 @@ async def enroll(identity: Identity, program_id: str, *, client_ids: list[uuid.U
                     data={"program_id": str(program["id"]), "title": program["title"],
                           "enrollment_id": str(enrollment_id)})
                 created.append(enrollment_id)
+            # Read in the transaction: the answer shows what was enrolled, before the job
+            # (woken after commit) delivers the day-0 modules.
+            views = [await _enrollment_view(e) for e in await _enrollments(
+                Enrollment.id.is_in(created))] if created else []
             tx.after_commit(lambda: background.wake(JOB))
     except Exception as exc:
         if is_unique_violation(exc):
             raise Conflict("A client was enrolled at the same moment; try again.",
                            code="already_enrolled") from None
         raise
-    views = [await _enrollment_view(e) for e in await _enrollments(
-        Enrollment.id.is_in(created))] if created else []
     return EnrollResult(enrollments=views, skipped=skipped)
 
 

@@ -65,6 +65,7 @@ class SendGroups:
         self._run_group = run_group
         self._in_flight = 0
         self._waiting: list[tuple[Message, asyncio.Future[Sent]]] = []
+        self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps weak references
 
     async def send(self, message: Message) -> Sent:
         if self._in_flight >= IN_FLIGHT:
@@ -86,7 +87,9 @@ class SendGroups:
             return
         group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
         self._in_flight += 1
-        asyncio.get_running_loop().create_task(self._send_group(group))
+        task = asyncio.get_running_loop().create_task(self._send_group(group))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     async def _send_group(self, group: list[tuple[Message, asyncio.Future[Sent]]]) -> None:
         try:
