@@ -72,6 +72,19 @@ class UnitOfWork:
             step = self._prepares.pop(key)
             await step(self)
 
+    async def run_committed(self) -> None:
+        """For work whose one statement already committed on its own (a plain message on
+        PostgreSQL): the before-commit steps, then the effects. A failing step is logged:
+        it must not turn what is stored into an error."""
+        token = enter(self)
+        try:
+            await self.prepare()
+        except Exception:
+            log.exception("preparing the effects of committed work failed")
+        finally:
+            leave(token)
+        await self.run_effects()
+
     async def run_effects(self) -> None:
         if self._payloads:
             from server import bus

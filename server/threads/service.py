@@ -7,8 +7,8 @@ another practice, or one the caller is not a member of, is simply not found.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-import logging
 import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -47,7 +47,6 @@ SYNC_BATCH = 50
 WINDOWS_BATCH = 500
 
 
-log = logging.getLogger("carethread.threads")
 _json_encode = msgspec.json.Encoder().encode
 
 
@@ -357,13 +356,23 @@ _PG_NOT_ALONE = "CT409"
 
 
 def _pg_append_message_sql() -> str:
-    return _PG_APPEND_MESSAGE.format(reads="".join(
-        f", ({read.postgres}) AS early_{i}" for i, read in enumerate(early_readers)))
+    return _statements(tuple(read.postgres for read in early_readers))[0]
 
 
 def _pg_send_alone_sql() -> str:
-    return _PG_SEND_ALONE.format(reads=", ".join(
-        f"({read.postgres})::text" for read in early_readers))
+    return _statements(tuple(read.postgres for read in early_readers))[1]
+
+
+@functools.cache
+def _statements(reads: tuple[str, ...]) -> tuple[str, str, str]:
+    """The message statements with these early reads: in a transaction, alone, as a group
+    (built once, not per message; the readers are registered at start-up)."""
+    return (
+        _PG_APPEND_MESSAGE.format(reads="".join(
+            f", ({sql}) AS early_{i}" for i, sql in enumerate(reads))),
+        _PG_SEND_ALONE.format(reads=", ".join(f"({sql})::text" for sql in reads)),
+        sendgroups.group_sql(list(reads)),
+    )
 
 
 def _transaction_connection() -> tuple[bool, Any] | None:
@@ -858,15 +867,7 @@ async def _send_alone(identity: Identity, thread_id: uuid.UUID, body: str, clien
         work.early_reads[(read.key, thread_id)] = []
     work.events.append(event)
     work.before_commit("threads.publish", _publish_on_commit)
-    token = uow.enter(work)
-    try:
-        await work.prepare()
-    except Exception:
-        # Committed already: a failing observer must not turn the send into an error.
-        log.exception("preparing the effects of a committed message failed")
-    finally:
-        uow.leave(token)
-    await work.run_effects()
+    await work.run_committed()
     return event, True
 
 
@@ -915,7 +916,7 @@ async def _send_group_pg(messages: list[sendgroups.Message]) -> list[sendgroups.
     events = [m.event for m in messages]
     async with db.pool.acquire() as conn:
         rows = await conn.fetch(
-            sendgroups.group_sql([read.postgres for read in early_readers]),
+            _statements(tuple(read.postgres for read in early_readers))[2],
             [e.thread_id for e in events], [m.organization_id for m in messages],
             [e.id for e in events], [e.actor_id for e in events],
             [None if e.body is msgspec.UNSET else e.body for e in events],
