@@ -170,7 +170,8 @@ async def _applied_migrations() -> int:
 async def start(settings: Settings) -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=2, max_size=20, reset=_release)
+        await db.start_connection_pool(min_size=2, max_size=settings.db_pool_size,
+                                       reset=_release)
 
 
 async def _release(connection: Any) -> None:

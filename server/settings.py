@@ -126,6 +126,8 @@ class Settings:
     # acknowledged message survive a power loss; NORMAL only an application crash, for a
     # higher write rate (bench/RESULTS.md).
     sqlite_synchronous: str = "FULL"
+    # PostgreSQL connections per process, at most (each server process has its own pool).
+    db_pool_size: int = 20
 
     @property
     def is_sqlite(self) -> bool:
@@ -284,7 +286,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         unattached_file_hours=float(env.get("UNATTACHED_FILE_HOURS") or 24),
         file_cleanup_poll_seconds=float(env.get("FILE_CLEANUP_POLL_SECONDS") or 600),
         sqlite_synchronous=_sqlite_synchronous(env),
+        db_pool_size=_int(env, "DB_POOL_SIZE", 20),
     )
+    if settings.db_pool_size < 2:
+        raise SettingsError("DB_POOL_SIZE must be at least 2")
     if settings.max_upload_bytes <= 0 or settings.practice_quota_bytes <= 0:
         raise SettingsError("MAX_UPLOAD_BYTES and PRACTICE_QUOTA_BYTES must be positive")
     return settings

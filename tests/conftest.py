@@ -187,6 +187,9 @@ def server_env(backend: Backend, mailbox: Mailbox, **extra: str) -> dict[str, st
         # Unread-message emails would land in other tests' mailboxes once a session runs past
         # the delay (or a test moves the clock); the tests of that feature set their own.
         "NOTIFY_DELAY_SECONDS": "31536000000",
+        # Many server processes share one PostgreSQL (max_connections 100) while tests run in
+        # parallel: a pool of 20 each ran it out once in CI.
+        "DB_POOL_SIZE": "6",
         **extra,
     }
 
