@@ -72,6 +72,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, *, level: str 
         log_level=level.lower(),
         access_log=access_log,
         lifespan="on",
+        loop=settings.event_loop,
     )
     url = address(host, port)
     if config.workers > 1:

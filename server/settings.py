@@ -128,6 +128,9 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     # PostgreSQL connections per process, at most (each server process has its own pool).
     db_pool_size: int = 20
+    # uvicorn's event loop: "auto" takes uvloop (installed with the server), "asyncio" the
+    # standard library's; the bench compares the two.
+    event_loop: str = "auto"
 
     @property
     def is_sqlite(self) -> bool:
@@ -287,7 +290,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         file_cleanup_poll_seconds=float(env.get("FILE_CLEANUP_POLL_SECONDS") or 600),
         sqlite_synchronous=_sqlite_synchronous(env),
         db_pool_size=_int(env, "DB_POOL_SIZE", 20),
+        event_loop=(env.get("EVENT_LOOP") or "auto").strip().lower(),
     )
+    if settings.event_loop not in ("auto", "asyncio", "uvloop"):
+        raise SettingsError("EVENT_LOOP must be auto, asyncio or uvloop")
     if settings.db_pool_size < 2:
         raise SettingsError("DB_POOL_SIZE must be at least 2")
     if settings.max_upload_bytes <= 0 or settings.practice_quota_bytes <= 0:
