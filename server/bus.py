@@ -8,6 +8,8 @@ the gap from storage. What goes over it is bytes, built and read only by the cod
     S<frame json>                              a signal (typing, read), passed through as is
     X<token id or *>                           end the sockets of one token, or all of a user's
     R                                          (local only) the bus came back: check storage
+    G<thread id, 16 bytes>                     (local only) a gap's grace ended: fill it from
+                                               storage
 """
 
 from __future__ import annotations
@@ -69,7 +71,11 @@ class BusResync(msgspec.Struct, frozen=True):
     pass
 
 
-BusMessage = BusEvent | BusSignal | BusClose | BusResync
+class BusGap(msgspec.Struct, frozen=True):
+    thread_id: uuid.UUID
+
+
+BusMessage = BusEvent | BusSignal | BusClose | BusResync | BusGap
 
 
 def encode_event(event: EventRecord) -> bytes:
@@ -91,6 +97,10 @@ def encode_close(token_id: uuid.UUID | None) -> bytes:
 RESYNC = b"R"
 
 
+def encode_gap(thread_id: uuid.UUID) -> bytes:
+    return b"G" + thread_id.bytes
+
+
 def decode(payload: bytes) -> BusMessage:
     kind = payload[:1]
     if kind == b"E":
@@ -105,6 +115,8 @@ def decode(payload: bytes) -> BusMessage:
         return BusClose(payload[1:].decode())
     if kind == RESYNC:
         return BusResync()
+    if kind == b"G":
+        return BusGap(uuid.UUID(bytes=payload[1:17]))
     raise ValueError(f"unknown bus payload {payload[:8]!r}")
 
 

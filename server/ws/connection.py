@@ -1,7 +1,9 @@
 """One WebSocket connection: frames in, events out, in seq order, once, without gaps.
 
 The connection keeps a cursor per thread: the last seq it delivered. An event from the bus is
-sent only if it is the next one; a gap is filled from storage first, a duplicate is dropped.
+sent only if it is the next one; a duplicate is dropped. An event past a gap is held for a
+moment, as the missing one is usually just behind it (another process published it a little
+later); if the gap is still open when `GAP_GRACE_SECONDS` end, it is filled from storage.
 Cursor work and socket writes happen under one lock, so a `sync` replay and live events never
 interleave out of order.
 
@@ -35,6 +37,10 @@ from server.ws.protocol import DIRECT_TEXT, DirectText
 log = logging.getLogger("carethread.ws")
 
 TYPING_EVERY_SECONDS = 1.0
+# How long an event past a gap waits for the missing one before storage is asked. Two workers'
+# events of one thread can reach the bus out of order; filling each such gap at once cost a
+# query per member (11 % of a worker's samples at 500 msg/s, bench/RESULTS.md).
+GAP_GRACE_SECONDS = 0.1
 ABUSE_FACTOR = 3  # rejected frames beyond this many bursts close the connection
 
 
@@ -45,6 +51,7 @@ class Connection:
         "_direct",
         "_drainer",
         "_grace_ends",
+        "_held",
         "_reader",
         "_start_waiter",
         "_started",
@@ -102,6 +109,8 @@ class Connection:
         self._started = False
         self._start_waiter: asyncio.Future[None] | None = None
         self._grace_ends = 0.0
+        # Events past a gap, per thread, while the gap is open (None on most sockets).
+        self._held: dict[uuid.UUID, _Held] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -155,6 +164,10 @@ class Connection:
             self._reader = None
 
     async def _stop_delivery(self) -> None:
+        if self._held is not None:
+            for held in self._held.values():
+                held.timer.cancel()
+            self._held = None
         drainer = self._drainer
         if drainer is None:
             return
@@ -362,6 +375,9 @@ class Connection:
             if message.token_id in ("*", str(self.identity.token_id)):
                 self.close_soon(frames.CLOSE_UNAUTHENTICATED, "session ended")
                 return False
+        elif isinstance(message, bus_module.BusGap):
+            async with self.lock:
+                await self._gap_grace_ended(message.thread_id)
         else:
             async with self.lock:
                 await self._resync()
@@ -390,11 +406,58 @@ class Connection:
         if seq <= cursor:
             return  # already delivered
         if seq > cursor + 1:
-            await self._fill(thread_id)
+            self._hold(message)
             return
         await self._send_event(thread_id, seq, message.frame)
         if message.removed_user_id == self.user_id:
             self.cursors.pop(thread_id, None)
+        if self._held is not None and thread_id in self._held:
+            await self._release_held(thread_id)
+
+    def _hold(self, message: bus_module.BusEvent) -> None:
+        """Keep an event past a gap; when the grace ends, a gap payload queued behind the
+        others makes the delivery task fill what is still missing."""
+        if self._held is None:
+            self._held = {}
+        held = self._held.get(message.thread_id)
+        if held is None:
+            subscriber = self._subscriber
+            assert subscriber is not None
+            timer = asyncio.get_running_loop().call_later(
+                GAP_GRACE_SECONDS, subscriber.put_nowait,
+                bus_module.encode_gap(message.thread_id))
+            held = self._held[message.thread_id] = _Held(timer)
+        held.events.setdefault(message.seq, message)
+
+    async def _release_held(self, thread_id: uuid.UUID) -> bool:
+        """Send the held events that now follow the cursor; True if a gap is still open."""
+        assert self._held is not None
+        held = self._held[thread_id]
+        while (cursor := self.cursors.get(thread_id)) is not None:
+            event = held.events.pop(cursor + 1, None)
+            if event is None:
+                break
+            await self._send_event(thread_id, event.seq, event.frame)
+            if event.removed_user_id == self.user_id:
+                self.cursors.pop(thread_id, None)
+        cursor = self.cursors.get(thread_id)
+        if cursor is not None and any(seq > cursor for seq in held.events):
+            return True
+        held.timer.cancel()
+        del self._held[thread_id]
+        if not self._held:
+            self._held = None
+        return False
+
+    async def _gap_grace_ended(self, thread_id: uuid.UUID) -> None:
+        if self._held is None or thread_id not in self._held:
+            return  # closed meanwhile
+        if await self._release_held(thread_id):
+            self._held[thread_id].timer.cancel()
+            del self._held[thread_id]
+            if not self._held:
+                self._held = None
+            await self._fill(thread_id)  # storage has the held events too
 
     async def _fill(self, thread_id: uuid.UUID) -> None:
         """The bus skipped something: send what storage has after the cursor."""
@@ -426,12 +489,25 @@ class Connection:
             await self._send_event(thread_id, seq, event_frame(event))
         for thread_id in closed:
             self.cursors.pop(thread_id, None)
+        if self._held is not None:  # what storage sent may close held gaps, or pass them
+            for thread_id in list(self._held):
+                await self._release_held(thread_id)
 
     async def _send_event(self, thread_id: uuid.UUID, seq: int, frame: bytes) -> None:
         await self.write_raw(frame)
         self.cursors[thread_id] = seq
         self.first_sent.setdefault(thread_id, seq)
         self.last_sent[thread_id] = seq
+
+
+class _Held:
+    """Events of one thread that arrived past a gap, by seq, and the end of their grace."""
+
+    __slots__ = ("events", "timer")
+
+    def __init__(self, timer: asyncio.TimerHandle) -> None:
+        self.timer = timer
+        self.events: dict[int, bus_module.BusEvent] = {}
 
 
 def _is_disconnect(exc: BaseException) -> bool:
