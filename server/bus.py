@@ -18,19 +18,20 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from typing import Any
 
 import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.channels.subscriber import BacklogStrategy, EventCallback
 
 from server import busfaults
 from server.background import BackgroundTask
 from server.events import EventRecord, event_frame
+from server.redis_pubsub import PubSubConnection
 from server.settings import Settings
 
 log = logging.getLogger("carethread.bus")
@@ -235,60 +236,69 @@ class BusPlugin(ChannelsPlugin):
             await self._backend.unsubscribe(emptied)
 
 
-class ResilientRedisBackend(RedisChannelsPubSubBackend):
+class ResilientRedisBackend(ChannelsBackend):
     """Redis pub/sub that survives an outage: it reconnects, resubscribes, and says so.
 
     Litestar's backend lets a connection error end its stream, after which the process never
     hears the bus again. Here the stream reconnects with backoff, and `on_reconnect` lets every
-    local connection check storage for what was published while Redis was away.
+    local connection check storage for what was published while Redis was away. Listening goes
+    through one connection of its own, read a chunk at a time (`server/redis_pubsub.py`);
+    publishing through the client's pool, pipelined.
     """
 
-    def __init__(
-        self, *, redis: Any, key_prefix: str, wanted: Callable[[], Iterable[str]],
-        on_reconnect: Callable[[], None],
-    ) -> None:
-        super().__init__(redis=redis, key_prefix=key_prefix, stream_sleep_no_subscriptions=50)
-        self._wanted = wanted
+    def __init__(self, *, redis: Any, on_reconnect: Callable[[], None]) -> None:
+        self._redis = redis
+        self._listener = PubSubConnection(redis)
         self._on_reconnect = on_reconnect
+        self._connected = False
+        self._ever_connected = False
+
+    async def on_startup(self) -> None:
+        pass  # the stream connects when it starts
+
+    async def on_shutdown(self) -> None:
+        await self._listener.close()
 
     async def subscribe(self, channels: Iterable[str]) -> None:
         try:
-            await super().subscribe(channels)
-        except Exception as exc:  # the reconnect loop resubscribes from `wanted`
+            await self._listener.subscribe(channels)
+        except Exception as exc:  # the reconnect resubscribes from `channels`
             log.warning("bus subscribe failed (%s); will resubscribe on reconnect", exc)
 
     async def unsubscribe(self, channels: Iterable[str]) -> None:
         try:
-            await super().unsubscribe(channels)
+            await self._listener.unsubscribe(channels)
         except Exception as exc:
             log.warning("bus unsubscribe failed: %s", exc)
 
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        await self.publish_many([(data, list(channels))])
+
+    async def get_history(self, channel: str, limit: int | None = None) -> list[bytes]:
+        raise NotImplementedError("the bus keeps no history: storage does")
+
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        delay = 0.05
         while True:
             try:
-                async for item in self._messages():
+                if not self._connected:
+                    await self._listener.connect()
+                    self._connected, delay = True, 0.05
+                    if self._ever_connected:  # it had been lost: what was published meanwhile?
+                        log.info("bus reconnected; %d channels resubscribed",
+                                 len(self._listener.channels))
+                        self._on_reconnect()
+                    self._ever_connected = True
+                for item in await self._listener.messages():
                     yield item
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("bus connection lost: %s", exc)
-                await self._reconnect()
-
-    async def _messages(self) -> AsyncGenerator[tuple[str, Any], None]:
-        """Litestar's loop, without rebuilding the set of every subscribed channel per
-        message (bench/RESULTS.md: 5 % of samples, growing with connected users)."""
-        while True:
-            await self._has_subscribed.wait()
-            pubsub = self._pub_sub
-            message = await pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=self._stream_sleep_no_subscriptions
-            )
-            if message is None:
-                continue
-            channel = message["channel"]
-            # A message may still arrive for a channel being unsubscribed: drop it.
-            if channel in pubsub.channels and channel not in pubsub.pending_unsubscribe_channels:
-                yield channel.decode(), message["data"]
+                if self._connected:
+                    log.warning("bus connection lost: %s", exc)
+                self._connected = False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def publish_many(self, batch: list[Publication]) -> None:
         """Every publication of the batch, in order, in one pipelined round trip.
@@ -301,42 +311,6 @@ class ResilientRedisBackend(RedisChannelsPubSubBackend):
                     pipe.publish(channel, payload)
             await pipe.execute()
 
-    async def _reconnect(self) -> None:
-        delay = 0.05
-        while True:
-            await asyncio.sleep(delay)
-            fresh = self._redis.pubsub()
-            try:
-                channels = list(self._wanted())
-                if channels:
-                    await fresh.subscribe(*channels)
-                else:
-                    await self._redis.ping()
-            except Exception:
-                with contextlib.suppress(Exception):
-                    await fresh.aclose()
-                delay = min(delay * 2, 1.0)
-                continue
-            old = self._pub_sub
-            self._RedisChannelsPubSubBackend__pub_sub = fresh
-            with contextlib.suppress(Exception):
-                await old.aclose()
-            # Sockets that opened or closed while this reconnected asked the old connection:
-            # bring the fresh one to what is wanted now.
-            now = set(self._wanted())
-            held = {c.decode() if isinstance(c, bytes) else c for c in fresh.channels}
-            with contextlib.suppress(Exception):
-                if now - held:
-                    await fresh.subscribe(*(now - held))
-                if held - now:
-                    await fresh.unsubscribe(*(held - now))
-            channels = list(now)
-            if channels:
-                self._has_subscribed.set()
-            log.info("bus reconnected; %d channels resubscribed", len(channels))
-            self._on_reconnect()
-            return
-
 
 class Bus:
     """Per-user channels over a ChannelsPlugin, with publishing that never fails a request."""
@@ -344,7 +318,6 @@ class Bus:
     def __init__(self, settings: Settings) -> None:
         self._queue_limit = settings.ws_queue_limit
         self._subscribers: set[ConnectionSubscriber] = set()
-        self._channel_refs: Counter[str] = Counter()
         self._lock = asyncio.Lock()
         self._outbox: asyncio.Queue[Publication] = asyncio.Queue(PUBLISH_QUEUE_LIMIT)
         self._publisher = BackgroundTask("bus-publisher", self._publish_loop)
@@ -358,11 +331,7 @@ class Bus:
 
             redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2,
                                    health_check_interval=10)
-            backend = ResilientRedisBackend(
-                redis=redis, key_prefix=f"{settings.redis_namespace}:bus",
-                wanted=lambda: [c for c, n in self._channel_refs.items() if n > 0],
-                on_reconnect=self.resync_all,
-            )
+            backend = ResilientRedisBackend(redis=redis, on_reconnect=self.resync_all)
         else:
             backend = MemoryChannelsBackend()
         self._backend = backend
@@ -437,7 +406,6 @@ class Bus:
         channel = user_channel(user_id)
         async with self._lock:
             subscriber = await self.plugin.subscribe(channel)
-            self._channel_refs[channel] += 1
         assert isinstance(subscriber, ConnectionSubscriber)
         subscriber.on_overflow = on_overflow
         subscriber.on_pressure = on_pressure
@@ -449,9 +417,6 @@ class Bus:
         finally:
             self._subscribers.discard(subscriber)
             async with self._lock:
-                self._channel_refs[channel] -= 1
-                if self._channel_refs[channel] <= 0:
-                    del self._channel_refs[channel]
                 await self.plugin.unsubscribe(subscriber, channel)
 
     def resync_all(self) -> None:

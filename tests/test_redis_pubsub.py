@@ -1,0 +1,103 @@
+"""The bus's listening connection to Redis (`server/redis_pubsub.py`), against a real Redis:
+it hands on the messages of the channels it wants, in order, and notices a Redis that has
+gone quiet. Outages end to end: test_fanout restarts Redis under two servers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from server import redis_pubsub
+from server.redis_pubsub import PubSubConnection
+from tests.conftest import REDIS_URL, need
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:
+        need("Redis", f"{REDIS_URL}: {exc}")
+    yield client
+    await client.aclose()
+
+
+async def _read_until(listener: PubSubConnection, count: int) -> list[tuple[str, bytes]]:
+    got: list[tuple[str, bytes]] = []
+    async with asyncio.timeout(5):
+        while len(got) < count:
+            got.extend(await listener.messages())
+    return got
+
+
+async def test_the_wanted_channels_messages_arrive_in_order_and_others_do_not(
+        redis: Redis) -> None:
+    mine, other = f"u.{uuid.uuid4()}", f"u.{uuid.uuid4()}"
+    listener = PubSubConnection(redis)
+    await listener.subscribe([mine])
+    await listener.connect()
+    try:
+        await listener.messages()  # the subscription's confirmation
+        async with redis.pipeline(transaction=False) as pipe:
+            for i in range(300):
+                pipe.publish(mine if i % 3 else other, f"m{i}".encode())
+            await pipe.execute()
+        got = await _read_until(listener, 200)
+        assert got == [(mine, f"m{i}".encode()) for i in range(300) if i % 3]
+
+        await listener.subscribe([other])
+        await listener.unsubscribe([mine])
+        await redis.publish(mine, b"after")
+        await redis.publish(other, b"welcome")
+        assert await _read_until(listener, 1) == [(other, b"welcome")]
+    finally:
+        await listener.close()
+
+
+async def test_a_quiet_connection_is_pinged_and_kept(
+        redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redis_pubsub, "QUIET_SECONDS", 0.1)
+    channel = f"u.{uuid.uuid4()}"
+    listener = PubSubConnection(redis)
+    await listener.subscribe([channel])
+    await listener.connect()
+    try:
+        for _ in range(5):  # each quiet spell: a PING, answered
+            assert await listener.messages() == []
+        await redis.publish(channel, b"still here")
+        assert await _read_until(listener, 1) == [(channel, b"still here")]
+    finally:
+        await listener.close()
+
+
+async def test_a_redis_that_stops_answering_is_taken_for_dead(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A peer gone without closing the connection: the bus must reconnect, not hang."""
+    monkeypatch.setattr(redis_pubsub, "QUIET_SECONDS", 0.1)
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answers the handshake, then goes silent once subscribed."""
+        while b"SUBSCRIBE" not in (chunk := await reader.read(65536)) and chunk:
+            writer.write(b"+OK\r\n" * chunk.count(b"*"))
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = Redis.from_url(f"redis://127.0.0.1:{port}/0")
+    listener = PubSubConnection(client)
+    await listener.subscribe(["u.someone"])
+    try:
+        await listener.connect()
+        with pytest.raises(ConnectionError):
+            async with asyncio.timeout(5):
+                while True:
+                    await listener.messages()
+    finally:
+        await listener.close()
+        server.close()
+        await client.aclose()
