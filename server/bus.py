@@ -4,7 +4,8 @@ The bus is never the record. Storage is; a connection that misses something on t
 the gap from storage. What goes over it is bytes, built and read only by the codec below:
 
     E<thread id, 16 bytes><seq, 8 bytes><0, or 1 and a removed user id of 16 bytes><frame json>
-                                               a stored thread event, encoded once
+                                               a stored thread event, encoded once; with no
+                                               frame, a seq its recipients do not see
     S<frame json>                              a signal (typing, read), passed through as is
     X<token id or *>                           end the sockets of one token, or all of a user's
     R                                          (local only) the bus came back: check storage
@@ -85,6 +86,12 @@ def encode_event(event: EventRecord) -> bytes:
         removed = b"1" + uuid.UUID(event.data["user_id"]).bytes
     return (b"E" + event.thread_id.bytes + event.seq.to_bytes(8, "big") + removed
             + event_frame(event))
+
+
+def encode_skip(event: EventRecord) -> bytes:
+    """For the members who may not see a staff-only event: its seq alone, so their sockets
+    move past it instead of taking it for a gap (a wait, then a query each)."""
+    return b"E" + event.thread_id.bytes + event.seq.to_bytes(8, "big") + b"0"
 
 
 def encode_signal(frame: bytes) -> bytes:

@@ -141,3 +141,15 @@ async def test_held_events_are_forgotten_when_the_connection_ends(storage: _Stor
     assert conn._held is None
     await _settle(0.1)
     assert socket.seqs == [] and storage.asked == []
+
+
+async def test_a_staff_only_events_seq_alone_moves_a_client_past_it_without_a_gap(
+        storage: _Storage) -> None:
+    note = EventRecord(id=uuid.uuid4(), thread_id=THREAD, seq=2, kind="message", actor_id=None,
+                       created_at=NOW, body="staff note", audience="staff")
+    conn, socket, subscriber = _connection(cursor=1)
+    subscriber.put_nowait(bus.encode_skip(note))
+    subscriber.put_nowait(bus.encode_event(_event(3)))
+    await _settle()
+    assert socket.seqs == [3] and conn.cursors[THREAD] == 3
+    assert conn._held is None and storage.asked == []

@@ -253,8 +253,12 @@ async def _publish_on_commit(work: uow.UnitOfWork) -> None:
         for r in rows:
             work.thread_members[r["thread"]][r["profile"]] = r["role"]
     for event in work.events:
-        work.publish(bus_module.encode_event(event),
-                     recipients_of(event, work.thread_members[event.thread_id]))
+        members = work.thread_members[event.thread_id]
+        work.publish(bus_module.encode_event(event), recipients_of(event, members))
+        if event.staff_only:
+            unseen = [p for p, role in members.items() if role not in STAFF_AUDIENCE_ROLES]
+            if unseen:
+                work.publish(bus_module.encode_skip(event), unseen)
     events = list(work.events)
     work.events.clear()
     for observer in event_observers:
