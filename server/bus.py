@@ -32,7 +32,7 @@ from litestar.channels.subscriber import BacklogStrategy, EventCallback
 from server import busfaults
 from server.background import BackgroundTask
 from server.events import EventRecord, event_frame
-from server.redis_pubsub import PubSubConnection
+from server.redis_pubsub import Publisher, PubSubConnection
 from server.settings import Settings
 
 log = logging.getLogger("carethread.bus")
@@ -248,14 +248,14 @@ class ResilientRedisBackend(ChannelsBackend):
 
     Litestar's backend lets a connection error end its stream, after which the process never
     hears the bus again. Here the stream reconnects with backoff, and `on_reconnect` lets every
-    local connection check storage for what was published while Redis was away. Listening goes
-    through one connection of its own, read a chunk at a time (`server/redis_pubsub.py`);
-    publishing through the client's pool, pipelined.
+    local connection check storage for what was published while Redis was away. Listening
+    and publishing each go through a connection of their own (`server/redis_pubsub.py`).
     """
 
     def __init__(self, *, redis: Any, on_reconnect: Callable[[], None]) -> None:
         self._redis = redis
         self._listener = PubSubConnection(redis)
+        self._publisher = Publisher(redis)
         self._on_reconnect = on_reconnect
         self._connected = False
         self._ever_connected = False
@@ -265,6 +265,7 @@ class ResilientRedisBackend(ChannelsBackend):
 
     async def on_shutdown(self) -> None:
         await self._listener.close()
+        await self._publisher.close()
 
     async def subscribe(self, channels: Iterable[str]) -> None:
         try:
@@ -308,15 +309,13 @@ class ResilientRedisBackend(ChannelsBackend):
                 delay = min(delay * 2, 1.0)
 
     async def publish_many(self, batch: list[Publication]) -> None:
-        """Every publication of the batch, in order, in one pipelined round trip.
+        """Every publication of the batch, in order, in one round trip.
 
         One Lua call per event (Litestar's `publish`) costs a round trip and a loop turn each; a
         single publishing task then caps the rate at one event per turn (bench/RESULTS.md)."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for payload, channels in batch:
-                for channel in dict.fromkeys(channels):
-                    pipe.publish(channel, payload)
-            await pipe.execute()
+        await self._publisher.publish([
+            (channel.encode(), payload)
+            for payload, channels in batch for channel in dict.fromkeys(channels)])
 
 
 class Bus:

@@ -1,9 +1,10 @@
-"""One Redis connection in subscribed mode, read a chunk at a time.
+"""The bus's two Redis connections: one subscribed, read a chunk at a time, and one that
+publishes a batch in one write.
 
 redis-py's `PubSub.get_message` reads one reply per call, through its retry, timeout and
-metrics layers, and builds a dict for each: 16 % of a worker's samples at 500 msg/s
-(bench/RESULTS.md). Here whatever the socket holds is fed to hiredis at once and every
-complete message is handed on. redis-py still opens the connection (address, TLS, AUTH,
+metrics layers, and builds a dict for each: 16 % of a worker's samples at 500 msg/s; its
+pipeline of PUBLISH commands cost another 10 % (bench/RESULTS.md). Here whatever the socket
+holds is fed to hiredis at once. redis-py still opens the connections (address, TLS, AUTH,
 database, protocol), so every `REDIS_URL` it takes works the same.
 """
 
@@ -21,6 +22,8 @@ READ_BYTES = 1 << 16
 # A connection that has said nothing this long gets a PING; one that answers nothing to it for
 # as long again is taken for dead (a peer gone without a FIN would otherwise hang the bus).
 QUIET_SECONDS = 10.0
+# How long a batch's replies may take before the publishing connection is taken for dead.
+REPLY_SECONDS = 10.0
 
 
 class PubSubConnection:
@@ -99,3 +102,49 @@ def _messages(parser: Any, wanted: set[str]) -> Iterator[tuple[str, bytes]]:
             if channel in wanted:
                 yield channel, reply[2]
         # else: a (un)subscribe confirmation, or the answer to our PING
+
+
+class Publisher:
+    """PUBLISH commands over one connection of its own: a batch is one write, then its replies
+    (how many received each message, which the bus does not need) are read and counted."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._conn: AbstractConnection | None = None
+        self._parser: Any = None
+
+    async def publish(self, messages: list[tuple[bytes, bytes]]) -> None:
+        """Each (channel, payload) in order; raises ConnectionError (and drops the connection,
+        so the next batch opens a fresh one) if Redis does not take them all."""
+        if self._conn is None:
+            conn = self._redis.connection_pool.make_connection()
+            await conn.connect()
+            self._conn, self._parser = conn, hiredis.Reader()
+        conn, parser = self._conn, self._parser
+        try:
+            reader, writer = conn._reader, conn._writer
+            assert reader is not None and writer is not None
+            writer.write(b"".join(
+                b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n"
+                % (len(channel), channel, len(payload), payload)
+                for channel, payload in messages))
+            await writer.drain()
+            replies = 0
+            async with asyncio.timeout(REPLY_SECONDS):
+                while replies < len(messages):
+                    data = await reader.read(READ_BYTES)
+                    if not data:
+                        raise ConnectionError("Redis closed the connection")
+                    parser.feed(data)
+                    while (reply := parser.gets()) is not False:
+                        if isinstance(reply, hiredis.ReplyError):
+                            raise ConnectionError(f"Redis refused a PUBLISH: {reply}")
+                        replies += 1
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.disconnect()

@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from server import redis_pubsub
-from server.redis_pubsub import PubSubConnection
+from server.redis_pubsub import Publisher, PubSubConnection
 from tests.conftest import REDIS_URL, need
 
 
@@ -57,6 +57,45 @@ async def test_the_wanted_channels_messages_arrive_in_order_and_others_do_not(
         assert await _read_until(listener, 1) == [(other, b"welcome")]
     finally:
         await listener.close()
+
+
+async def test_a_batch_published_in_one_write_arrives_whole_and_in_order(redis: Redis) -> None:
+    channels = [f"u.{uuid.uuid4()}" for _ in range(3)]
+    listener = PubSubConnection(redis)
+    await listener.subscribe(channels)
+    await listener.connect()
+    publisher = Publisher(redis)
+    try:
+        await listener.messages()
+        batch = [(channels[i % 3].encode(), b"x" * (i * 97 % 5000)) for i in range(2000)]
+        await publisher.publish(batch)  # some 5 MB: many reads, replies split across them
+        await publisher.publish(batch[:1])  # the same connection, its replies all taken
+        got = await _read_until(listener, 2001)
+        assert got == [(c.decode(), p) for c, p in batch + batch[:1]]
+    finally:
+        await listener.close()
+        await publisher.close()
+
+
+async def test_a_publisher_whose_connection_broke_opens_a_fresh_one(redis: Redis) -> None:
+    channel = f"u.{uuid.uuid4()}"
+    listener = PubSubConnection(redis)
+    await listener.subscribe([channel])
+    await listener.connect()
+    publisher = Publisher(redis)
+    try:
+        await listener.messages()
+        await publisher.publish([(channel.encode(), b"one")])
+        conn = publisher._conn
+        assert conn is not None and conn._writer is not None
+        conn._writer.transport.abort()  # as if Redis went away
+        with pytest.raises(ConnectionError):
+            await publisher.publish([(channel.encode(), b"lost")])
+        await publisher.publish([(channel.encode(), b"two")])
+        assert await _read_until(listener, 2) == [(channel, b"one"), (channel, b"two")]
+    finally:
+        await listener.close()
+        await publisher.close()
 
 
 async def test_a_quiet_connection_is_pinged_and_kept(
