@@ -106,7 +106,8 @@ def _messages(parser: Any, wanted: set[str]) -> Iterator[tuple[str, bytes]]:
 
 class Publisher:
     """PUBLISH commands over one connection of its own: a batch is one write, then its replies
-    (how many received each message, which the bus does not need) are read and counted."""
+    (how many received each message, which the bus does not need) are read and counted. One
+    caller at a time (the bus has one publishing task)."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
