@@ -72,7 +72,7 @@ class Fanout:
         while True:
             try:
                 messages = await self.listener.messages()
-            except ConnectionError:
+            except Exception:  # any failure of the connection: open another
                 await asyncio.sleep(0.05)
                 with contextlib.suppress(Exception):
                     await self.listener.connect()

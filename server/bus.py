@@ -9,7 +9,7 @@ the gap from storage. What goes over it is bytes, built and read only by the cod
     S<frame json>                              a signal (typing, read), passed through as is
     X<token id or *>                           end the sockets of one token, or all of a user's
     R                                          (local only) the bus came back: check storage
-    G<thread id, 16 bytes>                     (local only) a gap's grace ended: fill it from
+    G<thread id, 16 bytes><hold, 8 bytes>      (local only) a gap's grace ended: fill it from
                                                storage
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
@@ -41,6 +42,8 @@ PUBLISH_QUEUE_LIMIT = 10_000
 # Publishes queued while one batch is on the wire go out together, in order, in one round trip.
 PUBLISH_BATCH_LIMIT = 256
 RETRY_PAUSE_SECONDS = 0.5
+# A Redis connection that lasted this long was healthy: the next reconnect starts quickly.
+STABLE_SECONDS = 5.0
 
 Publication = tuple[bytes, list[str]]
 
@@ -75,6 +78,7 @@ class BusResync(msgspec.Struct, frozen=True):
 
 class BusGap(msgspec.Struct, frozen=True):
     thread_id: uuid.UUID
+    hold: int  # which hold of the thread's events it ends (an earlier one's may still be queued)
 
 
 BusMessage = BusEvent | BusSignal | BusClose | BusResync | BusGap
@@ -105,8 +109,8 @@ def encode_close(token_id: uuid.UUID | None) -> bytes:
 RESYNC = b"R"
 
 
-def encode_gap(thread_id: uuid.UUID) -> bytes:
-    return b"G" + thread_id.bytes
+def encode_gap(thread_id: uuid.UUID, hold: int) -> bytes:
+    return b"G" + thread_id.bytes + hold.to_bytes(8, "big")
 
 
 def decode(payload: bytes) -> BusMessage:
@@ -124,7 +128,7 @@ def decode(payload: bytes) -> BusMessage:
     if kind == RESYNC:
         return BusResync()
     if kind == b"G":
-        return BusGap(uuid.UUID(bytes=payload[1:17]))
+        return BusGap(uuid.UUID(bytes=payload[1:17]), int.from_bytes(payload[17:25], "big"))
     raise ValueError(f"unknown bus payload {payload[:8]!r}")
 
 
@@ -252,30 +256,33 @@ class ResilientRedisBackend(ChannelsBackend):
     and publishing each go through a connection of their own (`server/redis_pubsub.py`).
     """
 
-    def __init__(self, *, redis: Any, on_reconnect: Callable[[], None]) -> None:
+    def __init__(self, *, redis: Any, namespace: str, on_reconnect: Callable[[], None]
+                 ) -> None:
         self._redis = redis
+        # Channels in Redis carry the namespace, so deployments can share one Redis.
+        self._prefix = f"{namespace}:"
         self._listener = PubSubConnection(redis)
         self._publisher = Publisher(redis)
         self._on_reconnect = on_reconnect
-        self._connected = False
-        self._ever_connected = False
 
     async def on_startup(self) -> None:
         pass  # the stream connects when it starts
 
     async def on_shutdown(self) -> None:
-        await self._listener.close()
+        await self._listener.close()  # the publisher closes when the bus stops publishing
+
+    async def close_publisher(self) -> None:
         await self._publisher.close()
 
     async def subscribe(self, channels: Iterable[str]) -> None:
         try:
-            await self._listener.subscribe(channels)
+            await self._listener.subscribe(self._prefix + c for c in channels)
         except Exception as exc:  # the reconnect resubscribes from `channels`
             log.warning("bus subscribe failed (%s); will resubscribe on reconnect", exc)
 
     async def unsubscribe(self, channels: Iterable[str]) -> None:
         try:
-            await self._listener.unsubscribe(channels)
+            await self._listener.unsubscribe(self._prefix + c for c in channels)
         except Exception as exc:
             log.warning("bus unsubscribe failed: %s", exc)
 
@@ -286,25 +293,37 @@ class ResilientRedisBackend(ChannelsBackend):
         raise NotImplementedError("the bus keeps no history: storage does")
 
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
-        delay = 0.05
+        """Messages as (channel, payload), for as long as the process runs. After any failed
+        attempt, every local connection checks storage once listening works again: sockets
+        may have opened while Redis was away (at startup too), and what others published then
+        never reached them. The wait between attempts grows until a connection has lasted."""
+        delay, failed, prefix = 0.05, False, len(self._prefix)
         while True:
             try:
-                if not self._connected:
-                    await self._listener.connect()
-                    self._connected, delay = True, 0.05
-                    if self._ever_connected:  # it had been lost: what was published meanwhile?
-                        log.info("bus reconnected; %d channels resubscribed",
-                                 len(self._listener.channels))
-                        self._on_reconnect()
-                    self._ever_connected = True
-                for item in await self._listener.messages():
-                    yield item
+                await self._listener.connect()
+            except Exception as exc:
+                if not failed:
+                    log.warning("bus cannot reach Redis (%s); retrying", exc)
+                failed = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            if failed:
+                log.info("bus reconnected; %d channels resubscribed",
+                         len(self._listener.channels))
+                self._on_reconnect()
+            connected_at = time.monotonic()
+            try:
+                while True:
+                    for channel, payload in await self._listener.messages():
+                        yield channel[prefix:], payload
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if self._connected:
-                    log.warning("bus connection lost: %s", exc)
-                self._connected = False
+                log.warning("bus connection lost: %s", exc)
+                failed = True
+                if time.monotonic() - connected_at > STABLE_SECONDS:
+                    delay = 0.05
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
@@ -314,7 +333,7 @@ class ResilientRedisBackend(ChannelsBackend):
         One Lua call per event (Litestar's `publish`) costs a round trip and a loop turn each; a
         single publishing task then caps the rate at one event per turn (bench/RESULTS.md)."""
         await self._publisher.publish([
-            (channel.encode(), payload)
+            ((self._prefix + channel).encode(), payload)
             for payload, channels in batch for channel in dict.fromkeys(channels)])
 
 
@@ -337,7 +356,8 @@ class Bus:
 
             redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2,
                                    health_check_interval=10)
-            backend = ResilientRedisBackend(redis=redis, on_reconnect=self.resync_all)
+            backend = ResilientRedisBackend(redis=redis, namespace=settings.redis_namespace,
+                                            on_reconnect=self.resync_all)
         else:
             backend = MemoryChannelsBackend()
         self._backend = backend
@@ -394,6 +414,8 @@ class Bus:
 
     async def stop(self) -> None:
         await self._publisher.stop()
+        if isinstance(self._backend, ResilientRedisBackend):
+            await self._backend.close_publisher()
 
     # --- subscribing --------------------------------------------------------------------
 

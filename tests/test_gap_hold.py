@@ -18,7 +18,7 @@ import pytest
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
-from server import bus
+from server import bus, uow
 from server.events import EventRecord
 from server.identity import Identity
 from server.threads import service as threads
@@ -43,15 +43,17 @@ class _Storage:
     """`events_after`, answered from a list of stored seqs, counting the questions."""
 
     def __init__(self, stored: list[int]) -> None:
-        self.stored = stored
+        self.stored = stored  # the seqs this user sees
+        self.head: int | None = None  # the thread's last seq, when it is one the user does not see
         self.asked: list[dict[uuid.UUID, int]] = []
 
     async def events_after(self, user_id: uuid.UUID, cursors: dict[uuid.UUID, int],
-                           staff: bool = True
-                           ) -> tuple[list[EventRecord], dict[uuid.UUID, int], set[uuid.UUID]]:
+                           staff: bool = True) -> threads.Missed:
         self.asked.append(dict(cursors))
         after = cursors[THREAD]
-        return ([_event(seq) for seq in self.stored if seq > after], {THREAD: after}, set())
+        head = max(self.stored, default=after) if self.head is None else self.head
+        return threads.Missed([_event(seq) for seq in self.stored if seq > after],
+                              {THREAD: after}, set(), {THREAD: head})
 
 
 def _event(seq: int) -> EventRecord:
@@ -124,9 +126,9 @@ async def test_a_sync_that_passes_the_held_events_leaves_nothing_held(
     conn, socket, subscriber = _connection(cursor=1)
     subscriber.put_nowait(bus.encode_event(_event(3)))
     await _settle()
-    events, _, closed = await threads.events_after(conn.user_id, {THREAD: 1})
+    missed = await threads.events_after(conn.user_id, {THREAD: 1})
     async with conn.lock:
-        await conn._deliver_stored(events, closed)
+        await conn._deliver_stored(missed)
     assert socket.seqs == [2, 3] and conn._held is None
     await _settle(0.1)
     assert socket.seqs == [2, 3] and len(storage.asked) == 1
@@ -137,8 +139,9 @@ async def test_held_events_are_forgotten_when_the_connection_ends(storage: _Stor
     subscriber.put_nowait(bus.encode_event(_event(3)))
     await _settle()
     assert conn._held is not None
+    held = conn._held[THREAD]
     await conn._stop_delivery()
-    assert conn._held is None
+    assert conn._held is None and held.timer.cancelled()
     await _settle(0.1)
     assert socket.seqs == [] and storage.asked == []
 
@@ -153,3 +156,50 @@ async def test_a_staff_only_events_seq_alone_moves_a_client_past_it_without_a_ga
     await _settle()
     assert socket.seqs == [3] and conn.cursors[THREAD] == 3
     assert conn._held is None and storage.asked == []
+
+
+async def test_after_storage_a_client_moves_past_the_staff_only_events_at_the_threads_end(
+        storage: _Storage) -> None:
+    storage.stored, storage.head = [2], 4  # 3 and 4 are staff notes this client never gets
+    conn, socket, subscriber = _connection(cursor=1)
+    subscriber.put_nowait(bus.encode_event(_event(3)))  # past a gap: held, then filled
+    await _settle(0.1)
+    assert socket.seqs == [2] and conn.cursors[THREAD] == 4
+    subscriber.put_nowait(bus.encode_event(_event(5)))  # the next one goes out at once
+    await _settle()
+    assert socket.seqs == [2, 5] and conn._held is None and len(storage.asked) == 1
+
+
+async def test_the_end_of_an_earlier_holds_grace_does_not_end_a_newer_ones(
+        storage: _Storage) -> None:
+    conn, socket, subscriber = _connection(cursor=1)
+    subscriber.put_nowait(bus.encode_event(_event(3)))
+    await _settle()
+    assert conn._held is not None
+    first = conn._held[THREAD].number
+    subscriber.put_nowait(bus.encode_event(_event(2)))  # closes the first gap
+    subscriber.put_nowait(bus.encode_event(_event(5)))  # opens another
+    await _settle()
+    assert socket.seqs == [2, 3] and conn._held is not None
+    subscriber.put_nowait(bus.encode_gap(THREAD, first))  # the first timer's, late
+    await _settle()
+    assert storage.asked == [] and conn._held is not None
+    subscriber.put_nowait(bus.encode_event(_event(4)))
+    await _settle()
+    assert socket.seqs == [2, 3, 4, 5] and conn._held is None and storage.asked == []
+
+
+async def test_a_staff_only_event_goes_to_staff_and_its_seq_alone_to_everyone_else(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threads, "event_observers", [])
+    provider, client, admin = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    note = EventRecord(id=uuid.uuid4(), thread_id=THREAD, seq=7, kind="message", actor_id=None,
+                       created_at=NOW, body="staff note", audience="staff")
+    work = uow.UnitOfWork()
+    work.events.append(note)
+    work.thread_members[THREAD] = {provider: "provider", client: "client", admin: "admin"}
+    await threads._publish_on_commit(work)
+    assert work._payloads == [(bus.encode_event(note), [provider, admin]),
+                              (bus.encode_skip(note), [client])]
+    decoded = bus.decode(bus.encode_skip(note))
+    assert isinstance(decoded, bus.BusEvent) and decoded.seq == 7 and decoded.frame == b""

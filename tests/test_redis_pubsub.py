@@ -5,15 +5,18 @@ gone quiet. Outages end to end: test_fanout restarts Redis under two servers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from server import redis_pubsub
+from server.bus import ResilientRedisBackend
 from server.redis_pubsub import Publisher, PubSubConnection
-from tests.conftest import REDIS_URL, need
+from tests.conftest import REDIS_URL, RedisProcess, need
 
 
 @pytest.fixture
@@ -86,12 +89,35 @@ async def test_a_publisher_whose_connection_broke_opens_a_fresh_one(redis: Redis
     try:
         await listener.messages()
         await publisher.publish([(channel.encode(), b"one")])
-        conn = publisher._conn
-        assert conn is not None and conn._writer is not None
-        conn._writer.transport.abort()  # as if Redis went away
+        link = publisher._link
+        assert link is not None
+        link.writer.transport.abort()  # breaks while in use: the batch fails, as it should
         with pytest.raises(ConnectionError):
             await publisher.publish([(channel.encode(), b"lost")])
         await publisher.publish([(channel.encode(), b"two")])
+        assert await _read_until(listener, 2) == [(channel, b"one"), (channel, b"two")]
+    finally:
+        await listener.close()
+        await publisher.close()
+
+
+async def test_a_publishing_connection_redis_closed_while_idle_is_replaced_without_a_loss(
+        redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redis_pubsub, "IDLE_SECONDS", 0.0)
+    channel = f"u.{uuid.uuid4()}"
+    listener = PubSubConnection(redis)
+    await listener.subscribe([channel])
+    await listener.connect()
+    publisher = Publisher(redis)
+    try:
+        await listener.messages()
+        await publisher.publish([(channel.encode(), b"one")])
+        link = publisher._link
+        assert link is not None
+        host, port = link.writer.get_extra_info("sockname")[:2]
+        await redis.execute_command("CLIENT", "KILL", "ADDR", f"{host}:{port}")  # Redis hangs up
+        await publisher.publish([(channel.encode(), b"two")])  # no error: sent again, fresh
+        assert publisher._link is not link
         assert await _read_until(listener, 2) == [(channel, b"one"), (channel, b"two")]
     finally:
         await listener.close()
@@ -139,4 +165,71 @@ async def test_a_redis_that_stops_answering_is_taken_for_dead(
     finally:
         await listener.close()
         server.close()
+        await client.aclose()
+
+
+async def _until(check: Callable[[], bool], seconds: float = 10) -> None:
+    """Poll a condition of another task's making (it has no event to wait on)."""
+    async with asyncio.timeout(seconds):
+        while not check():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
+async def test_the_bus_listens_again_after_redis_was_away_and_has_sockets_check_storage(
+        own_redis: RedisProcess) -> None:
+    """Away at startup, then restarted: each time Redis is back, the bus listens on every
+    channel wanted meanwhile, and tells the process's sockets to check storage once."""
+    own_redis.stop()
+    client = Redis.from_url(own_redis.url, socket_connect_timeout=0.5)
+    resyncs: list[int] = []
+    backend = ResilientRedisBackend(redis=client, namespace="t",
+                                    on_reconnect=lambda: resyncs.append(1))
+    received: list[tuple[str, bytes]] = []
+
+    async def listen() -> None:
+        async for item in backend.stream_events():
+            received.append(item)
+
+    async def publish(payload: bytes) -> None:
+        async with asyncio.timeout(10):
+            while True:  # a batch on a connection Redis just dropped fails: the bus drops it
+                try:
+                    await backend.publish_many([(payload, ["u.a"])])
+                    return
+                except (ConnectionError, RedisConnectionError):
+                    await asyncio.sleep(0.1)
+
+    async def channels() -> list[bytes]:
+        fresh = Redis.from_url(own_redis.url)
+        try:
+            return sorted(await fresh.pubsub_channels())
+        finally:
+            await fresh.aclose()
+
+    await backend.subscribe(["u.a"])  # a socket opens while Redis is away
+    task = asyncio.create_task(listen())
+    try:
+        await asyncio.sleep(0.3)
+        assert resyncs == []
+        await asyncio.to_thread(own_redis.start)
+        await _until(lambda: resyncs == [1])
+        await publish(b"first")
+        await _until(lambda: received == [("u.a", b"first")])
+        assert await channels() == [b"t:u.a"]  # the namespace, in Redis
+
+        own_redis.stop()
+        await backend.subscribe(["u.b"])  # another opens meanwhile
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(own_redis.start)
+        await _until(lambda: resyncs == [1, 1])
+        await publish(b"second")
+        await _until(lambda: received[-1:] == [("u.a", b"second")])
+        assert await channels() == [b"t:u.a", b"t:u.b"]
+        assert resyncs == [1, 1]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await backend.on_shutdown()
+        await backend.close_publisher()
         await client.aclose()

@@ -694,15 +694,27 @@ def _within(windows: Sequence[tuple[int, int | None]]) -> Any:
     return condition
 
 
+class Missed(NamedTuple):
+    """What `events_after` found: the events (by thread, ascending seq), the clamped start
+    cursor of each thread that counts, the threads whose window is closed (the connection
+    forgets them once delivered), and the head (`last_seq`) of each open one. Every event up to
+    a head was committed before the events were read, so once they are delivered a cursor may
+    move to the head: past staff-only events a client never gets, which would otherwise look
+    like a gap to the next live event."""
+
+    events: list[EventRecord]
+    starts: dict[uuid.UUID, int]
+    closed: set[uuid.UUID]
+    heads: dict[uuid.UUID, int]
+
+
 async def events_after(
     user_id: uuid.UUID, cursors: dict[uuid.UUID, int], staff: bool = True
-) -> tuple[list[EventRecord], dict[uuid.UUID, int], set[uuid.UUID]]:
+) -> Missed:
     """What a connection missed: the user's visible events after each cursor.
 
     A thread counts while the user is a member, or when they were removed after the cursor
-    (they still get everything up to and including their removal). Returns the events (by
-    thread, ascending seq), the clamped start cursor of each such thread, and the threads whose
-    window is closed (the connection forgets them once delivered). A batch of threads is one
+    (they still get everything up to and including their removal). A batch of threads is one
     query, so a sync of hundreds of threads is a handful of queries.
     """
     all_windows, last_seqs = await _windows_and_heads(user_id, list(cursors))
@@ -711,7 +723,7 @@ async def events_after(
         if is_open(w) or (w[-1][1] or 0) > cursors[tid]
     }
     if not windows:
-        return [], {}, set()
+        return Missed([], {}, set(), {})
     closed = {tid for tid, w in windows.items() if not is_open(w)}
     # A cursor is clamped into [window start - 1, last_seq]: one from the future would
     # otherwise swallow live events up to it.
@@ -740,7 +752,8 @@ async def events_after(
             event = from_row(row)
             if in_windows(event.seq, windows[event.thread_id]):
                 events.append(event)
-    return events, starts, closed
+    heads = {tid: last_seqs[tid] for tid in windows if tid not in closed}
+    return Missed(events, starts, closed, heads)
 
 
 # A reconnect's sync in plain SQL (py-spy of a 5,000-client reconnect storm: building these

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 import uuid
@@ -27,7 +28,7 @@ from litestar import WebSocket
 
 from server import bus as bus_module
 from server.errors import AppError
-from server.events import EventRecord, ack_frame, event_frame
+from server.events import ack_frame, event_frame
 from server.identity import Identity
 from server.runtime import Runtime
 from server.threads import service as threads
@@ -305,15 +306,13 @@ class Connection:
                 self.close_soon(frames.CLOSE_SYNC_LATE, "sync came after live events; "
                                 "reconnect and send sync first")
                 return
-            events, starts, closed = await threads.events_after(
-                self.user_id, frame.cursors, self.staff
-            )
+            missed = await threads.events_after(self.user_id, frame.cursors, self.staff)
             for tid in frame.cursors:
-                if tid not in starts:
+                if tid not in missed.starts:
                     await self.write({"type": "error", "code": "not_found",
                                       "detail": "No such thread.", "thread_id": str(tid)})
-            self.cursors.update(starts)
-            await self._deliver_stored(events, closed)
+            self.cursors.update(missed.starts)
+            await self._deliver_stored(missed)
             await self.write({"type": "synced"})
 
     async def _typing(self, frame: frames.Typing) -> None:
@@ -379,7 +378,7 @@ class Connection:
                 return False
         elif isinstance(message, bus_module.BusGap):
             async with self.lock:
-                await self._gap_grace_ended(message.thread_id)
+                await self._gap_grace_ended(message.thread_id, message.hold)
         else:
             async with self.lock:
                 await self._resync()
@@ -425,10 +424,11 @@ class Connection:
         if held is None:
             subscriber = self._subscriber
             assert subscriber is not None
+            number = next(_hold_numbers)
             timer = asyncio.get_running_loop().call_later(
                 GAP_GRACE_SECONDS, subscriber.put_nowait,
-                bus_module.encode_gap(message.thread_id))
-            held = self._held[message.thread_id] = _Held(timer)
+                bus_module.encode_gap(message.thread_id, number))
+            held = self._held[message.thread_id] = _Held(timer, number)
         held.events.setdefault(message.seq, message)
 
     async def _release_held(self, thread_id: uuid.UUID) -> bool:
@@ -445,51 +445,53 @@ class Connection:
         cursor = self.cursors.get(thread_id)
         if cursor is not None and any(seq > cursor for seq in held.events):
             return True
-        held.timer.cancel()
-        del self._held[thread_id]
-        if not self._held:
-            self._held = None
+        self._forget_held(thread_id)
         return False
 
-    async def _gap_grace_ended(self, thread_id: uuid.UUID) -> None:
-        if self._held is None or thread_id not in self._held:
-            return  # closed meanwhile
+    def _forget_held(self, thread_id: uuid.UUID) -> None:
+        assert self._held is not None
+        self._held.pop(thread_id).timer.cancel()
+        if not self._held:
+            self._held = None
+
+    async def _gap_grace_ended(self, thread_id: uuid.UUID, number: int) -> None:
+        held = self._held.get(thread_id) if self._held is not None else None
+        if held is None or held.number != number:
+            return  # closed meanwhile, or the end of an earlier hold's grace: this one's comes
         if await self._release_held(thread_id):
-            self._held[thread_id].timer.cancel()
-            del self._held[thread_id]
-            if not self._held:
-                self._held = None
+            self._forget_held(thread_id)
             await self._fill(thread_id)  # storage has the held events too
 
     async def _fill(self, thread_id: uuid.UUID) -> None:
         """The bus skipped something: send what storage has after the cursor."""
-        events, starts, closed = await threads.events_after(
+        missed = await threads.events_after(
             self.user_id, {thread_id: self.cursors[thread_id]}, self.staff
         )
-        if thread_id not in starts:
+        if thread_id not in missed.starts:
             self.cursors.pop(thread_id, None)
             return
-        await self._deliver_stored(events, closed)
+        await self._deliver_stored(missed)
 
     async def _resync(self) -> None:
         """After a bus outage: every open thread, including ones joined meanwhile."""
         for thread_id in await threads.open_cursors(self.user_id):
             self.cursors.setdefault(thread_id, 0)
-        events, starts, closed = await threads.events_after(
-            self.user_id, dict(self.cursors), self.staff
-        )
+        missed = await threads.events_after(self.user_id, dict(self.cursors), self.staff)
         for thread_id in list(self.cursors):
-            if thread_id not in starts:
+            if thread_id not in missed.starts:
                 del self.cursors[thread_id]
-        await self._deliver_stored(events, closed)
+        await self._deliver_stored(missed)
 
-    async def _deliver_stored(self, events: list[EventRecord], closed: set[uuid.UUID]) -> None:
-        for event in events:
+    async def _deliver_stored(self, missed: threads.Missed) -> None:
+        for event in missed.events:
             thread_id, seq = event.thread_id, event.seq
             if seq <= max(self.cursors.get(thread_id, 0), self.last_sent.get(thread_id, 0)):
                 continue
             await self._send_event(thread_id, seq, event_frame(event))
-        for thread_id in closed:
+        for thread_id, head in missed.heads.items():  # past what this user does not see
+            if self.cursors.get(thread_id, head) < head:
+                self.cursors[thread_id] = head
+        for thread_id in missed.closed:
             self.cursors.pop(thread_id, None)
         if self._held is not None:  # what storage sent may close held gaps, or pass them
             for thread_id in list(self._held):
@@ -505,13 +507,17 @@ class Connection:
         self.last_sent[thread_id] = seq
 
 
+_hold_numbers = itertools.count()
+
+
 class _Held:
     """Events of one thread that arrived past a gap, by seq, and the end of their grace."""
 
-    __slots__ = ("events", "timer")
+    __slots__ = ("events", "number", "timer")
 
-    def __init__(self, timer: asyncio.TimerHandle) -> None:
+    def __init__(self, timer: asyncio.TimerHandle, number: int) -> None:
         self.timer = timer
+        self.number = number
         self.events: dict[int, bus_module.BusEvent] = {}
 
 
