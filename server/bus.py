@@ -312,6 +312,7 @@ class ResilientRedisBackend(ChannelsBackend):
                 log.info("bus reconnected; %d channels resubscribed",
                          len(self._listener.channels))
                 self._on_reconnect()
+                failed = False
             connected_at = time.monotonic()
             try:
                 while True:
