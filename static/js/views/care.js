@@ -286,9 +286,11 @@ export function HealthView({ clientId }) {
   const [settings, setSettings] = useState(null);
   const [error, setError] = useState('');
   const [client, setClient] = useState(null);
+  const toggles = useRef(0); // a reload that began before a toggle must not undo it
   const base = '/clients/' + encodeURIComponent(id);
 
   async function load() {
+    const seen = toggles.current;
     try {
       const [t, m, j] = await Promise.all([get(base + '/metric-types'),
         get(base + '/metrics'), get(base + '/journal')]);
@@ -296,7 +298,8 @@ export function HealthView({ clientId }) {
       setEntries(m.entries);
       setJournal(j.entries);
       if (team) {
-        setSettings((await get(base + '/metric-settings')).settings);
+        const read = (await get(base + '/metric-settings')).settings;
+        if (toggles.current === seen) setSettings(read);
         setClient((await get(base)).client);
       }
     } catch (err) {
@@ -308,8 +311,17 @@ export function HealthView({ clientId }) {
     || ev.data.client_id === id);
 
   async function toggleMode(e) {
+    // Shown at once: a reload still on its way must not flip the box back while it saves.
     const on = e.currentTarget.checked;
-    setSettings((await put(base + '/metric-settings', { eating_disorder_mode: on })).settings);
+    toggles.current += 1;
+    setSettings((s) => ({ ...s, eating_disorder_mode: on }));
+    try {
+      setSettings((await put(base + '/metric-settings', { eating_disorder_mode: on })).settings);
+    } catch (err) {
+      setSettings((s) => ({ ...s, eating_disorder_mode: !on }));
+      setError(err.detail);
+      return;
+    }
     load();
   }
 
