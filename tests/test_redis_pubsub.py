@@ -80,7 +80,9 @@ async def test_a_batch_published_in_one_write_arrives_whole_and_in_order(redis: 
         await publisher.close()
 
 
-async def test_a_publisher_whose_connection_broke_opens_a_fresh_one(redis: Redis) -> None:
+@contextlib.asynccontextmanager
+async def _one_sent(redis: Redis) -> AsyncIterator[tuple[str, PubSubConnection, Publisher]]:
+    """A channel listened to, and a publisher that has sent "one" on it."""
     channel = f"u.{uuid.uuid4()}"
     listener = PubSubConnection(redis)
     await listener.subscribe([channel])
@@ -89,6 +91,14 @@ async def test_a_publisher_whose_connection_broke_opens_a_fresh_one(redis: Redis
     try:
         await listener.messages()
         await publisher.publish([(channel.encode(), b"one")])
+        yield channel, listener, publisher
+    finally:
+        await listener.close()
+        await publisher.close()
+
+
+async def test_a_publisher_whose_connection_broke_opens_a_fresh_one(redis: Redis) -> None:
+    async with _one_sent(redis) as (channel, listener, publisher):
         link = publisher._link
         assert link is not None
         link.writer.transport.abort()  # breaks while in use: the batch fails, as it should
@@ -96,22 +106,12 @@ async def test_a_publisher_whose_connection_broke_opens_a_fresh_one(redis: Redis
             await publisher.publish([(channel.encode(), b"lost")])
         await publisher.publish([(channel.encode(), b"two")])
         assert await _read_until(listener, 2) == [(channel, b"one"), (channel, b"two")]
-    finally:
-        await listener.close()
-        await publisher.close()
 
 
 async def test_a_publishing_connection_redis_closed_while_idle_is_replaced_without_a_loss(
         redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redis_pubsub, "IDLE_SECONDS", 0.0)
-    channel = f"u.{uuid.uuid4()}"
-    listener = PubSubConnection(redis)
-    await listener.subscribe([channel])
-    await listener.connect()
-    publisher = Publisher(redis)
-    try:
-        await listener.messages()
-        await publisher.publish([(channel.encode(), b"one")])
+    async with _one_sent(redis) as (channel, listener, publisher):
         link = publisher._link
         assert link is not None
         host, port = link.writer.get_extra_info("sockname")[:2]
@@ -119,9 +119,6 @@ async def test_a_publishing_connection_redis_closed_while_idle_is_replaced_witho
         await publisher.publish([(channel.encode(), b"two")])  # no error: sent again, fresh
         assert publisher._link is not link
         assert await _read_until(listener, 2) == [(channel, b"one"), (channel, b"two")]
-    finally:
-        await listener.close()
-        await publisher.close()
 
 
 async def test_a_quiet_connection_is_pinged_and_kept(
@@ -202,7 +199,8 @@ async def test_the_bus_listens_again_after_redis_was_away_and_has_sockets_check_
     async def channels() -> list[bytes]:
         fresh = Redis.from_url(own_redis.url)
         try:
-            return sorted(await fresh.pubsub_channels())
+            return sorted(c if isinstance(c, bytes) else c.encode()
+                          for c in await fresh.pubsub_channels())
         finally:
             await fresh.aclose()
 
