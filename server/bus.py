@@ -88,14 +88,17 @@ def encode_event(event: EventRecord) -> bytes:
     removed = b"0"
     if event.kind == "member.removed" and event.data and not event.staff_only:
         removed = b"1" + uuid.UUID(event.data["user_id"]).bytes
-    return (b"E" + event.thread_id.bytes + event.seq.to_bytes(8, "big") + removed
-            + event_frame(event))
+    return _event_head(event) + removed + event_frame(event)
 
 
 def encode_skip(event: EventRecord) -> bytes:
     """For the members who may not see a staff-only event: its seq alone, so their sockets
     move past it instead of taking it for a gap (a wait, then a query each)."""
-    return b"E" + event.thread_id.bytes + event.seq.to_bytes(8, "big") + b"0"
+    return _event_head(event) + b"0"
+
+
+def _event_head(event: EventRecord) -> bytes:
+    return b"E" + event.thread_id.bytes + event.seq.to_bytes(8, "big")
 
 
 def encode_signal(frame: bytes) -> bytes:

@@ -167,10 +167,8 @@ class Connection:
             self._reader = None
 
     async def _stop_delivery(self) -> None:
-        if self._held is not None:
-            for held in self._held.values():
-                held.timer.cancel()
-            self._held = None
+        while self._held is not None:
+            self._forget_held(next(iter(self._held)))
         drainer = self._drainer
         if drainer is None:
             return
@@ -409,11 +407,15 @@ class Connection:
         if seq > cursor + 1:
             self._hold(message)
             return
-        await self._send_event(thread_id, seq, message.frame)
-        if message.removed_user_id == self.user_id:
-            self.cursors.pop(thread_id, None)
+        await self._send_live(message)
         if self._held is not None and thread_id in self._held:
             await self._release_held(thread_id)
+
+    async def _send_live(self, message: bus_module.BusEvent) -> None:
+        """The next event of its thread; the connection forgets a thread it was removed from."""
+        await self._send_event(message.thread_id, message.seq, message.frame)
+        if message.removed_user_id == self.user_id:
+            self.cursors.pop(message.thread_id, None)
 
     def _hold(self, message: bus_module.BusEvent) -> None:
         """Keep an event past a gap; when the grace ends, a gap payload queued behind the
@@ -439,9 +441,7 @@ class Connection:
             event = held.events.pop(cursor + 1, None)
             if event is None:
                 break
-            await self._send_event(thread_id, event.seq, event.frame)
-            if event.removed_user_id == self.user_id:
-                self.cursors.pop(thread_id, None)
+            await self._send_live(event)
         cursor = self.cursors.get(thread_id)
         if cursor is not None and any(seq > cursor for seq in held.events):
             return True
