@@ -1,6 +1,7 @@
 """How a worker's plain messages go to PostgreSQL (server/threads/sendgroups.py): up to
 IN_FLIGHT statements at once, then the ones that waited go together, ordered by thread; a
-group that fails as a whole is sent again one by one. Fast: no database, the two statements
+group that fails as a whole is sent again one by one; a statement that stalls does not hold up
+the rest. Fast: no database, the two statements
 are stood in for by coroutines that record what they were given."""
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ def _message(thread: uuid.UUID, body: str) -> Message:
 
 
 class _Database:
-    def __init__(self, group_fails: bool = False) -> None:
+    def __init__(self, group_fails: bool = False, held: str | None = None) -> None:
         self.release = asyncio.Event()
+        self.held = held  # only this message waits for `release` (None: every single one)
         self.singles: list[str] = []
         self.groups: list[list[str]] = []
         self.group_fails = group_fails
@@ -33,7 +35,8 @@ class _Database:
 
     async def one(self, message: Message) -> Sent:
         self.singles.append(str(message.event.body))
-        await self.release.wait()
+        if self.held is None or message.event.body == self.held:
+            await self.release.wait()
         self.seq += 1
         return Sent(self.seq, [], [], None)
 
@@ -102,3 +105,31 @@ async def test_a_message_given_up_while_waiting_is_not_sent() -> None:
     with pytest.raises(asyncio.CancelledError):
         await later[1]
     assert db.groups == [["kept 1", "kept 2"]]
+
+
+async def test_a_statement_stalled_on_a_locked_thread_does_not_hold_up_the_messages_behind_it(
+) -> None:
+    db = _Database(held="locked thread")
+    groups = SendGroups(db.one, db.group)
+    stalled = asyncio.create_task(groups.send(_message(uuid.uuid4(), "locked thread")))
+    await asyncio.sleep(0)
+    behind = [asyncio.create_task(groups.send(_message(uuid.uuid4(), body)))
+              for body in ("a", "b")]
+    sent = await asyncio.wait_for(asyncio.gather(*behind), sendgroups.STALL_SECONDS * 20)
+    assert all(s.refused is None for s in sent) and db.groups == [["a", "b"]]
+    assert not stalled.done()  # still waiting for its lock, alone
+    db.release.set()
+    assert (await stalled).refused is None
+
+
+async def test_messages_wait_for_the_statement_on_the_wire_while_it_is_quick() -> None:
+    db = _Database()
+    groups = SendGroups(db.one, db.group)
+    first = asyncio.create_task(groups.send(_message(uuid.uuid4(), "first")))
+    await asyncio.sleep(0)
+    behind = asyncio.create_task(groups.send(_message(uuid.uuid4(), "behind")))
+    await asyncio.sleep(sendgroups.STALL_SECONDS / 4)
+    assert db.singles == ["first"] and not db.groups and not behind.done()
+    db.release.set()
+    await asyncio.gather(first, behind)
+    assert db.singles == ["first", "behind"]  # a group of one goes as a single statement

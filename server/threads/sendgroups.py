@@ -1,7 +1,12 @@
-"""PostgreSQL: a worker's plain messages go to the database one statement each, and those that
-queue while `IN_FLIGHT` statements are already on the wire go together in one statement
-(m0081): under load, one round trip and one commit for a group of messages instead of one each,
-the way SQLite's writer commits a group (server/sqlite_engine.py).
+"""PostgreSQL: a worker's plain messages go to the database one statement at a time, and those
+that queue while it is on the wire go together in the next statement (m0081): under load, one
+round trip and one commit for a group of messages instead of one each, the way SQLite's writer
+commits a group (server/sqlite_engine.py). A group of 8 costs PostgreSQL about what 2 single
+statements do (bench/RESULTS.md, issue 10, fifth session).
+
+A statement that stalls (its thread locked by a long transaction) must not hold up the
+worker's other messages: once it has been out `STALL_SECONDS`, the messages waiting go in a
+statement of their own, up to `MAX_IN_FLIGHT` at once.
 
 A group is ordered by thread, so two workers' groups lock threads in the same order. If a
 group's statement fails as a whole (a deadlock with another transaction, a lost connection),
@@ -17,7 +22,9 @@ from typing import Any, NamedTuple
 
 from server.events import EventRecord
 
-IN_FLIGHT = 4  # statements on the wire before messages wait to go as a group
+IN_FLIGHT = 1  # statements on the wire before messages wait to go as a group
+MAX_IN_FLIGHT = 4  # ... and at most, while the earlier ones stall
+STALL_SECONDS = 0.02  # a statement out this long is stalled (one takes ~1 ms)
 MAX_GROUP = 32  # messages in one statement (each is a subtransaction: PostgreSQL caches 64)
 NOT_FOUND = "not_found"  # no such thread in the practice, or the author is not a member
 DUPLICATE = "duplicate"  # the author sent this client_id to the thread already
@@ -64,13 +71,16 @@ class SendGroups:
         self._send_one = send_one
         self._run_group = run_group
         self._in_flight = 0
+        self._stall_timer: asyncio.TimerHandle | None = None
         self._waiting: list[tuple[Message, asyncio.Future[Sent]]] = []
         self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps weak references
 
     async def send(self, message: Message) -> Sent:
         if self._in_flight >= IN_FLIGHT:
-            future: asyncio.Future[Sent] = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[Sent] = loop.create_future()
             self._waiting.append((message, future))
+            self._watch_for_stall()
             return await future
         self._in_flight += 1
         try:
@@ -80,16 +90,31 @@ class SendGroups:
             self._in_flight -= 1
             self._next()
 
-    def _next(self) -> None:
-        """A statement came back: the messages waiting go, as one group."""
+    def _watch_for_stall(self) -> None:
+        if self._waiting and self._stall_timer is None:
+            self._stall_timer = asyncio.get_running_loop().call_later(
+                STALL_SECONDS, self._stalled)
+
+    def _stalled(self) -> None:
+        """The statements on the wire have been out too long: the waiting go without them."""
+        self._stall_timer = None
+        self._next(limit=MAX_IN_FLIGHT)
+        self._watch_for_stall()
+
+    def _next(self, limit: int = IN_FLIGHT) -> None:
+        """A statement came back (or stalled): the messages waiting go, as one group."""
         self._waiting = [item for item in self._waiting if not item[1].done()]  # gave up
-        if not self._waiting or self._in_flight >= IN_FLIGHT:
+        if not self._waiting or self._in_flight >= limit:
             return
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
         group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
         self._in_flight += 1
         task = asyncio.get_running_loop().create_task(self._send_group(group))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+        self._watch_for_stall()  # the rest, if more than a group waited
 
     async def _send_group(self, group: list[tuple[Message, asyncio.Future[Sent]]]) -> None:
         try:
