@@ -322,11 +322,13 @@ async def append_in_transaction(
 
 # The hot path in plain SQL on the transaction's own connection: no query building per event,
 # and on PostgreSQL the bump and the insert are one statement (asyncpg prepares it once per
-# connection). The bump comes first, so it holds the thread's row lock for the rest.
+# connection). The bump comes first, so it holds the thread's row lock for the rest. The
+# practice is no index condition, so the thread is found by its primary key (m0082).
 _PG_APPEND = """
 WITH bump AS (
     UPDATE thread SET last_seq = last_seq + 1
-    WHERE id = $1 AND ($2::uuid IS NULL OR organization = $2) RETURNING last_seq
+    WHERE id = $1 AND ($2::uuid IS NULL OR organization IS NOT DISTINCT FROM $2)
+    RETURNING last_seq
 )
 INSERT INTO thread_event (id, thread, seq, kind, actor, body, data, client_id, audience,
                           created_at)
