@@ -122,41 +122,67 @@ def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-async def unread_by_person() -> dict[uuid.UUID, Unread]:
-    """Every active person's unread messages (by others, that they may see), in one query."""
-    staff = ", ".join(f"'{r}'" for r in sorted(STAFF_ROLES))
-    rows = await Event.raw(
-        "SELECT m.profile AS profile, m.thread AS thread, COUNT(*) AS n, "
-        "MIN(e.created_at) AS oldest, MAX(e.created_at) AS newest "
-        "FROM thread_member m "
-        "JOIN thread t ON t.id = m.thread AND t.last_seq > m.last_read_seq "
-        "JOIN profile p ON p.id = m.profile AND p.status = 'active' "
-        "AND p.account IS NOT NULL "
-        "JOIN thread_event e ON e.thread = m.thread AND e.seq > m.last_read_seq "
-        "AND e.seq >= m.joined_seq "
-        "WHERE m.left_seq IS NULL AND e.kind = 'message' AND e.actor IS NOT NULL "
-        f"AND e.actor <> m.profile AND (e.audience = 'all' OR p.role IN ({staff})) "
-        "GROUP BY m.profile, m.thread"
-    )
+_STAFF = ", ".join(f"'{r}'" for r in sorted(STAFF_ROLES))
+# Memberships with news, of active people who can sign in ...
+_MEMBERS_WITH_NEWS = (
+    "FROM thread_member m "
+    "JOIN thread t ON t.id = m.thread AND t.last_seq > m.last_read_seq "
+    "JOIN profile p ON p.id = m.profile AND p.status = 'active' AND p.account IS NOT NULL "
+)
+# ... and what counts as unread for the member: messages by others, after what they read and
+# joined at, that they may see.
+_UNREAD = (
+    "e.seq > m.last_read_seq AND e.seq >= m.joined_seq AND e.kind = 'message' "
+    "AND e.actor IS NOT NULL AND e.actor <> m.profile "
+    f"AND (e.audience = 'all' OR p.role IN ({_STAFF}))"
+)
+# Each membership's oldest unread message: one probe of (thread, seq) from the member's read
+# position, so a run costs a look-up per membership with news, not a read of every unread
+# message (726 ms a run at 14,000 memberships in bench/RESULTS.md, issue 10, fifth session;
+# people who never read made it grow forever).
+_OLDEST_UNREAD = (
+    "SELECT profile, thread, oldest FROM ("
+    "SELECT m.profile AS profile, m.thread AS thread, (SELECT e.created_at FROM thread_event e "
+    f"WHERE e.thread = m.thread AND {_UNREAD} ORDER BY e.seq LIMIT 1) AS oldest "
+    f"{_MEMBERS_WITH_NEWS}WHERE m.left_seq IS NULL"
+    ") AS firsts WHERE oldest IS NOT NULL"
+)
+_COUNT_UNREAD = (
+    "SELECT m.profile AS profile, COUNT(*) AS n, MAX(e.created_at) AS newest "
+    f"{_MEMBERS_WITH_NEWS}JOIN thread_event e ON e.thread = m.thread AND {_UNREAD} "
+    "WHERE m.left_seq IS NULL AND m.profile IN ({}) GROUP BY m.profile"
+)
+
+
+async def oldest_unread_by_person() -> dict[uuid.UUID, Unread]:
+    """Every active person's oldest unread message (by others, that they may see) and its
+    thread; `count` and `newest` are filled by `count_unread` for the people who are due."""
     people: dict[uuid.UUID, Unread] = {}
-    for r in rows:
-        profile, thread = _uuid(r["profile"]), _uuid(r["thread"])
-        oldest, newest = _time(r["oldest"]), _time(r["newest"])
+    for r in await Event.raw(_OLDEST_UNREAD):
+        profile, thread, oldest = _uuid(r["profile"]), _uuid(r["thread"]), _time(r["oldest"])
         seen = people.get(profile)
-        if seen is None:
-            people[profile] = Unread(profile, int(r["n"]), oldest, newest, thread)
-            continue
-        seen.count += int(r["n"])
-        seen.newest = max(seen.newest, newest)
-        if oldest < seen.oldest:
-            seen.oldest, seen.thread = oldest, thread
+        if seen is None or oldest < seen.oldest:
+            people[profile] = Unread(profile, 0, oldest, oldest, thread)
     return people
+
+
+async def count_unread(people: list[Unread]) -> None:
+    """How many unread messages each of these people has, and the newest one's time."""
+    if not people:
+        return
+    by_profile = {u.profile: u for u in people}
+    placeholders = ", ".join("{}" for _ in by_profile)
+    rows = await Event.raw(_COUNT_UNREAD.replace("{}", placeholders), *by_profile)
+    for r in rows:
+        u = by_profile[_uuid(r["profile"])]
+        u.count, u.newest = int(r["n"]), _time(r["newest"])
 
 
 async def notify_due(settings: Settings) -> bool:
     """Queue the emails that are due; True when a full batch suggests more."""
     cutoff = clock.now() - timedelta(seconds=settings.notify_delay_seconds)
-    unread = {p: u for p, u in (await unread_by_person()).items() if u.oldest <= cutoff}
+    unread = {p: u for p, u in (await oldest_unread_by_person()).items()
+              if u.oldest <= cutoff}
     if not unread:
         return False
     states = {r["profile"]: r for r in await NotificationSetting.select().where(
@@ -170,8 +196,10 @@ async def notify_due(settings: Settings) -> bool:
                 u.oldest <= state["notified_at"]:
             continue  # not read since the last email
         due.append((u, state))
+    await count_unread([u for u, _ in due[:BATCH]])
     for u, state in due[:BATCH]:
-        await _notify(settings, u, state)
+        if u.count:  # none left: read since the first look
+            await _notify(settings, u, state)
     return len(due) > BATCH
 
 
