@@ -24,7 +24,7 @@ from server.events import EventRecord
 
 IN_FLIGHT = 1  # statements on the wire before messages wait to go as a group
 MAX_IN_FLIGHT = 4  # ... and at most, while the earlier ones stall
-STALL_SECONDS = 0.02  # a statement out this long is stalled (one takes ~1 ms)
+STALL_SECONDS = 0.1  # out this long, a statement is stalled (one takes ~1 ms, 20 ms at load)
 MAX_GROUP = 32  # messages in one statement (each is a subtransaction: PostgreSQL caches 64)
 NOT_FOUND = "not_found"  # no such thread in the practice, or the author is not a member
 DUPLICATE = "duplicate"  # the author sent this client_id to the thread already
