@@ -134,3 +134,19 @@ async def test_messages_wait_for_the_statement_on_the_wire_while_it_is_quick() -
     db.release.set()
     await asyncio.gather(first, behind)
     assert db.singles == ["first", "behind"]  # a group of one goes as a single statement
+
+
+async def test_once_a_statement_is_stalled_the_messages_after_it_no_longer_wait_for_it() -> None:
+    db = _Database(held="locked thread")
+    groups = SendGroups(db.one, db.group)
+    stalled = asyncio.create_task(groups.send(_message(uuid.uuid4(), "locked thread")))
+    await asyncio.sleep(sendgroups.STALL_SECONDS * 1.2)
+    loop = asyncio.get_running_loop()
+    for body in ("later 1", "later 2", "later 3"):
+        began = loop.time()
+        sent = await groups.send(_message(uuid.uuid4(), body))
+        assert sent.refused is None
+        assert loop.time() - began < sendgroups.STALL_SECONDS / 2, body  # no stall wait each
+    assert not stalled.done()
+    db.release.set()
+    await stalled

@@ -70,53 +70,69 @@ class SendGroups:
                  run_group: Callable[[list[Message]], Any]) -> None:
         self._send_one = send_one
         self._run_group = run_group
-        self._in_flight = 0
+        self._out: dict[object, float] = {}  # each statement on the wire: when it went
         self._stall_timer: asyncio.TimerHandle | None = None
         self._waiting: list[tuple[Message, asyncio.Future[Sent]]] = []
         self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps weak references
 
     async def send(self, message: Message) -> Sent:
-        if self._in_flight >= IN_FLIGHT:
-            loop = asyncio.get_running_loop()
-            future: asyncio.Future[Sent] = loop.create_future()
+        if self._waiting or not self._may_send():
+            future: asyncio.Future[Sent] = asyncio.get_running_loop().create_future()
             self._waiting.append((message, future))
-            self._watch_for_stall()
+            self._next()  # behind those already waiting, never ahead of them
             return await future
-        self._in_flight += 1
+        statement = self._went()
         try:
             sent: Sent = await self._send_one(message)
             return sent
         finally:
-            self._in_flight -= 1
+            del self._out[statement]
             self._next()
 
+    def _went(self) -> object:
+        statement = object()
+        self._out[statement] = asyncio.get_running_loop().time()
+        return statement
+
+    def _may_send(self) -> bool:
+        """Fewer than IN_FLIGHT statements out that are not stalled, and room on the wire."""
+        if len(self._out) >= MAX_IN_FLIGHT:
+            return False
+        since = asyncio.get_running_loop().time() - STALL_SECONDS
+        return sum(1 for went in self._out.values() if went > since) < IN_FLIGHT
+
     def _watch_for_stall(self) -> None:
-        if self._waiting and self._stall_timer is None:
-            self._stall_timer = asyncio.get_running_loop().call_later(
-                STALL_SECONDS, self._stalled)
+        """While messages wait: look again when the oldest statement not yet stalled is.
+        (With none, the wire is full of stalled ones: the next to come back sends.)"""
+        if not self._waiting or self._stall_timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        since = loop.time() - STALL_SECONDS
+        fresh = [went for went in self._out.values() if went > since]
+        if fresh:
+            # A little late, so that the statement has surely turned stalled by then (timers
+            # may fire up to their clock's resolution early).
+            self._stall_timer = loop.call_at(min(fresh) + STALL_SECONDS + 0.005, self._stalled)
 
     def _stalled(self) -> None:
-        """The statements on the wire have been out too long: the waiting go without them."""
         self._stall_timer = None
-        self._next(limit=MAX_IN_FLIGHT)
-        self._watch_for_stall()
+        self._next()
 
-    def _next(self, limit: int = IN_FLIGHT) -> None:
+    def _next(self) -> None:
         """A statement came back (or stalled): the messages waiting go, as one group."""
         self._waiting = [item for item in self._waiting if not item[1].done()]  # gave up
-        if not self._waiting or self._in_flight >= limit:
-            return
-        if self._stall_timer is not None:
-            self._stall_timer.cancel()
-            self._stall_timer = None
-        group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
-        self._in_flight += 1
-        task = asyncio.get_running_loop().create_task(self._send_group(group))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-        self._watch_for_stall()  # the rest, if more than a group waited
+        if self._waiting and self._may_send():
+            if self._stall_timer is not None:
+                self._stall_timer.cancel()
+                self._stall_timer = None
+            group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+            task = asyncio.get_running_loop().create_task(self._send_group(group, self._went()))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        self._watch_for_stall()  # what still waits
 
-    async def _send_group(self, group: list[tuple[Message, asyncio.Future[Sent]]]) -> None:
+    async def _send_group(self, group: list[tuple[Message, asyncio.Future[Sent]]],
+                          statement: object) -> None:
         try:
             if len(group) == 1:
                 await self._send_each(group)
@@ -134,7 +150,7 @@ class SendGroups:
             for _, future in group:  # cancelled while sending: the waiters must not hang
                 if not future.done():
                     future.cancel()
-            self._in_flight -= 1
+            del self._out[statement]
             self._next()
 
     async def _send_each(self, group: list[tuple[Message, asyncio.Future[Sent]]]) -> None:
