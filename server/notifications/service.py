@@ -137,9 +137,10 @@ _UNREAD = (
     f"AND (e.audience = 'all' OR p.role IN ({_STAFF}))"
 )
 # Each membership's oldest unread message: one probe of (thread, seq) from the member's read
-# position, so a run costs a look-up per membership with news, not a read of every unread
-# message (726 ms a run at 14,000 memberships in bench/RESULTS.md, issue 10, fifth session;
-# people who never read made it grow forever).
+# position (the lowest seq is the oldest: created_at rises with seq but for the moments a
+# thread's lock was waited for), so a run costs a look-up per membership with news, not a read
+# of every unread message (726 ms a run at 14,000 memberships in bench/RESULTS.md, issue 10,
+# fifth session; people who never read made it grow forever).
 _OLDEST_UNREAD = (
     "SELECT profile, thread, oldest FROM ("
     "SELECT m.profile AS profile, m.thread AS thread, (SELECT e.created_at FROM thread_event e "
@@ -148,7 +149,8 @@ _OLDEST_UNREAD = (
     ") AS firsts WHERE oldest IS NOT NULL"
 )
 _COUNT_UNREAD = (
-    "SELECT m.profile AS profile, COUNT(*) AS n, MAX(e.created_at) AS newest "
+    "SELECT m.profile AS profile, COUNT(*) AS n, MIN(e.created_at) AS oldest, "
+    "MAX(e.created_at) AS newest "
     f"{_MEMBERS_WITH_NEWS}JOIN thread_event e ON e.thread = m.thread AND {_UNREAD} "
     "WHERE m.left_seq IS NULL AND m.profile IN ({}) GROUP BY m.profile"
 )
@@ -167,7 +169,8 @@ async def oldest_unread_by_person() -> dict[uuid.UUID, Unread]:
 
 
 async def count_unread(people: list[Unread]) -> None:
-    """How many unread messages each of these people has, and the newest one's time."""
+    """How many unread messages each of these people has, and the oldest and newest one's
+    time, read again (the person may have read, or been sent more, since the first look)."""
     if not people:
         return
     by_profile = {u.profile: u for u in people}
@@ -175,7 +178,14 @@ async def count_unread(people: list[Unread]) -> None:
     rows = await Event.raw(_COUNT_UNREAD.replace("{}", placeholders), *by_profile)
     for r in rows:
         u = by_profile[_uuid(r["profile"])]
-        u.count, u.newest = int(r["n"]), _time(r["newest"])
+        u.count, u.oldest, u.newest = int(r["n"]), _time(r["oldest"]), _time(r["newest"])
+
+
+def _due(u: Unread, state: dict[str, Any] | None, cutoff: datetime) -> bool:
+    """Unread long enough, emails on, and read since the last email (if any)."""
+    if u.oldest > cutoff or (state is not None and state["email"] == OFF):
+        return False
+    return state is None or state["notified_at"] is None or u.oldest > state["notified_at"]
 
 
 async def notify_due(settings: Settings) -> bool:
@@ -187,18 +197,11 @@ async def notify_due(settings: Settings) -> bool:
         return False
     states = {r["profile"]: r for r in await NotificationSetting.select().where(
         NotificationSetting.profile.is_in(list(unread)))}
-    due = []
-    for profile, u in unread.items():
-        state = states.get(profile)
-        if state is not None and state["email"] == OFF:
-            continue
-        if state is not None and state["notified_at"] is not None and \
-                u.oldest <= state["notified_at"]:
-            continue  # not read since the last email
-        due.append((u, state))
+    due = [(u, states.get(profile)) for profile, u in unread.items()
+           if _due(u, states.get(profile), cutoff)]
     await count_unread([u for u, _ in due[:BATCH]])
     for u, state in due[:BATCH]:
-        if u.count:  # none left: read since the first look
+        if u.count and _due(u, state, cutoff):  # as counted: someone may have read meanwhile
             await _notify(settings, u, state)
     return len(due) > BATCH
 
