@@ -94,25 +94,26 @@ class SendGroups:
         self._out[statement] = asyncio.get_running_loop().time()
         return statement
 
+    def _fresh(self) -> list[float]:
+        """When each statement out that has not stalled yet went."""
+        since = asyncio.get_running_loop().time() - STALL_SECONDS
+        return [went for went in self._out.values() if went > since]
+
     def _may_send(self) -> bool:
         """Fewer than IN_FLIGHT statements out that are not stalled, and room on the wire."""
-        if len(self._out) >= MAX_IN_FLIGHT:
-            return False
-        since = asyncio.get_running_loop().time() - STALL_SECONDS
-        return sum(1 for went in self._out.values() if went > since) < IN_FLIGHT
+        return len(self._out) < MAX_IN_FLIGHT and len(self._fresh()) < IN_FLIGHT
 
     def _watch_for_stall(self) -> None:
         """While messages wait: look again when the oldest statement not yet stalled is.
         (With none, the wire is full of stalled ones: the next to come back sends.)"""
         if not self._waiting or self._stall_timer is not None:
             return
-        loop = asyncio.get_running_loop()
-        since = loop.time() - STALL_SECONDS
-        fresh = [went for went in self._out.values() if went > since]
+        fresh = self._fresh()
         if fresh:
             # A little late, so that the statement has surely turned stalled by then (timers
             # may fire up to their clock's resolution early).
-            self._stall_timer = loop.call_at(min(fresh) + STALL_SECONDS + 0.005, self._stalled)
+            self._stall_timer = asyncio.get_running_loop().call_at(
+                min(fresh) + STALL_SECONDS + 0.005, self._stalled)
 
     def _stalled(self) -> None:
         self._stall_timer = None
