@@ -200,3 +200,58 @@ async def test_on_postgres_a_group_statement_refuses_each_message_alone(
         await pg.close()
     bodies = [e.get("body") for e in await all_events(http, owner, thread.hex)]
     assert bodies.count("body a") == 1 and "body c" in bodies and "body d" not in bodies
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_on_sqlite_a_group_refuses_each_message_alone(
+    http: httpx.AsyncClient, backend: Backend
+) -> None:
+    """The hop a process's queued messages go in together on SQLite: each in a savepoint of
+    its own, so a stranger's message, a repeated client_id and a thread with something to
+    write alongside (an early read that found rows) are refused and undo nothing else."""
+    from piccolo.engine.sqlite import dict_factory
+
+    from server.events import ALL, EventRecord, body_of
+    from server.threads import sendgroups
+    from server.threads.service import MESSAGE, EarlyRead, append_group_sqlite
+
+    owner = await new_practice(http)
+    bot = await new_bot(http, owner)
+    thread = uuid.UUID(await new_thread(http, owner, bot))
+    hooked = uuid.UUID(await new_thread(http, owner, bot, title="Hooked"))
+    conn = sqlite3.connect(backend.env["DATABASE_URL"].split("///", 1)[1], timeout=30,
+                           isolation_level=None)
+    conn.row_factory = dict_factory
+    try:
+        org = conn.execute("SELECT organization FROM thread WHERE id = ?",
+                           (str(thread),)).fetchone()["organization"]
+        seq = conn.execute("SELECT last_seq FROM thread WHERE id = ?",
+                           (str(thread),)).fetchone()["last_seq"]
+
+        def message(thread_id: uuid.UUID, actor: uuid.UUID, client_id: str
+                    ) -> sendgroups.Message:
+            return sendgroups.Message(EventRecord(
+                id=uuid.uuid4(), thread_id=thread_id, seq=0, kind=MESSAGE, actor_id=actor,
+                created_at=datetime.now(UTC), body=body_of(f"body {client_id}"), data=None,
+                client_id=client_id, audience=ALL), uuid.UUID(str(org)))
+
+        found_for_hooked = EarlyRead(
+            "test", lambda db, t: [{"hook": 1}] if t == hooked else [], "NULL")
+        bot_id, owner_id = uuid.UUID(bot.id), uuid.UUID(owner.id)
+        conn.execute("BEGIN IMMEDIATE")
+        sent = append_group_sqlite(conn, [
+            message(thread, bot_id, "a"), message(thread, uuid.uuid4(), "b"),
+            message(thread, bot_id, "a"), message(thread, owner_id, "c"),
+            message(hooked, owner_id, "d")], [found_for_hooked])
+        conn.execute("COMMIT")
+        assert [(s.seq, s.refused) for s in sent] == [
+            (seq + 1, None), (None, "not_found"), (None, "duplicate"), (seq + 2, None),
+            (None, "transaction")]
+        assert set(sent[0].member_ids) == {owner_id, bot_id}
+        assert conn.execute("SELECT last_seq FROM thread WHERE id = ?",
+                            (str(thread),)).fetchone()["last_seq"] == seq + 2
+    finally:
+        conn.close()
+    bodies = [e.get("body") for e in await all_events(http, owner, thread.hex)]
+    assert bodies.count("body a") == 1 and "body c" in bodies
+    assert "body d" not in [e.get("body") for e in await all_events(http, owner, hooked.hex)]

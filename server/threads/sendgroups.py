@@ -1,8 +1,9 @@
-"""PostgreSQL: a worker's plain messages go to the database one statement at a time, and those
-that queue while it is on the wire go together in the next statement (m0081): under load, one
-round trip and one commit for a group of messages instead of one each, the way SQLite's writer
-commits a group (server/sqlite_engine.py). A group of 8 costs PostgreSQL about what 2 single
-statements do (bench/RESULTS.md, issue 10, fifth session).
+"""A worker's plain messages go to the database one statement at a time, and those that queue
+while it is on the wire go together in the next statement: under load, one round trip and one
+commit for a group of messages instead of one each. On PostgreSQL a group is one statement
+(m0081); a group of 8 costs PostgreSQL about what 2 single statements do (bench/RESULTS.md,
+issue 10, fifth session). On SQLite a group is one hop to the writer's thread and one
+transaction (`threads.service.append_group_sqlite`), where each message alone took two hops.
 
 A statement that stalls (its thread locked by a long transaction) must not hold up the
 worker's other messages: once it has been out `STALL_SECONDS`, the messages waiting go in a

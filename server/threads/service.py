@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import TransactionType
 
 from server import bus as bus_module
 from server import uow
@@ -26,6 +27,7 @@ from server.db import engine, is_unique_violation, row_uuid, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.events import ALL, STAFF, EventRecord, body_of, event_frame, from_row
 from server.identity import STAFF_ROLES, Identity
+from server.sqlite_engine import PooledSQLiteEngine
 from server.threads import sendgroups
 from server.threads.tables import Event, Member, MessageRevision, Thread
 
@@ -854,18 +856,19 @@ async def post_message(
 
 async def _send_alone(identity: Identity, thread_id: uuid.UUID, body: str, client_id: str
                       ) -> tuple[EventRecord, bool] | None:
-    """PostgreSQL, a message with no quote and no files: one statement committed on its own,
-    without the BEGIN and COMMIT round trips (15 % of a worker's time at 1,000 msg/s), and
-    under load together with others (`sendgroups`). (event, True) once stored; (the stored
-    one, False) for a retry; None when it cannot go this way (SQLite; an early read found
+    """A message with no quote and no files, under load together with others
+    (`sendgroups`): on PostgreSQL one statement committed on its own, without the BEGIN and
+    COMMIT round trips (15 % of a worker's time at 1,000 msg/s); on SQLite one hop to the
+    writer's thread for the group. (event, True) once stored; (the stored one, False) for a
+    retry; None when it cannot go this way (inside a transaction; an early read found
     something to write with it, such as a webhook's delivery): the caller sends it in a
     transaction.
 
     The unit of work runs as after a transaction: its observers see the members and the early
     reads (all empty, so none writes anything), and the effects run after the commit."""
     groups = _send_groups()
-    if groups is None:
-        return None
+    if groups is None or _transaction_connection() is not None:
+        return None  # inside a transaction, a message is part of it
     event = EventRecord(
         id=uuid.uuid4(), thread_id=thread_id, seq=0, kind=MESSAGE, actor_id=identity.user_id,
         created_at=now(), body=body_of(body), data=None, client_id=client_id, audience=ALL)
@@ -894,15 +897,85 @@ _groups: tuple[Any, sendgroups.SendGroups] | None = None
 
 
 def _send_groups() -> sendgroups.SendGroups | None:
-    """This process's send groups on PostgreSQL (made per event loop), or None on SQLite."""
+    """This process's send groups (made per event loop): on PostgreSQL one statement per
+    group, on SQLite one hop to the writer's thread per group."""
     global _groups
     db = engine()
-    if not isinstance(db, PostgresEngine) or db.pool is None:
-        return None
     loop = asyncio.get_running_loop()
     if _groups is None or _groups[0] is not loop:
-        _groups = (loop, sendgroups.SendGroups(_send_one_pg, _send_group_pg))
+        if isinstance(db, PooledSQLiteEngine):
+            _groups = (loop, sendgroups.SendGroups(_send_one_sqlite, _send_group_sqlite))
+        elif isinstance(db, PostgresEngine) and db.pool is not None:
+            _groups = (loop, sendgroups.SendGroups(_send_one_pg, _send_group_pg))
+        else:
+            return None
     return _groups[1]
+
+
+async def _send_one_sqlite(message: sendgroups.Message) -> sendgroups.Sent:
+    return (await _send_group_sqlite([message]))[0]
+
+
+async def _send_group_sqlite(messages: list[sendgroups.Message]) -> list[sendgroups.Sent]:
+    """SQLite: the group in one transaction and one hop to the writer's thread. A message at a
+    time, each in a transaction of its own, held the writer for two hops (its statements, then
+    its savepoint's end), and each hop for a turn of the busy event loop: that bounded the
+    embedded knee (bench/RESULTS.md, issue 10, sixth session). Returns once committed."""
+    db = engine()
+    assert isinstance(db, PooledSQLiteEngine)
+    reads = tuple(early_readers)
+    async with db.transaction(transaction_type=TransactionType.immediate) as transaction:
+        sent: list[sendgroups.Sent] = await transaction.connection.call(
+            functools.partial(append_group_sqlite, messages=messages, reads=reads))
+    return sent
+
+
+_SQLITE_MESSAGE = "SAVEPOINT carethread_message"
+
+
+def append_group_sqlite(db: sqlite3.Connection, messages: Sequence[sendgroups.Message],
+                        reads: Sequence[EarlyRead]) -> list[sendgroups.Sent]:
+    """In the writer's thread, within a transaction: each message as m0081's function does on
+    PostgreSQL, in a savepoint of its own, so that a refusal (not a member, a repeated
+    client_id, a thread whose early reads found something to write with the message) undoes
+    only that message."""
+    sent = []
+    for message in messages:
+        db.execute(_SQLITE_MESSAGE)
+        try:
+            result = _append_one_sqlite(db, message, reads)
+            if result.refused is not None:
+                db.execute("ROLLBACK TO carethread_message")
+        except BaseException:
+            db.execute("ROLLBACK TO carethread_message")
+            db.execute("RELEASE carethread_message")
+            raise
+        db.execute("RELEASE carethread_message")
+        sent.append(result)
+    return sent
+
+
+def _append_one_sqlite(db: sqlite3.Connection, message: sendgroups.Message,
+                       reads: Sequence[EarlyRead]) -> sendgroups.Sent:
+    event = message.event
+    if any(read.sqlite(db, event.thread_id) for read in reads):
+        return sendgroups.Sent(None, [], [], sendgroups.TRANSACTION)
+    org = message.organization_id
+    row = db.execute(_SQLITE_BUMP, [event.thread_id, org, org]).fetchone()
+    if row is None:
+        return sendgroups.Sent(None, [], [], sendgroups.NOT_FOUND)
+    members = db.execute(_SQLITE_MEMBERS, [event.thread_id]).fetchall()
+    ids = [row_uuid(r["profile"]) for r in members]
+    if event.actor_id not in ids:
+        return sendgroups.Sent(None, [], [], sendgroups.NOT_FOUND)
+    thread_id, _, *rest = _append_args(event, org)
+    try:
+        db.execute(_SQLITE_INSERT, [rest[0], thread_id, row["last_seq"], *rest[1:]])
+    except sqlite3.IntegrityError as exc:
+        if is_unique_violation(exc):
+            return sendgroups.Sent(None, [], [], sendgroups.DUPLICATE)
+        raise
+    return sendgroups.Sent(row["last_seq"], ids, [r["role"] for r in members], None)
 
 
 async def _send_one_pg(message: sendgroups.Message) -> sendgroups.Sent:
