@@ -41,6 +41,7 @@ from piccolo.querystring import QueryString
 READERS = 4
 MAX_GROUP = 64  # transactions sharing one COMMIT, at most
 T = TypeVar("T")
+READ_VERB = "SELECT"  # statements outside a transaction that go to a reader; all else writes
 UNIT = "SAVEPOINT carethread_unit"
 RELEASE_UNIT = "RELEASE carethread_unit"
 UNDO_UNIT = "ROLLBACK TO carethread_unit"
@@ -416,7 +417,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         table: Any = None,
     ) -> list[dict[str, Any]]:
         verb = query.lstrip()[:6].upper()
-        if verb == "SELECT":
+        if verb == READ_VERB:
             async with self._reader() as conn:
                 return await conn.run(query, args or [])
         if verb in ("PRAGMA", "VACUUM"):

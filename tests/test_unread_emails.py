@@ -181,3 +181,12 @@ async def test_two_processes_send_each_email_once(
     finally:
         first.stop()
         second.stop()
+
+
+def test_the_jobs_read_on_sqlite_goes_to_a_reader_not_the_writer() -> None:
+    """The SQLite engine sends a statement to its readers only when it is a SELECT; anything
+    else runs on the writer, holding every send up for the whole scan."""
+    from server.notifications.service import _OLDEST_UNREAD_SQLITE
+    from server.sqlite_engine import READ_VERB
+
+    assert _OLDEST_UNREAD_SQLITE.lstrip()[:6].upper() == READ_VERB

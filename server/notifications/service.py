@@ -142,15 +142,17 @@ _UNREAD = (
 # thread's lock was waited for), so a run costs a look-up per membership with news, not a read
 # of every unread message (726 ms a run at 14,000 memberships in bench/RESULTS.md, issue 10,
 # fifth session; people who never read made it grow forever).
-# The probes are materialized so that PostgreSQL runs each once: inlined, it copied the probe
-# into the `oldest IS NOT NULL` filter and ran it twice per membership.
-_OLDEST_UNREAD = (
-    "WITH firsts AS MATERIALIZED ("
+_PROBES = (
     "SELECT m.profile AS profile, m.thread AS thread, (SELECT e.created_at FROM thread_event e "
     f"WHERE e.thread = m.thread AND {_UNREAD} ORDER BY e.seq LIMIT 1) AS oldest "
     f"{_MEMBERS_WITH_NEWS}WHERE m.left_seq IS NULL"
-    ") SELECT profile, thread, oldest FROM firsts WHERE oldest IS NOT NULL"
 )
+_FOUND = "SELECT profile, thread, oldest FROM {} WHERE oldest IS NOT NULL"
+# A plain SELECT on SQLite: the engine sends only those to its readers.
+_OLDEST_UNREAD_SQLITE = _FOUND.format(f"({_PROBES}) AS firsts")
+# On PostgreSQL the probes are materialized, so that each runs once: inlined, PostgreSQL copied
+# the probe into the `oldest IS NOT NULL` filter and ran it twice per membership.
+_OLDEST_UNREAD_PG = f"WITH firsts AS MATERIALIZED ({_PROBES}) " + _FOUND.format("firsts")
 _COUNT_UNREAD = (
     "SELECT m.profile AS profile, COUNT(*) AS n, MIN(e.created_at) AS oldest, "
     "MAX(e.created_at) AS newest "
@@ -159,25 +161,26 @@ _COUNT_UNREAD = (
 )
 
 
-async def _probe_in_seq_order(sql: str) -> list[dict[str, Any]]:
-    """Run `sql` so that PostgreSQL walks `(thread, seq)` in order and stops at the first
-    match. On a database without statistics (one just loaded or imported) it read every unread
-    event of the thread through a bitmap, then sorted them: 290,000 heap pages and 0.7 s a run
-    at 4,000 memberships during the bench's knee, on a core the message path needed
-    (bench/RESULTS.md, issue 10, sixth session). SQLite walks the index in order anyway."""
+async def _oldest_unread_rows() -> list[dict[str, Any]]:
+    """Each membership's oldest unread message, found so that PostgreSQL walks `(thread, seq)`
+    in order and stops at the first match. On a database without statistics (one just loaded
+    or imported) it read every unread event of the thread through a bitmap, then sorted them:
+    290,000 heap pages and 0.7 s a run at 4,000 memberships during the bench's knee, on a core
+    the message path needed (bench/RESULTS.md, issue 10, sixth session). SQLite walks the
+    index in order anyway."""
     db = engine()
     if isinstance(db, SQLiteEngine):
-        return list(await Event.raw(sql))
+        return list(await Event.raw(_OLDEST_UNREAD_SQLITE))
     async with db.transaction():
         await Event.raw("SET LOCAL enable_bitmapscan = off")
-        return list(await Event.raw(sql))
+        return list(await Event.raw(_OLDEST_UNREAD_PG))
 
 
 async def oldest_unread_by_person() -> dict[uuid.UUID, Unread]:
     """Every active person's oldest unread message (by others, that they may see) and its
     thread; `count` and `newest` are filled by `count_unread` for the people who are due."""
     people: dict[uuid.UUID, Unread] = {}
-    for r in await _probe_in_seq_order(_OLDEST_UNREAD):
+    for r in await _oldest_unread_rows():
         profile, thread, oldest = _uuid(r["profile"]), _uuid(r["thread"]), _time(r["oldest"])
         seen = people.get(profile)
         if seen is None or oldest < seen.oldest:

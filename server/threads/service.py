@@ -901,14 +901,13 @@ def _send_groups() -> sendgroups.SendGroups | None:
     group, on SQLite one hop to the writer's thread per group."""
     global _groups
     db = engine()
+    sqlite = isinstance(db, PooledSQLiteEngine)
+    if not sqlite and not (isinstance(db, PostgresEngine) and db.pool is not None):
+        return None  # no pool (yet, or any more): in a transaction of its own
     loop = asyncio.get_running_loop()
     if _groups is None or _groups[0] is not loop:
-        if isinstance(db, PooledSQLiteEngine):
-            _groups = (loop, sendgroups.SendGroups(_send_one_sqlite, _send_group_sqlite))
-        elif isinstance(db, PostgresEngine) and db.pool is not None:
-            _groups = (loop, sendgroups.SendGroups(_send_one_pg, _send_group_pg))
-        else:
-            return None
+        _groups = (loop, sendgroups.SendGroups(_send_one_sqlite, _send_group_sqlite) if sqlite
+                   else sendgroups.SendGroups(_send_one_pg, _send_group_pg))
     return _groups[1]
 
 
@@ -947,8 +946,9 @@ def append_group_sqlite(db: sqlite3.Connection, messages: Sequence[sendgroups.Me
             if result.refused is not None:
                 db.execute("ROLLBACK TO carethread_message")
         except BaseException:
-            db.execute("ROLLBACK TO carethread_message")
-            db.execute("RELEASE carethread_message")
+            if db.in_transaction:  # else SQLite rolled it all back: the error says why
+                db.execute("ROLLBACK TO carethread_message")
+                db.execute("RELEASE carethread_message")
             raise
         db.execute("RELEASE carethread_message")
         sent.append(result)
