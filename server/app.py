@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -154,9 +155,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         PollingJob("scheduled-messages", scheduled.send_due, settings.scheduled_poll_seconds),
         PollingJob("broadcasts", broadcasts.send_due, settings.scheduled_poll_seconds),
     ]
+    # Nothing is due in a process's first moments (emails wait `notify_delay_seconds`), which
+    # after a restart are a reconnect storm; and a random start keeps processes that started
+    # together from scanning together (bench/RESULTS.md, issue 10, sixth session).
     jobs.append(PollingJob("unread-emails",
                            lambda: notifications.notify_due(settings),
-                           settings.notify_poll_seconds))
+                           settings.notify_poll_seconds,
+                           first_after=settings.notify_poll_seconds * random.uniform(0.5, 1)))
     webhook_sender = WebhookSender(settings)
     pusher = Pusher(settings)
     threads_service.event_observers[:] = [webhooks.on_events, pusher.on_events]

@@ -36,12 +36,13 @@ class PollingJob:
     """
 
     def __init__(self, name: str, run_pass: Callable[[], Awaitable[bool]],
-                 poll_seconds: float) -> None:
+                 poll_seconds: float, first_after: float = 0) -> None:
         import logging
 
         self._log = logging.getLogger(f"carethread.{name}")
         self._run_pass = run_pass
         self._poll = poll_seconds
+        self._first_after = first_after
         self._wake = asyncio.Event()
         self._task = BackgroundTask(name, self._run)
 
@@ -56,6 +57,9 @@ class PollingJob:
         self._wake.set()
 
     async def _run(self) -> None:
+        if self._first_after > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._first_after)
         while True:
             self._wake.clear()
             try:

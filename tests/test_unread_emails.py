@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import Backend, RedisProcess, Server, app_client, server_env
 from tests.helpers import (
@@ -190,3 +191,38 @@ def test_the_jobs_read_on_sqlite_goes_to_a_reader_not_the_writer() -> None:
     from server.sqlite_engine import READ_VERB
 
     assert _OLDEST_UNREAD_SQLITE.lstrip()[:6].upper() == READ_VERB
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_run_that_finds_another_process_scanning_leaves_the_email_to_it(
+    server: Server, backend: Backend, mailbox: Mailbox, start_server: Any, tmp_path: Path
+) -> None:
+    """While another process's scan holds the lock, a run sends nothing; once it is free, the
+    next run sends the email."""
+    import asyncpg
+
+    from server.notifications.service import SCAN_LOCK_KEY
+
+    clock = Clock(tmp_path / "clock")
+    worker = start_server(CLOCK_OFFSET_FILE=str(clock.path), NOTIFY_DELAY_SECONDS=str(DELAY),
+                          NOTIFY_POLL_SECONDS="0.1")
+    async with app_client(worker.url) as http:
+        owner = await new_practice(http, "Locked Scan Practice")
+        provider = await invite_staff(http, mailbox, owner)
+        email = unique_email("client")
+        client = await add_client(http, provider, name="Lee Locked", email=email)
+        lee = await accept(http, (await mailbox.wait_for(email)).token)
+        tid = client["care_thread_id"]
+        await _read_all(http, lee, tid)
+        await say(http, lee, tid, "Hello?")
+        other = await asyncpg.connect(backend.env["DATABASE_URL"])
+        try:
+            scanning = other.transaction()
+            await scanning.start()
+            await other.execute("SELECT pg_advisory_xact_lock($1)", SCAN_LOCK_KEY)
+            clock.advance(DELAY + 10)
+            assert await _settle_mails(mailbox, provider.email or "", 1, wait=2) == []
+            await scanning.rollback()
+        finally:
+            await other.close()
+        assert len(await _settle_mails(mailbox, provider.email or "", 1)) == 1

@@ -161,17 +161,27 @@ _COUNT_UNREAD = (
 )
 
 
-async def _oldest_unread_rows() -> list[dict[str, Any]]:
+# The key of a transaction-scoped advisory lock taken by the scan below on PostgreSQL. Every
+# process runs the job on the same poll from the same start, so the scans came in pairs (two
+# cores busy at once, bench/RESULTS.md, issue 10, sixth session): a process that finds another's
+# scan running skips its own, which would find the same people (each email is claimed anyway).
+SCAN_LOCK_KEY = 0x6374756E72656164  # "ctunread"
+
+
+async def _oldest_unread_rows() -> list[dict[str, Any]] | None:
     """Each membership's oldest unread message, found so that PostgreSQL walks `(thread, seq)`
     in order and stops at the first match. On a database without statistics (one just loaded
     or imported) it read every unread event of the thread through a bitmap, then sorted them:
     290,000 heap pages and 0.7 s a run at 4,000 memberships during the bench's knee, on a core
     the message path needed (bench/RESULTS.md, issue 10, sixth session). SQLite walks the
-    index in order anyway."""
+    index in order anyway. None when another process is scanning."""
     db = engine()
     if isinstance(db, SQLiteEngine):
         return list(await Event.raw(_OLDEST_UNREAD_SQLITE))
     async with db.transaction():
+        lock = await Event.raw("SELECT pg_try_advisory_xact_lock({}) AS taken", SCAN_LOCK_KEY)
+        if not lock[0]["taken"]:
+            return None
         await Event.raw("SET LOCAL enable_bitmapscan = off")
         return list(await Event.raw(_OLDEST_UNREAD_PG))
 
@@ -180,7 +190,7 @@ async def oldest_unread_by_person() -> dict[uuid.UUID, Unread]:
     """Every active person's oldest unread message (by others, that they may see) and its
     thread; `count` and `newest` are filled by `count_unread` for the people who are due."""
     people: dict[uuid.UUID, Unread] = {}
-    for r in await _oldest_unread_rows():
+    for r in await _oldest_unread_rows() or ():
         profile, thread, oldest = _uuid(r["profile"]), _uuid(r["thread"]), _time(r["oldest"])
         seen = people.get(profile)
         if seen is None or oldest < seen.oldest:
