@@ -32,7 +32,8 @@ class PollingJob:
 
     `run_pass` returns True when it stopped at a batch limit, so more work is waiting. A pass
     that fails is logged and retried at the next poll; state lives in the database, so a
-    restart resumes where the job was.
+    restart resumes where the job was. `first_after` delays the first pass (an early
+    `wake()` ends the wait).
     """
 
     def __init__(self, name: str, run_pass: Callable[[], Awaitable[bool]],

@@ -189,6 +189,12 @@ async def stop(settings: Settings) -> None:
         await asyncio.to_thread(db.close)
 
 
+def sql_list(values: frozenset[str]) -> str:
+    """Our own constants (kinds, roles) as an SQL list of literals, in a stable order; never
+    input."""
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
 def row_uuid(value: Any) -> uuid.UUID:
     """A uuid column read by plain SQL: asyncpg gives a UUID, SQLite the text."""
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

@@ -22,7 +22,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from server import clock
 from server.accounts.tables import Profile
-from server.db import engine, is_unique_violation, write_transaction
+from server.db import engine, is_unique_violation, row_uuid, sql_list, write_transaction
 from server.errors import NotFound
 from server.identity import STAFF_ROLES, Identity
 from server.mail import service as mail
@@ -119,11 +119,7 @@ def _time(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-_STAFF = ", ".join(f"'{r}'" for r in sorted(STAFF_ROLES))
+_STAFF = sql_list(STAFF_ROLES)
 # Memberships with news, of active people who can sign in ...
 _MEMBERS_WITH_NEWS = (
     "FROM thread_member m "
@@ -191,7 +187,7 @@ async def oldest_unread_by_person() -> dict[uuid.UUID, Unread]:
     thread; `count` and `newest` are filled by `count_unread` for the people who are due."""
     people: dict[uuid.UUID, Unread] = {}
     for r in await _oldest_unread_rows() or ():
-        profile, thread, oldest = _uuid(r["profile"]), _uuid(r["thread"]), _time(r["oldest"])
+        profile, thread, oldest = row_uuid(r["profile"]), row_uuid(r["thread"]), _time(r["oldest"])
         seen = people.get(profile)
         if seen is None or oldest < seen.oldest:
             people[profile] = Unread(profile, 0, oldest, oldest, thread)
@@ -207,7 +203,7 @@ async def count_unread(people: list[Unread]) -> None:
     placeholders = ", ".join("{}" for _ in by_profile)
     rows = await Event.raw(_COUNT_UNREAD.replace("{}", placeholders), *by_profile)
     for r in rows:
-        u = by_profile[_uuid(r["profile"])]
+        u = by_profile[row_uuid(r["profile"])]
         u.count, u.oldest, u.newest = int(r["n"]), _time(r["oldest"]), _time(r["newest"])
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from server.db import write_transaction
+from server.db import sql_list, write_transaction
 from server.errors import InvalidInput, NotFound
 from server.events import EventRecord
 from server.identity import Identity
@@ -39,12 +39,8 @@ def unread_kinds(staff: bool) -> frozenset[str]:
     return UNREAD_KINDS | (UNREAD_KINDS_TEAM if staff else UNREAD_KINDS_CLIENT)
 
 
-def _sql_list(kinds: frozenset[str]) -> str:
-    return ", ".join(f"'{k}'" for k in sorted(kinds))  # our own constants, never input
-
-
 def unread_kinds_sql(staff: bool) -> str:
-    return _sql_list(unread_kinds(staff))
+    return sql_list(unread_kinds(staff))
 
 
 async def _visible_message(identity: Identity, thread_id: uuid.UUID,
@@ -128,7 +124,7 @@ async def latest_visible(
     """The newest event of each thread that a member would see as news (a message or a card),
     for thread-list previews."""
     latest: dict[uuid.UUID, EventRecord] = {}
-    shown = _sql_list(PREVIEWED)
+    shown = sql_list(PREVIEWED)
     audience = "" if staff else "AND audience = 'all' "
     for start in range(0, len(thread_ids), service.SYNC_BATCH):
         batch = thread_ids[start:start + service.SYNC_BATCH]

@@ -428,8 +428,7 @@ async def _bump_and_insert(event: EventRecord, organization_id: uuid.UUID | None
         if row is None:
             return None
         seq: int = row["last_seq"]
-        thread_id, _, *rest = args
-        db.execute(_SQLITE_INSERT, [rest[0], thread_id, seq, *rest[1:]])
+        _sqlite_insert(db, args, seq)
         if members_for is not None:
             members_for.thread_members[event.thread_id] = {
                 row_uuid(r["profile"]): r["role"]
@@ -930,6 +929,14 @@ async def _send_group_sqlite(messages: list[sendgroups.Message]) -> list[sendgro
 
 
 _SQLITE_MESSAGE = "SAVEPOINT carethread_message"
+_SQLITE_UNDO_MESSAGE = "ROLLBACK TO carethread_message"
+_SQLITE_RELEASE_MESSAGE = "RELEASE carethread_message"
+
+
+def _sqlite_insert(db: sqlite3.Connection, args: tuple[Any, ...], seq: int) -> None:
+    """Insert the event of `_append_args` at `seq` (the writer's thread)."""
+    thread_id, _, event_id, *rest = args
+    db.execute(_SQLITE_INSERT, [event_id, thread_id, seq, *rest])
 
 
 def append_group_sqlite(db: sqlite3.Connection, messages: Sequence[sendgroups.Message],
@@ -944,13 +951,13 @@ def append_group_sqlite(db: sqlite3.Connection, messages: Sequence[sendgroups.Me
         try:
             result = _append_one_sqlite(db, message, reads)
             if result.refused is not None:
-                db.execute("ROLLBACK TO carethread_message")
+                db.execute(_SQLITE_UNDO_MESSAGE)
         except BaseException:
             if db.in_transaction:  # else SQLite rolled it all back: the error says why
-                db.execute("ROLLBACK TO carethread_message")
-                db.execute("RELEASE carethread_message")
+                db.execute(_SQLITE_UNDO_MESSAGE)
+                db.execute(_SQLITE_RELEASE_MESSAGE)
             raise
-        db.execute("RELEASE carethread_message")
+        db.execute(_SQLITE_RELEASE_MESSAGE)
         sent.append(result)
     return sent
 
@@ -968,9 +975,8 @@ def _append_one_sqlite(db: sqlite3.Connection, message: sendgroups.Message,
     ids = [row_uuid(r["profile"]) for r in members]
     if event.actor_id not in ids:
         return sendgroups.Sent(None, [], [], sendgroups.NOT_FOUND)
-    thread_id, _, *rest = _append_args(event, org)
     try:
-        db.execute(_SQLITE_INSERT, [rest[0], thread_id, row["last_seq"], *rest[1:]])
+        _sqlite_insert(db, _append_args(event, org), row["last_seq"])
     except sqlite3.IntegrityError as exc:
         if is_unique_violation(exc):
             return sendgroups.Sent(None, [], [], sendgroups.DUPLICATE)
