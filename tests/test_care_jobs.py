@@ -38,6 +38,19 @@ async def _settle(http: httpx.AsyncClient, reader: Person, threads: list[str], k
     return await _kinds(http, reader, threads, kind)
 
 
+def _clear_of_midnight(created: datetime) -> int:
+    """Seconds to add to the clock's moves so that none lands within minutes of a UTC midnight
+    (a goal created at 23:55 would otherwise see its count of ended days change mid-check)."""
+    at = created.astimezone(UTC)
+    since_midnight = at.hour * 3600 + at.minute * 60 + at.second
+    return 1500 if since_midnight > DAY - 1200 else 0
+
+
+def _days_ended(created: datetime, now: datetime) -> int:
+    """How many whole UTC days of a daily goal set at `created` have ended by `now`."""
+    return (now.date() - created.astimezone(UTC).date()).days
+
+
 async def test_care_jobs_run_once_across_two_processes_and_a_restart(
     cluster_backend: Backend, own_redis: RedisProcess, mailbox: Mailbox, tmp_path: Path
 ) -> None:
@@ -86,15 +99,19 @@ async def test_care_jobs_run_once_across_two_processes_and_a_restart(
             await http.post(f"/enrollments/{enrollments[ids[2]]['id']}/pause",
                             headers=owner.headers)
 
-            clock.write_text(str(DAY + 120))
+            # Goal periods are UTC days: keep every moment the test looks at clear of a midnight.
+            created = datetime.fromisoformat(goal["created_at"])
+            pad = _clear_of_midnight(created)
+            clock.write_text(str(DAY + 120 + pad))
             reminded = await _settle(http, owner, threads, "task.reminded", len(tasks) - 1)
             assert sorted(e["data"]["task_id"] for e in reminded) == sorted(
                 t["id"] for t in tasks[1:])
             modules = await _settle(http, owner, threads, "program.module", 4)
             assert sorted(e["thread_id"] for e in modules) == sorted(
                 threads[i] for i in (0, 3, 4, 5))
-            missed = await _settle(http, owner, threads, "goal.missed", 1)
-            assert [e["data"]["goal_id"] for e in missed] == [goal["id"]]
+            ended = _days_ended(created, created + timedelta(seconds=DAY + 120 + pad))
+            missed = await _settle(http, owner, threads, "goal.missed", ended)
+            assert [e["data"]["goal_id"] for e in missed] == [goal["id"]] * ended
             def reminder_mails() -> list[Any]:
                 return [m for p, _ in clients for m in mailbox.to(p.email or "")
                         if m.subject == "A task from your practice is due soon"]
@@ -115,14 +132,16 @@ async def test_care_jobs_run_once_across_two_processes_and_a_restart(
             third.start(migrate=False)
             try:
                 async with app_client(third.url) as http3:
-                    clock.write_text(str(3 * DAY + 600))
+                    clock.write_text(str(3 * DAY + 600 + pad))
                     modules = await _settle(http3, owner, threads, "program.module", 8)
                     days = sorted((e["thread_id"], e["data"]["day"]) for e in modules)
                     assert days == sorted((threads[i], d) for i in (0, 3, 4, 5)
                                           for d in (1, 3))
-                    missed = await _settle(http3, owner, threads, "goal.missed", 3)
-                    assert len(missed) == 3  # days 1, 2 and 3, once each
-                    assert len({e["data"]["period_start"] for e in missed}) == 3
+                    ended = _days_ended(created,
+                                        created + timedelta(seconds=3 * DAY + 600 + pad))
+                    missed = await _settle(http3, owner, threads, "goal.missed", ended)
+                    assert len(missed) == ended  # each day that ended, once
+                    assert len({e["data"]["period_start"] for e in missed}) == ended
                     reminded = await _kinds(http3, owner, threads, "task.reminded")
                     assert len(reminded) == len(tasks) - 1
             finally:
