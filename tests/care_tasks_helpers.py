@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -73,3 +74,11 @@ async def new_goal(http: httpx.AsyncClient, care: Care, **body: Any) -> dict[str
                            headers=care.provider.headers)
     assert resp.status_code == 201, resp.text
     return dict(resp.json()["goal"])
+
+
+def near_utc_midnight(at: str, within: int = 1200) -> bool:
+    """Whether `at` (an ISO time) falls in the last `within` seconds of its UTC day: a daily
+    goal set then sees a day end minutes later, so a story that moves the clock by whole days
+    must move it off that edge."""
+    moment = datetime.fromisoformat(at).astimezone(UTC)
+    return moment.hour * 3600 + moment.minute * 60 + moment.second > 86400 - within

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.care_tasks_helpers import eventually, signed_in_client
+from tests.care_tasks_helpers import eventually, near_utc_midnight, signed_in_client
 from tests.conftest import Backend, RedisProcess, Server, app_client, server_env
 from tests.helpers import Person, all_events, new_practice
 from tests.mailbox import Mailbox
@@ -36,14 +36,6 @@ async def _settle(http: httpx.AsyncClient, reader: Person, threads: list[str], k
     await eventually(enough, within=20)
     await asyncio.sleep(1.0)  # give a double delivery every chance to show itself
     return await _kinds(http, reader, threads, kind)
-
-
-def _clear_of_midnight(created: datetime) -> int:
-    """Seconds to add to the clock's moves so that none lands within minutes of a UTC midnight
-    (a goal created at 23:55 would otherwise see its count of ended days change mid-check)."""
-    at = created.astimezone(UTC)
-    since_midnight = at.hour * 3600 + at.minute * 60 + at.second
-    return 1500 if since_midnight > DAY - 1200 else 0
 
 
 def _days_ended(created: datetime, now: datetime) -> int:
@@ -101,7 +93,7 @@ async def test_care_jobs_run_once_across_two_processes_and_a_restart(
 
             # Goal periods are UTC days: keep every moment the test looks at clear of a midnight.
             created = datetime.fromisoformat(goal["created_at"])
-            pad = _clear_of_midnight(created)
+            pad = 1500 if near_utc_midnight(goal["created_at"]) else 0
             clock.write_text(str(DAY + 120 + pad))
             reminded = await _settle(http, owner, threads, "task.reminded", len(tasks) - 1)
             assert sorted(e["data"]["task_id"] for e in reminded) == sorted(

@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.care_tasks_helpers import Care, care_practice, eventually, kinds, new_goal
+from tests.care_tasks_helpers import (
+    Care,
+    care_practice,
+    eventually,
+    kinds,
+    near_utc_midnight,
+    new_goal,
+)
 from tests.conftest import app_client
 from tests.helpers import all_events
 from tests.mailbox import Mailbox
@@ -74,7 +81,9 @@ async def test_a_period_that_ends_short_is_missed_once(
                            target=8000, period="day")
         await http.post(f"/goals/{goal['id']}/check-ins", json={"value": 1200},
                         headers=care.client.headers)
-        clock.write_text(str(86400 + 60))
+        # Daily periods are UTC days: a goal set just before midnight moves 25 minutes less.
+        shift = -1500 if near_utc_midnight(goal["created_at"]) else 0
+        clock.write_text(str(86400 + 60 + shift))
 
         async def missed() -> list[dict[str, Any]]:
             return [e for e in await all_events(http, care.provider, care.thread)
@@ -83,9 +92,9 @@ async def test_a_period_that_ends_short_is_missed_once(
         found = await eventually(missed)
         assert len(found) == 1 and found[0]["data"]["value"] == 1200
         # The next day passes with nothing logged: missed again, once.
-        clock.write_text(str(2 * 86400 + 60))
+        clock.write_text(str(2 * 86400 + 60 + shift))
         assert len(await eventually(lambda: _at_least(missed, 2))) == 2
-        clock.write_text(str(2 * 86400 + 600))
+        clock.write_text(str(2 * 86400 + 600 + shift))
         import asyncio
 
         await asyncio.sleep(1)
