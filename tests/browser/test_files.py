@@ -278,16 +278,18 @@ def test_edit_and_delete_from_a_message_menu_are_seen_live(pages, mailbox, shot)
     expect(menu).to_have_count(0)
     expect(more).to_be_focused()
 
-    # Edit in place: Escape cancels, Save keeps the new words.
+    # Edit in place: the text is ready for typing at its end at once; Escape cancels, Save
+    # keeps the new words.
     message_action(casey, mine, "Edit")
+    casey.keyboard.type("!!")
     box = mine.get_by_role("textbox", name="Edit message")
     expect(box).to_be_focused()
-    expect(box).to_have_value("I had the brocoli and the carots")
-    box.fill("something else")
+    expect(box).to_have_value("I had the brocoli and the carots!!")
     box.press("Escape")
     expect(box).to_have_count(0)
     expect(mine.locator("p.body")).to_have_text("I had the brocoli and the carots")
     message_action(casey, mine, "Edit")
+    expect(box).to_be_focused()
     box.fill("I had the broccoli and the carrots")
     shot(casey, "message-edit-desktop")
     mine.get_by_role("button", name="Save").click()

@@ -389,7 +389,10 @@ function EditForm({ ev, onDone }) {
   const box = useRef(null);
   const files = (ev.data && ev.data.attachments) || [];
 
-  useEffect(() => {
+  // Focus and the caret at the end in the same pass as the render: a passive effect ran a frame
+  // later, after typing had begun, and put the caret after the old text (CI saw "old" + "new"
+  // saved as the edit).
+  useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
     el.style.height = Math.min(el.scrollHeight + 2, 240) + 'px';
@@ -458,7 +461,7 @@ function DeleteConfirm({ ev, onDone }) {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const cancel = useRef(null);
-  useEffect(() => {
+  useLayoutEffect(() => { // focus before the next key press, as in EditForm
     if (!cancel.current) return;
     cancel.current.focus({ preventScroll: true });
     cancel.current.closest('.msg-confirm').scrollIntoView({ block: 'nearest' });
