@@ -551,8 +551,8 @@ function MessageItem({ ev, seen, original, reactions, canAct, focused, onReply, 
             ? html`<p class="body deleted-note">This message was deleted</p>`
             : mode === 'editing'
               ? html`<${EditForm} key="edit" ev=${ev} onDone=${() => done(false)} />`
-              // Keyed by the version of the text: an edit renders a new paragraph, never text
-              // patched into the one the edit form replaced (seen: old and new text together).
+              // Keyed by the version of the text: an edit renders a new paragraph. (The old and
+              // new text seen together once were saved so: see EditForm's layout effect.)
               : ev.body && html`<p class="body" key=${'body-' + (ev.edited_at || ev.seq)}>${
                 linkify(ev.body)}</p>`}
           <${Attachments} files=${files} />
