@@ -566,13 +566,19 @@ RATIO_FIGURES = [
 ]
 
 
+def baseline_for(result: dict[str, Any], config: dict[str, Any]) -> dict[str, Any] | None:
+    """The baseline run with as many processes as `config` (None: not run, or the
+    configuration failed as a whole)."""
+    procs = config.get("server_processes")
+    found: dict[str, Any] | None = result.get("baseline", {}).get(f"{procs}p") if procs else None
+    return found
+
+
 def ratios(result: dict[str, Any]) -> dict[str, Any]:
     """Each Carethread figure divided by the baseline's with the same process count."""
     out: dict[str, Any] = {}
     for name, config in result["configs"].items():
-        if "server_processes" not in config:  # the configuration failed as a whole
-            continue
-        base = result["baseline"].get(f"{config['server_processes']}p")
+        base = baseline_for(result, config)
         if not base:
             continue
         rows = {}
@@ -582,9 +588,6 @@ def ratios(result: dict[str, Any]) -> dict[str, Any]:
                            "ratio": round(a / b, 2) if a is not None and b else None}
         out[name] = rows
     return out
-
-
-BASELINE_OF = {"embedded": "1p", "pg_redis": "2p"}  # the baseline with as many processes
 
 
 def _steps(cfg: dict[str, Any]) -> list[dict[str, Any]]:
@@ -601,7 +604,7 @@ def _knee_targets(result: dict[str, Any], emb: dict[str, Any], pg: dict[str, Any
     limit = _get(pg, "knee.p99_limit_ms") or _get(emb, "knee.p99_limit_ms")
     strict = limit is not None and limit <= 50
     if pg_knee is not None:
-        base = _get(result, "baseline.2p.knee.highest_rate_held")
+        base = _get(baseline_for(result, pg) or {}, "knee.highest_rate_held")
         share = round(pg_knee / base, 2) if base else None
         rows.append({
             "target": "PostgreSQL + Redis, 2 processes: knee (p99 < 50 ms) >= 2,000 msg/s and "
@@ -624,7 +627,7 @@ def _knee_targets(result: dict[str, Any], emb: dict[str, Any], pg: dict[str, Any
         rows.append({
             "target": "embedded (SQLite, 1 process): knee (p99 < 50 ms) >= 1,000 msg/s",
             "measured": f"{emb_knee} msg/s at p99 <= {limit} ms; baseline 1p "
-                        f"{_get(result, 'baseline.1p.knee.highest_rate_held')} msg/s",
+                        f"{_get(baseline_for(result, emb) or {}, 'knee.highest_rate_held')} msg/s",
             "met": emb_knee >= 1000 if strict else None,
         })
     for cname, cfg in (("embedded", emb), ("pg_redis", pg)):
@@ -656,7 +659,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     emb = settled(result["configs"].get("embedded", {}))
     rows += _knee_targets(result, emb, pg)
     for cname, cfg in (("embedded", emb), ("pg_redis", pg)):
-        base = _get(result, f"baseline.{BASELINE_OF[cname]}") or {}
+        base = baseline_for(result, cfg) or {}
         idle = cfg.get("idle")
         if idle:
             kb = idle["rss_kb_per_connection"]

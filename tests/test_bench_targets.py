@@ -17,10 +17,12 @@ def _step(rate: float, p50: float = 2.0, p99: float = 10.0, lost: int = 0) -> di
 def _run(pg_knee: float = 2320, base_2p: float = 3840, limit: float = 50,
          lost_at_1510: int = 0, reconnect: float = 7.5) -> dict[str, Any]:
     steps = [_step(770), _step(1080), _step(1510, lost=lost_at_1510)]
-    pg = {"knee": {"p99_limit_ms": limit, "highest_rate_held": pg_knee, "steps": steps},
+    pg = {"server_processes": 2,
+          "knee": {"p99_limit_ms": limit, "highest_rate_held": pg_knee, "steps": steps},
           "reconnect": {"clients": 5000, "synced": 5000, "not_synced": 0,
                         "all_synced_after_ready_s": reconnect, "all_synced_after_stop_s": 9}}
-    emb = {"knee": {"p99_limit_ms": limit, "highest_rate_held": 1400, "steps": steps[:2]}}
+    emb = {"server_processes": 1,
+           "knee": {"p99_limit_ms": limit, "highest_rate_held": 1400, "steps": steps[:2]}}
     return {"configs": {"embedded": emb, "pg_redis": pg},
             "baseline": {"1p": {"knee": {"highest_rate_held": 4960}},
                          "2p": {"knee": {"highest_rate_held": base_2p},
